@@ -1,0 +1,164 @@
+"""The ``dynamo`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import logging
+import re
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import App
+from bot.config import Config, ConfigError, load
+from commands import admin
+from storage.db import DatabaseUrlError
+from storage.types import utcnow
+
+logger = logging.getLogger("dynamo")
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration; say for example 30d, 12h, 90m or 2w"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dynamo", description="Dynamo: collective action for crowd workers."
+    )
+    parser.add_argument("--config", help="TOML config file (default: the embedded defaults)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the bot with every configured transport")
+    console = sub.add_parser("console", help="try the bot on this terminal (or replay a script)")
+    console.add_argument("--verbose", action="store_true", help="show log lines too")
+
+    codes = sub.add_parser("codes", help="registration codes").add_subparsers(
+        dest="codes_command", required=True
+    )
+    mint = codes.add_parser("mint", help="mint single-use registration codes")
+    mint.add_argument("count", type=int, help="how many codes")
+    mint.add_argument("--kind", choices=admin.KINDS, default="worker")
+    mint.add_argument("--expires", type=parse_duration, help="e.g. 30d (default: never)")
+    mint.add_argument("--batch", help="a label for this batch (default: a timestamp)")
+    mint.add_argument("--out", type=Path, help="write a CSV here instead of printing")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply schema migrations")
+    # Accept --config after the subcommand too (`dynamo console --config x.toml`).
+    for p in (console, mint, sub.choices["run"], sub.choices["db"]):
+        p.add_argument("--config", dest="config_late", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load(getattr(args, "config_late", None) or args.config)
+    except ConfigError as exc:
+        print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+        return 2
+    level = config.logging.level.upper()
+    if args.command == "console" and not args.verbose:
+        level = "WARNING"
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        return asyncio.run(_dispatch(args, config))
+    except DatabaseUrlError as exc:
+        print(f"dynamo: configuration error: [database] url: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    app = App(config)
+    try:
+        if args.command == "db":
+            await app.migrate()
+            print("database is up to date")
+            return 0
+        if args.command == "codes":
+            return await _mint(app, args)
+        if args.command == "console":
+            return await _console(app)
+        return await _run(app)
+    finally:
+        await app.db.dispose()
+
+
+async def _mint(app: App, args: argparse.Namespace) -> int:
+    await app.migrate()
+    now = utcnow()
+    expires_at = now + args.expires if args.expires else None
+    batch = args.batch or now.strftime("%Y%m%d-%H%M%S")
+    try:
+        clear = await admin.mint(
+            app.db, args.count, kind=args.kind, batch=batch, now=now, expires_at=expires_at
+        )
+    except ValueError as exc:
+        print(f"dynamo: {exc}", file=sys.stderr)
+        return 2
+    rows = [(c, batch, args.kind, expires_at.isoformat() if expires_at else "") for c in clear]
+    if args.out:
+        with args.out.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["code", "batch", "kind", "expires_at"])
+            writer.writerows(rows)
+        print(f"wrote {len(rows)} {args.kind} codes to {args.out} (batch {batch})")
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["code", "batch", "kind", "expires_at"])
+        writer.writerows(rows)
+    return 0
+
+
+async def _console(app: App) -> int:
+    from bot.transports.console import ConsoleTransport
+
+    console = ConsoleTransport(app)
+    app.add_transport(console)
+    await app.start(dispatch=False)
+    await console.run()
+    await app.stop()
+    return 0
+
+
+async def _run(app: App) -> int:
+    if not app.transports:
+        print(
+            "dynamo: no chat transport is configured. Add an [[irc]] table to your config "
+            "(see config.example.toml), or try everything locally with `dynamo console`.",
+            file=sys.stderr,
+        )
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    await stop.wait()
+    logger.info("shutting down")
+    await app.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Configuration: TOML validated against typed tables; an unknown key or bad value stops
+start-up with a message that names it. Every default here is documented in
+``config.example.toml``; secrets are never in the file, only the names of environment
+variables that hold them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from commands.rules import Rules
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///dynamo.db"
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    # Identity keys that are admins: "discord:USER_ID", "irc:NETWORK:ACCOUNT_OR_NICK",
+    # "console:NAME". The console runs on the operator's own terminal, so its "admin"
+    # person is an admin by default.
+    identities: tuple[str, ...] = ("console:admin",)
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    channel: str = "#dynamo"
+    prefix: str = "!"
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    rules: Rules = field(default_factory=Rules)
+    admins: AdminSettings = field(default_factory=AdminSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+
+    @property
+    def database_url(self) -> str:
+        """``DYNAMO_DATABASE_URL`` wins over the file, so deployments keep URLs out of it."""
+        return os.environ.get("DYNAMO_DATABASE_URL") or self.database.url
+
+
+def load(path: str | Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return from_dict(raw)
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    config = _build(Config, raw, "")
+    _check(config)
+    return config
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'the config'} must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            known = ", ".join(sorted(names))
+            raise ConfigError(f"unknown key {_name(where, key)} (known keys: {known})")
+    values = {key: _convert(hints[key], value, _name(where, key)) for key, value in raw.items()}
+    return cls(**values)
+
+
+def _name(where: str, key: str) -> str:
+    return f"[{where}] {key}" if where else f"[{key}]"
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where.strip("[]").replace("] ", "."))
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _convert(args[0], value, where)
+    if origin is tuple:
+        (item,) = typing.get_args(hint)[:1]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list")
+        return tuple(_convert(item, v, where) for v in value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} must be a number, not {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, not {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported setting type {hint!r}")
+
+
+def _check(config: Config) -> None:
+    rules = config.rules
+    for name in (
+        "pitch_max_chars",
+        "pitches_per_day",
+        "launch_upvotes",
+        "doc_max_chars",
+        "petition_max_chars",
+        "name_max_chars",
+        "registration_failures_per_hour",
+        "link_code_minutes",
+        "listing_size",
+    ):
+        if getattr(rules, name) < 1:
+            raise ConfigError(f"[rules] {name} must be at least 1")
+    if rules.pitch_max_chars > 2000:
+        raise ConfigError("[rules] pitch_max_chars must be at most 2000 (Discord's limit)")
+    if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("[logging] level must be DEBUG, INFO, WARNING or ERROR")
+    if not config.console.channel.startswith("#"):
+        raise ConfigError("[console] channel must start with #")

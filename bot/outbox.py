@@ -1,0 +1,196 @@
+"""The outbox dispatcher: claims due deliveries and hands them to the transports.
+
+Announcements go to the transport that owns the row's space. A DM goes to the member's most
+recently seen identity on a transport that can reach it now; when none can (the member is
+offline on IRC, say) it waits and is tried again. Failures are retried with backoff; after
+many attempts a row is marked failed so one broken row never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from storage.db import Database
+from storage.repos import members, outbox
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """What a transport offers the dispatcher."""
+
+    platform: str
+    spaces: tuple[str, ...]
+
+    async def deliver_announcement(
+        self, space: str, event: str, payload: dict[str, Any]
+    ) -> None: ...
+
+    def can_reach(self, identity_key: str) -> bool: ...
+
+    async def deliver_dm(self, identity_key: str, event: str, payload: dict[str, Any]) -> None: ...
+
+
+class NotReachable(Exception):
+    """The member cannot be reached on any transport right now; try later."""
+
+
+@dataclass
+class Delivery:
+    id: int
+    kind: str
+    space: str | None
+    member_id: int | None
+    event: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+MAX_ATTEMPTS = 25
+LEASE = timedelta(minutes=2)
+UNREACHABLE_RETRY = timedelta(minutes=2)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        poll_seconds: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.sinks: list[Sink] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    def add_sink(self, sink: Sink) -> None:
+        self.sinks.append(sink)
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return tuple(space for sink in self.sinks for space in sink.spaces)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox dispatch failed; retrying shortly")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Deliver everything due now (for the console and tests). Returns rows handled."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    async def run_once(self) -> int:
+        now = self.clock()
+        async with self.db.write() as session:
+            rows = await outbox.claim(
+                session,
+                now=now,
+                lease=LEASE,
+                spaces=self.spaces,
+                include_dms=bool(self.sinks),
+                limit=self.batch,
+            )
+        if not rows:
+            return 0
+        sent: list[int] = []
+        for row in rows:
+            delivery = Delivery(
+                id=row.id,
+                kind=row.kind,
+                space=row.space,
+                member_id=row.member_id,
+                event=row.event,
+                payload=row.payload,
+                attempts=row.attempts + 1,
+            )
+            try:
+                await self._deliver(delivery)
+            except NotReachable:
+                await self._retry(delivery, UNREACHABLE_RETRY, "not reachable now", count=False)
+                continue
+            except Exception as exc:  # a transport error: retry with backoff
+                logger.warning("delivery %s (%s) failed: %s", row.id, row.event, type(exc).__name__)
+                await self._retry(delivery, None, f"{type(exc).__name__}: {exc}", count=True)
+                continue
+            sent.append(row.id)
+        if sent:
+            async with self.db.write() as session:
+                await outbox.mark_sent(session, sent, self.clock())
+            self.delivered += len(sent)
+        return len(rows)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        if delivery.kind == "announce":
+            for sink in self.sinks:
+                if delivery.space in sink.spaces:
+                    await sink.deliver_announcement(
+                        delivery.space, delivery.event, delivery.payload
+                    )
+                    return
+            raise RuntimeError(f"no transport serves space {delivery.space}")
+        assert delivery.member_id is not None
+        async with self.db.read() as session:
+            identities = await members.identities_of(session, delivery.member_id)
+        for identity in identities:
+            for sink in self.sinks:
+                if sink.platform == identity.platform and sink.can_reach(identity.key):
+                    await sink.deliver_dm(identity.key, delivery.event, delivery.payload)
+                    return
+        raise NotReachable
+
+    async def _retry(
+        self, delivery: Delivery, delay: timedelta | None, error: str, *, count: bool
+    ) -> None:
+        now = self.clock()
+        async with self.db.write() as session:
+            if count and delivery.attempts >= MAX_ATTEMPTS:
+                await outbox.mark_failed(session, delivery.id, now=now, error=error)
+                logger.error("delivery %s gave up after %s attempts", delivery.id, MAX_ATTEMPTS)
+                return
+            if delay is None:
+                delay = timedelta(seconds=min(2 ** min(delivery.attempts, 12), 300))
+            await outbox.mark_retry(session, delivery.id, available_at=now + delay, error=error)

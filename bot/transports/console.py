@@ -1,0 +1,164 @@
+"""The console transport: try the whole bot on a terminal, or replay a script.
+
+Lines:
+- ``/as NAME``: become (or create) a local person; a new one gets a fresh registration code.
+- ``/channel LINE``: say LINE in the public channel (commands there start with ``!``).
+- anything else: a private message to the bot from the current person; ``{code}`` in it
+  stands for the code the console minted for that person (so scripts can register).
+Output is labelled: ``[#dynamo]`` is what the channel shows, ``[DM name]`` what one person's
+private messages show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.app import App
+from commands import admin
+from commands.context import IdentityRef, Reply
+from storage.repos import members
+
+SPACE = "console"
+
+
+class ConsoleTransport:
+    platform = "console"
+    spaces = (SPACE,)
+
+    def __init__(self, app: App, out: Callable[[str], None] = print) -> None:
+        self.app = app
+        self.out = out
+        self.channel = app.config.console.channel
+        self.prefix = app.config.console.prefix
+        self.current: str | None = None
+        self.known: set[str] = set()
+        # The code minted for each new person, so a script can say `register {code}`.
+        self.codes: dict[str, str] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    @staticmethod
+    def identity(name: str) -> IdentityRef:
+        return IdentityRef(key=f"console:{name.lower()}", platform="console")
+
+    # -- what the bot sends -------------------------------------------------------------
+    def emit(self, where: str, text: str) -> None:
+        """Show one message: ``where`` is the channel name or ``DM name``."""
+        lines = text.splitlines() or [""]
+        self.out(f"[{where}] {lines[0]}")
+        for line in lines[1:]:
+            self.out(f"[{where}]   {line}")
+
+    async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
+        self.emit(self.channel, payload["text"])
+
+    def can_reach(self, identity_key: str) -> bool:
+        return identity_key.startswith("console:")
+
+    async def deliver_dm(self, identity_key: str, event: str, payload: dict[str, Any]) -> None:
+        self.emit(f"DM {identity_key.removeprefix('console:')}", payload["text"])
+
+    def _show_reply(self, name: str, reply: Reply, public: bool) -> None:
+        if public and not reply.private_hint:
+            self.emit(self.channel, f"<dynamo> {reply.text}")
+            return
+        text = reply.text
+        if reply.actions:
+            text += "  [" + " | ".join(f"{a.label}: `{a.command}`" for a in reply.actions) + "]"
+        self.emit(f"DM {name}", text)
+
+    # -- what people type ---------------------------------------------------------------
+    async def line(self, text: str) -> bool:
+        """Handle one typed line; False when the session should end."""
+        text = text.rstrip("\r\n")
+        if not text.strip() or text.lstrip().startswith("# "):
+            return True
+        if text.startswith("/"):
+            return await self._meta(text)
+        if self.current is None:
+            self.out("[console] First say who you are: /as NAME")
+            return True
+        if "{code}" in text and self.current in self.codes:
+            text = text.replace("{code}", self.codes[self.current])
+        reply = await self.app.invoker.handle(self.identity(self.current), text, where="dm")
+        self._show_reply(self.current, reply, public=False)
+        await self.app.dispatcher.drain()
+        return True
+
+    async def _meta(self, text: str) -> bool:
+        word, _, rest = text.partition(" ")
+        rest = rest.strip()
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/as":
+            if not rest or " " in rest or len(rest) > 32:
+                self.out("[console] Usage: /as NAME (one word)")
+                return True
+            await self._become(rest)
+            return True
+        if word == "/channel":
+            if self.current is None:
+                self.out("[console] First say who you are: /as NAME")
+                return True
+            self.out(f"[{self.channel}] <{self.current}> {rest}")
+            if rest.startswith(self.prefix) and len(rest) > len(self.prefix):
+                line = rest[len(self.prefix) :]
+                reply = await self.app.invoker.handle(
+                    self.identity(self.current), line, where="channel"
+                )
+                self._show_reply(self.current, reply, public=True)
+                await self.app.dispatcher.drain()
+            return True
+        self.out("[console] Commands: /as NAME, /channel LINE, /quit; other lines are DMs.")
+        return True
+
+    async def _become(self, name: str) -> None:
+        name = name.lower()
+        self.current = name
+        if name in self.known:
+            self.out(f"[console] You are {name}.")
+            return
+        self.known.add(name)
+        async with self.app.db.read() as session:
+            registered = await members.member_by_identity(session, self.identity(name).key)
+        if registered is not None:
+            self.out(f"[console] You are {name} (registered as {registered.pseudonym}).")
+            return
+        now = self.app.clock()
+        (code,) = await admin.mint(
+            self.app.db,
+            1,
+            kind="worker",
+            batch="console",
+            now=now,
+            expires_at=now + timedelta(days=1),
+        )
+        self.codes[name] = code
+        self.out(f"[console] You are {name}, new here. Your registration code: {code}")
+        self.out(f"[console] Try: register {code}   (in a script: register {{code}})")
+
+    async def run(self, stream: Any = None) -> None:
+        """Read lines until end of input (a script) or /quit (interactive)."""
+        stream = stream or sys.stdin
+        interactive = stream.isatty()
+        if interactive:
+            self.out("Dynamo console. /as NAME to become someone; `help` for commands.")
+        while True:
+            if interactive:
+                prompt = f"{self.current or '?'}> "
+                print(prompt, end="", flush=True)
+            raw = await asyncio.to_thread(stream.readline)
+            if raw == "":
+                break
+            if not interactive and raw.strip() and not raw.startswith("# "):
+                self.out(f"> {raw.rstrip()}")
+            if not await self.line(raw):
+                break

@@ -1,0 +1,38 @@
+"""What organizers do outside chat: minting registration codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from commands import codes
+from storage.db import Database
+from storage.repos import codes as code_repo
+
+KINDS = ("worker", "invite")
+
+
+async def mint(
+    db: Database,
+    count: int,
+    *,
+    kind: str,
+    batch: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> list[str]:
+    """Create ``count`` single-use codes; returns them in clear text (stored only hashed)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    if not 1 <= count <= 100_000:
+        raise ValueError("count must be between 1 and 100000")
+    clear = [codes.generate() for _ in range(count)]
+    async with db.write() as session:
+        await code_repo.add_codes(
+            session,
+            [codes.digest(codes.normalize(c) or "") for c in clear],
+            batch=batch,
+            kind=kind,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    return clear

@@ -1,0 +1,100 @@
+"""Campaigns: the launch itself, and looking at them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands import lookup
+from commands.context import Ctx, Reply, Role
+from commands.formatting import plural, score, who
+from commands.registry import CommandSet, Param
+from storage.repos import campaigns, documents, ideas, petitions, subscriptions
+
+spec = CommandSet()
+
+
+async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
+    """Turn an idea into a campaign. Called once, by the vote that qualified it."""
+    await campaigns.create(ctx.session, row.id, ctx.now)
+    await campaigns.add_organizer(ctx.session, row.id, row.author_id, ctx.now)
+    await subscriptions.subscribe(ctx.session, row.author_id, row.id, ctx.now)
+    await subscriptions.subscribe_voters(ctx.session, row.id, ctx.now)
+    author = who(row.pseudonym, row.author_revealed)
+    ctx.announce(
+        "campaign_launched",
+        f"Idea #{row.id} is now a campaign with {score(up, down)}: {row.text} "
+        f"(pitched by {author}, its first organizer). See `campaign {row.id}`; "
+        f"everyone who voted now follows it.",
+        idea_id=row.id,
+        author=author,
+        idea_text=row.text,
+        up=up,
+        down=down,
+    )
+
+
+@spec.command(
+    "campaigns",
+    "List the active campaigns (or `campaigns all` to include closed ones).",
+    params=(Param("which", "choice", "Which ones", required=False, choices=("all",)),),
+    examples=("campaigns", "campaigns all"),
+    min_role=Role.NOBODY,
+    private=False,
+    writes=False,
+)
+async def list_campaigns(ctx: Ctx, which: str | None) -> Reply:
+    rows = await campaigns.list_all(
+        ctx.session, limit=ctx.rules.listing_size * 2, include_closed=which == "all"
+    )
+    if not rows:
+        return Reply(
+            "No campaigns yet. An idea becomes a campaign at "
+            f"{ctx.rules.launch_upvotes} upvotes: send `ideas` and vote."
+        )
+    lines = ["Campaigns:"]
+    for r in rows:
+        petition = f", petition {plural(r.signature_count, 'signature')}" if r.petition_text else ""
+        closed = " (closed)" if r.status == "closed" else ""
+        lines.append(f"#{r.id}{closed} [{score(r.up, r.down)}{petition}] {r.text}")
+    return Reply("\n".join(lines))
+
+
+@spec.command(
+    "campaign",
+    "Show a campaign: status, organizers, document and petition.",
+    params=(Param("campaign", "int", "The campaign's number"),),
+    examples=("campaign 3",),
+    min_role=Role.NOBODY,
+    private=False,
+    writes=False,
+)
+async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
+    row = await lookup.campaign(ctx, campaign)
+    organizers = await campaigns.organizer_names(ctx.session, campaign)
+    head = await documents.head(ctx.session, campaign)
+    followers = await subscriptions.count(ctx.session, campaign)
+    idea_row = await ideas.get(ctx.session, campaign)
+    lines = [
+        f"Campaign #{row.id} ({row.status}, launched {row.launched_at:%Y-%m-%d}): {row.text}",
+        f"Organizers: {', '.join(who(o.pseudonym, o.revealed_name) for o in organizers)}. "
+        f"Votes {score(row.up, row.down)}, {plural(followers, 'follower')}.",
+    ]
+    if idea_row is not None:
+        lines[0] += f" (pitched by {who(idea_row.pseudonym, idea_row.author_revealed)})"
+    if head is None:
+        lines.append(f"Document: empty — start it with `doc {campaign} edit TEXT`.")
+    else:
+        lines.append(
+            f"Document: {plural(len(head.text), 'character')}, revision {head.rev} by "
+            f"{head.pseudonym} — `doc {campaign}` to read it."
+        )
+    if row.petition_text:
+        counts = await petitions.counts_by_category(ctx.session, campaign)
+        detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
+        lines.append(
+            f"Petition: {row.petition_text} — {plural(row.signature_count, 'signature')}"
+            f"{f' ({detail})' if detail else ''}. Sign it privately: `sign {campaign}`."
+        )
+    else:
+        lines.append(f"Petition: none yet (organizers: `petition {campaign} STATEMENT`).")
+    return Reply("\n".join(lines))

@@ -1,0 +1,37 @@
+"""The registry of every command, assembled from the feature modules."""
+
+from __future__ import annotations
+
+from commands import (
+    campaigns,
+    documents,
+    help,
+    ideas,
+    moderation,
+    petitions,
+    profile,
+    registration,
+    subscriptions,
+    votes,
+)
+from commands.registry import CommandSet, Registry
+
+FEATURES: tuple[CommandSet, ...] = (
+    registration.spec,
+    ideas.spec,
+    votes.spec,
+    campaigns.spec,
+    documents.spec,
+    petitions.spec,
+    subscriptions.spec,
+    profile.spec,
+    moderation.spec,
+    help.spec,
+)
+
+
+def build_registry(extra: tuple[CommandSet, ...] = ()) -> Registry:
+    registry = Registry()
+    for feature in (*FEATURES, *extra):
+        registry.extend(feature)
+    return registry

@@ -1,0 +1,31 @@
+"""Registration and link codes: generation, normalisation, hashing.
+
+Codes look like ``K7QF-M2XD-9HPA-3TWC``: 16 characters from a 31-character alphabet with no
+look-alikes (no 0/O, 1/I/L), about 79 random bits. Typed case-insensitively, with or without
+dashes or spaces. Only a SHA-256 of the normalised code is ever stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+GROUP = 4
+
+
+def generate(groups: int = 4) -> str:
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(groups * GROUP))
+    return "-".join(chars[i : i + GROUP] for i in range(0, len(chars), GROUP))
+
+
+def normalize(typed: str) -> str | None:
+    """The canonical form of a typed code, or None if it cannot be one of ours."""
+    cleaned = "".join(ch for ch in typed.upper() if ch not in "- \t_")
+    if not cleaned or len(cleaned) > 64 or any(ch not in ALPHABET for ch in cleaned):
+        return None
+    return cleaned
+
+
+def digest(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("ascii")).hexdigest()

@@ -1,0 +1,167 @@
+"""The invoker: one line (or one parsed command) in, one Reply out, one transaction.
+
+Transports call ``Invoker.handle`` for typed lines and ``Invoker.invoke`` for structured
+input (slash commands, buttons). Parsing, the where-check (private commands are never acted
+on in public), roles, bans and the transaction around the handler all happen here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
+from commands.registry import Command, Registry, UsageError
+from commands.rules import Rules
+from storage.db import Database
+from storage.repos import members
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+OOPS = (
+    "Something went wrong on our side and nothing was changed. Please try again in a "
+    "moment; if it keeps happening, tell a moderator."
+)
+SEEN_EVERY = timedelta(minutes=10)
+RETRIES = 3
+
+
+@dataclass
+class Invoker:
+    db: Database
+    registry: Registry
+    rules: Rules
+    spaces: tuple[str, ...]
+    admin_identities: frozenset[str] = frozenset()
+    clock: Callable[[], datetime] = utcnow
+    # Called after a commit that queued outbox rows, so delivery starts at once.
+    on_outbox: Callable[[], None] | None = None
+    stats: dict[str, int] = field(default_factory=dict)
+
+    async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
+        """Parse a typed line and run it."""
+        problem = _unreadable(line)
+        if problem:
+            return Reply.error(problem)
+        try:
+            command, args = self.registry.parse(line)
+        except UsageError as exc:
+            return Reply.error(str(exc))
+        return await self.invoke(identity, command, args, where=where)
+
+    async def invoke(
+        self, identity: IdentityRef, command: Command, args: dict[str, Any], *, where: str
+    ) -> Reply:
+        started = time.perf_counter()
+        if where != "dm" and command.private:
+            reply = Reply(
+                f"I did not act on that: send `{command.name} ...` to me in a private "
+                f"message instead. In a channel it would show everyone who is behind your "
+                f"pseudonym.",
+                ok=False,
+                private_hint=True,
+            )
+            self._log(identity, command, "refused-public", started)
+            return reply
+        for value in args.values():
+            if isinstance(value, str) and (problem := _unreadable(value)):
+                return Reply.error(problem)
+        for attempt in range(RETRIES):
+            try:
+                reply = await self._run(identity, command, args, where)
+                break
+            except CommandError as exc:
+                reply = Reply.error(str(exc))
+                break
+            except DBAPIError as exc:
+                if attempt + 1 < RETRIES and _transient(exc):
+                    continue
+                logger.exception("command %s failed in the database", command.name)
+                reply = Reply.error(OOPS)
+                break
+            except Exception:
+                logger.exception("command %s failed", command.name)
+                reply = Reply.error(OOPS)
+                break
+        self._log(identity, command, "ok" if reply.ok else "refused", started)
+        return reply
+
+    async def _run(
+        self, identity: IdentityRef, command: Command, args: dict[str, Any], where: str
+    ) -> Reply:
+        session_scope = self.db.write() if command.writes else self.db.read()
+        async with session_scope as session:
+            now = self.clock()
+            member = await members.member_by_identity(session, identity.key)
+            role = Role.NOBODY
+            if member is not None:
+                if member.banned_at is not None:
+                    return Reply.error(
+                        "Your membership is suspended by the moderators, so I can't act "
+                        "on your commands."
+                    )
+                role = Role.parse(member.role)
+            if identity.key in self.admin_identities and member is not None:
+                role = Role.ADMIN
+            if command.min_role >= Role.MEMBER and member is None:
+                return Reply.error(
+                    "You need to register first: send me privately `register YOUR-CODE` "
+                    "(codes come from your organizers)."
+                )
+            if role < command.min_role:
+                return Reply.error(f"Only {command.min_role.label}s can use `{command.name}`.")
+            ctx = Ctx(
+                session=session,
+                identity=identity,
+                where=where,
+                now=now,
+                rules=self.rules,
+                spaces=self.spaces,
+                registry=self.registry,
+                member=member,
+                role=role,
+            )
+            reply = await command.handler(ctx, **args)
+            queued = await ctx.flush_outbox() if command.writes else 0
+            if (
+                command.writes
+                and member is not None
+                and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
+            ):
+                await members.touch_identity(session, identity.key, now)
+        if queued and self.on_outbox is not None:
+            self.on_outbox()
+        return reply
+
+    def _log(self, identity: IdentityRef, command: Command, outcome: str, started: float) -> None:
+        # One line per invocation; never the identity (pseudonymity invariant).
+        self.stats[outcome] = self.stats.get(outcome, 0) + 1
+        logger.info(
+            "invoke platform=%s command=%s outcome=%s ms=%.2f",
+            identity.platform,
+            command.name.replace(" ", "_"),
+            outcome,
+            (time.perf_counter() - started) * 1000,
+        )
+
+
+def _unreadable(text: str) -> str | None:
+    if "\x00" in text:
+        return "Your message contains a NUL character; please send it again without it."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Your message contains characters I can't read; please retype it."
+    return None
+
+
+def _transient(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate in {"40001", "40P01"} or "database is locked" in str(exc.orig)

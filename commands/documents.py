@@ -1,0 +1,102 @@
+"""Each campaign's shared document (the paper's wiki), with revisions."""
+
+from __future__ import annotations
+
+from commands import lookup
+from commands.context import CommandError, Ctx, Reply
+from commands.formatting import plural, when
+from commands.ideas import check_text
+from commands.registry import CommandSet, Param
+from storage.repos import campaigns, documents
+
+spec = CommandSet()
+
+ACTIONS = ("show", "edit", "append", "history", "revert")
+
+
+@spec.command(
+    "doc",
+    "Read or edit a campaign's shared document: `doc N`, `doc N edit TEXT`, "
+    "`doc N append TEXT`, `doc N history`, `doc N revert REV`.",
+    params=(
+        Param("campaign", "int", "The campaign's number"),
+        Param("action", "choice", "What to do", required=False, choices=ACTIONS),
+        Param("text", "text", "The text (or revision number for revert)", required=False),
+    ),
+    examples=(
+        "doc 3",
+        "doc 3 edit Our demands: 1. Pay for qualification tests.",
+        "doc 3 append 2. Answer worker emails within a week.",
+        "doc 3 history",
+        "doc 3 revert 2",
+    ),
+    details="Every edit is kept as a revision with the editor's pseudonym and the time. "
+    "Organizers of the campaign and moderators can revert to an earlier revision.",
+)
+async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> Reply:
+    await lookup.campaign(ctx, campaign)
+    action = action or "show"
+    head = await documents.head(ctx.session, campaign)
+    if action == "show":
+        if text:
+            raise CommandError(
+                f"To change the document say `doc {campaign} edit TEXT` or "
+                f"`doc {campaign} append TEXT`."
+            )
+        if head is None:
+            return Reply(
+                f"The document of campaign #{campaign} is empty. Start it with "
+                f"`doc {campaign} edit TEXT`."
+            )
+        return Reply(
+            f"Document of campaign #{campaign} (revision {head.rev}, by {head.pseudonym}, "
+            f"{when(head.created_at)}):\n{head.text}"
+        )
+    if action == "history":
+        rows = await documents.history(ctx.session, campaign, limit=20)
+        if not rows:
+            return Reply(f"The document of campaign #{campaign} has no revisions yet.")
+        lines = [f"Revisions of campaign #{campaign}'s document, newest first:"]
+        lines += [
+            f"r{r.rev} {r.action} by {r.pseudonym}, {when(r.created_at)}, "
+            f"{plural(r.length, 'character')}"
+            for r in rows
+        ]
+        return Reply("\n".join(lines))
+    if action == "revert":
+        await lookup.require_organizer(ctx, campaign)
+        rev_text = (text or "").strip().removeprefix("r")
+        if not (rev_text.isascii() and rev_text.isdigit() and len(rev_text) < 9):
+            raise CommandError(f"Say which revision: `doc {campaign} revert 2`.")
+        rev = int(rev_text)
+        old = await documents.get(ctx.session, campaign, rev)
+        if old is None:
+            raise CommandError(
+                f"Campaign #{campaign}'s document has no revision {rev}. "
+                f"See `doc {campaign} history`."
+            )
+        new_text = old.text
+    else:
+        body = check_text(
+            text or "", ctx.rules.doc_max_chars, "text", f"doc {campaign} {action} Our goals..."
+        )
+        new_text = body if action == "edit" or head is None else f"{head.text}\n{body}"
+        if len(new_text) > ctx.rules.doc_max_chars:
+            raise CommandError(
+                f"The document would be {len(new_text)} characters; the limit is "
+                f"{ctx.rules.doc_max_chars}. Shorten it with `doc {campaign} edit TEXT`."
+            )
+    rev_no = await campaigns.next_doc_rev(ctx.session, campaign)
+    await documents.add(
+        ctx.session,
+        campaign_id=campaign,
+        rev=rev_no,
+        member_id=ctx.member_id,
+        action=action if action != "revert" else f"revert:{rev}",
+        text=new_text,
+        now=ctx.now,
+    )
+    return Reply(
+        f"Saved revision {rev_no} of campaign #{campaign}'s document "
+        f"({plural(len(new_text), 'character')})."
+    )

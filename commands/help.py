@@ -1,0 +1,72 @@
+"""``help``, generated from the registry."""
+
+from __future__ import annotations
+
+from commands.context import CommandError, Ctx, Reply, Role
+from commands.registry import Command, CommandSet, Param
+
+spec = CommandSet()
+
+SECTIONS = (
+    ("Joining", ("register", "another", "choose", "link", "whoami", "reveal", "unreveal")),
+    ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
+    ("Campaigns", ("campaigns", "campaign", "doc", "petition", "sign", "unsign", "signers")),
+    ("Following", ("subscribe", "unsubscribe", "subscriptions")),
+)
+
+
+def describe(command: Command) -> str:
+    lines = [f"`{command.usage}` — {command.summary}"]
+    if command.details:
+        lines.append(command.details)
+    for p in command.params:
+        choices = f" ({', '.join(p.choices)})" if p.choices else ""
+        optional = "" if p.required else ", optional"
+        lines.append(f"  {p.placeholder}: {p.help}{choices}{optional}")
+    lines.append(
+        "Example"
+        + ("s" if len(command.examples) > 1 else "")
+        + ": "
+        + "; ".join(f"`{e}`" for e in command.examples)
+    )
+    if command.private:
+        lines.append("Send it to me privately: it is never acted on in a public channel.")
+    return "\n".join(lines)
+
+
+@spec.command(
+    "help",
+    "List the commands, or explain one: `help pitch`.",
+    params=(Param("topic", "text", "A command name", required=False),),
+    examples=("help", "help sign", "help mod ban"),
+    min_role=Role.NOBODY,
+    private=False,
+    writes=False,
+)
+async def help_(ctx: Ctx, topic: str | None) -> Reply:
+    registry = ctx.registry
+    if topic:
+        name = " ".join(topic.lower().split()[:2])
+        command = registry.get(name) or registry.get(name.split()[0])
+        if command is None or command.min_role > max(ctx.role, Role.MEMBER):
+            raise CommandError(f"There is no command `{topic[:30]}`. Send `help` for the list.")
+        return Reply(describe(command))
+    lines = []
+    if ctx.member is None:
+        lines.append("New here? Send me privately `register YOUR-CODE` to join.")
+    for title, names in SECTIONS:
+        available = [n for n in names if registry.get(n) is not None]
+        lines.append(f"{title}: " + ", ".join(available))
+    listed = {n for _, names in SECTIONS for n in names} | {"help"}
+    other = [
+        c.name
+        for c in registry
+        if c.name not in listed and c.group is None and c.min_role <= max(ctx.role, Role.MEMBER)
+    ]
+    if other:
+        lines.append("More: " + ", ".join(other))
+    if ctx.role >= Role.MODERATOR:
+        mods = [c.name for c in registry if c.group == "mod" and c.min_role <= ctx.role]
+        lines.append("Moderation: " + ", ".join(mods))
+    lines.append("`help COMMAND` explains one, with an example.")
+    return Reply("\n".join(lines))

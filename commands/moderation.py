@@ -1,0 +1,207 @@
+"""Moderation: roles, organizers, hiding, closing, banning, and the log of all of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands import lookup
+from commands.context import CommandError, Ctx, Reply, Role
+from commands.formatting import when
+from commands.registry import CommandSet, Param
+from storage.repos import campaigns, ideas, members, moderation
+
+spec = CommandSet()
+
+
+async def _member(ctx: Ctx, pseudonym: str) -> Any:
+    row = await members.member_by_pseudonym(ctx.session, pseudonym)
+    if row is None:
+        raise CommandError(f"No member is called `{pseudonym[:40]}`. Check the spelling.")
+    return row
+
+
+async def _log(ctx: Ctx, action: str, target: str, detail: str | None = None) -> None:
+    await moderation.log(
+        ctx.session,
+        actor_id=ctx.member_id,
+        action=action,
+        target=target,
+        detail=detail,
+        now=ctx.now,
+    )
+
+
+def _pseudonym_param() -> Param:
+    return Param("pseudonym", "word", "The member's pseudonym")
+
+
+@spec.command(
+    "mod promote",
+    "Set a member's role: member, moderator or admin (admins only).",
+    params=(
+        _pseudonym_param(),
+        Param("role", "choice", "The new role", choices=("member", "moderator", "admin")),
+    ),
+    examples=("mod promote light_dragonfly moderator",),
+    min_role=Role.ADMIN,
+)
+async def promote(ctx: Ctx, pseudonym: str, role: str) -> Reply:
+    target = await _member(ctx, pseudonym)
+    if target.id == ctx.member_id and role != "admin":
+        raise CommandError("You can't lower your own role; ask another admin.")
+    if target.role == role:
+        return Reply(f"{target.pseudonym} is already {role}.")
+    await members.set_role(ctx.session, target.id, role)
+    await _log(ctx, "role", target.pseudonym, f"{target.role} -> {role}")
+    ctx.notify([target.id], "role_changed", f"A moderator made you {role} of this Dynamo.")
+    return Reply(f"{target.pseudonym} is now {role}.")
+
+
+@spec.command(
+    "mod organizer",
+    "Make a member an organizer of a campaign.",
+    params=(Param("campaign", "int", "The campaign's number"), _pseudonym_param()),
+    examples=("mod organizer 3 light_dragonfly",),
+    min_role=Role.MODERATOR,
+)
+async def organizer(ctx: Ctx, campaign: int, pseudonym: str) -> Reply:
+    await lookup.campaign(ctx, campaign)
+    target = await _member(ctx, pseudonym)
+    if not await campaigns.add_organizer(ctx.session, campaign, target.id, ctx.now):
+        return Reply(f"{target.pseudonym} already organizes campaign #{campaign}.")
+    await _log(ctx, "organizer", target.pseudonym, f"campaign #{campaign}")
+    ctx.notify(
+        [target.id],
+        "organizer_added",
+        f"You are now an organizer of campaign #{campaign}. You can set its petition "
+        f"(`petition {campaign} TEXT`) and revert its document.",
+    )
+    return Reply(f"{target.pseudonym} now organizes campaign #{campaign}.")
+
+
+async def _set_hidden(ctx: Ctx, idea_id: int, hidden: bool) -> Reply:
+    row = await lookup.idea(ctx, idea_id)
+    if row.hidden == hidden:
+        return Reply(f"#{idea_id} is already {'hidden' if hidden else 'visible'}.")
+    await ideas.set_hidden(ctx.session, idea_id, hidden)
+    await _log(ctx, "hide" if hidden else "unhide", f"#{idea_id}")
+    if hidden:
+        return Reply(f"#{idea_id} is hidden: it left the listings and can't be voted on.")
+    return Reply(f"#{idea_id} is visible again.")
+
+
+@spec.command(
+    "mod hide",
+    "Hide an idea: it leaves the listings and can't be voted on.",
+    params=(Param("idea", "int", "The idea's number"),),
+    examples=("mod hide 12",),
+    min_role=Role.MODERATOR,
+)
+async def hide(ctx: Ctx, idea: int) -> Reply:
+    return await _set_hidden(ctx, idea, True)
+
+
+@spec.command(
+    "mod unhide",
+    "Bring a hidden idea back.",
+    params=(Param("idea", "int", "The idea's number"),),
+    examples=("mod unhide 12",),
+    min_role=Role.MODERATOR,
+)
+async def unhide(ctx: Ctx, idea: int) -> Reply:
+    return await _set_hidden(ctx, idea, False)
+
+
+@spec.command(
+    "mod close",
+    "Close an idea or campaign: no more votes or signatures.",
+    params=(Param("idea", "int", "The idea or campaign number"),),
+    examples=("mod close 12",),
+    min_role=Role.MODERATOR,
+)
+async def close(ctx: Ctx, idea: int) -> Reply:
+    row = await lookup.idea(ctx, idea)
+    was_campaign = row.status == "campaign"
+    if not await ideas.close(ctx.session, idea, ctx.now):
+        return Reply(f"#{idea} is already closed.")
+    if was_campaign:
+        await campaigns.close(ctx.session, idea, ctx.now)
+    await _log(ctx, "close", f"#{idea}")
+    kind = "Campaign" if was_campaign else "Idea"
+    if not row.hidden:
+        ctx.announce(
+            "closed", f"{kind} #{idea} is closed by the moderators: {row.text}", idea_id=idea
+        )
+    return Reply(f"{kind} #{idea} is closed.")
+
+
+@spec.command(
+    "mod ban",
+    "Ban a member: they can no longer act, from any of their accounts.",
+    params=(_pseudonym_param(),),
+    examples=("mod ban grumpy_heron",),
+    min_role=Role.MODERATOR,
+)
+async def ban(ctx: Ctx, pseudonym: str) -> Reply:
+    target = await _member(ctx, pseudonym)
+    if target.id == ctx.member_id:
+        raise CommandError("You can't ban yourself.")
+    if Role.parse(target.role) >= Role.MODERATOR and ctx.role < Role.ADMIN:
+        raise CommandError("Only an admin can ban a moderator or admin.")
+    if target.banned_at is not None:
+        return Reply(f"{target.pseudonym} is already banned.")
+    await members.set_banned(ctx.session, target.id, ctx.now)
+    await _log(ctx, "ban", target.pseudonym)
+    return Reply(f"{target.pseudonym} is banned; all their accounts are blocked.")
+
+
+@spec.command(
+    "mod unban",
+    "Lift a ban.",
+    params=(_pseudonym_param(),),
+    examples=("mod unban grumpy_heron",),
+    min_role=Role.MODERATOR,
+)
+async def unban(ctx: Ctx, pseudonym: str) -> Reply:
+    target = await _member(ctx, pseudonym)
+    if target.banned_at is None:
+        return Reply(f"{target.pseudonym} is not banned.")
+    await members.set_banned(ctx.session, target.id, None)
+    await _log(ctx, "unban", target.pseudonym)
+    return Reply(f"{target.pseudonym} can take part again.")
+
+
+@spec.command(
+    "mod member",
+    "What moderators may know of a member: role, code kind, since when, banned.",
+    params=(_pseudonym_param(),),
+    examples=("mod member light_dragonfly",),
+    min_role=Role.MODERATOR,
+    writes=False,
+)
+async def member_info(ctx: Ctx, pseudonym: str) -> Reply:
+    target = await _member(ctx, pseudonym)
+    kind = "a worker code" if target.code_kind == "worker" else "an invite code (not a worker)"
+    banned = f" Banned since {when(target.banned_at)}." if target.banned_at else ""
+    return Reply(
+        f"{target.pseudonym}: {target.role}, registered {when(target.created_at)} with "
+        f"{kind}.{banned}"
+    )
+
+
+@spec.command(
+    "mod log",
+    "The moderation log: every action, who and when.",
+    examples=("mod log",),
+    min_role=Role.MODERATOR,
+    writes=False,
+)
+async def log(ctx: Ctx) -> Reply:
+    rows = await moderation.recent(ctx.session, limit=30)
+    if not rows:
+        return Reply("The moderation log is empty.")
+    lines = ["Moderation log, newest first:"]
+    for r in rows:
+        detail = f" ({r.detail})" if r.detail else ""
+        lines.append(f"{when(r.created_at)} {r.actor or 'console'}: {r.action} {r.target}{detail}")
+    return Reply("\n".join(lines))

@@ -1,0 +1,62 @@
+"""A member's view of themself, and self-disclosure by choice."""
+
+from __future__ import annotations
+
+from commands.context import Ctx, Reply
+from commands.formatting import plural
+from commands.ideas import check_text
+from commands.registry import CommandSet, Param
+from storage.repos import members, subscriptions
+
+spec = CommandSet()
+
+
+@spec.command(
+    "whoami",
+    "Show your pseudonym, role and linked accounts (only to you).",
+    examples=("whoami",),
+    writes=False,
+)
+async def whoami(ctx: Ctx) -> Reply:
+    assert ctx.member is not None
+    identities = await members.identities_of(ctx.session, ctx.member_id)
+    followed = await subscriptions.of_member(ctx.session, ctx.member_id)
+    platforms = sorted({i.platform for i in identities})
+    lines = [
+        f"You are **{ctx.pseudonym}**, {ctx.role.label}, member since "
+        f"{ctx.member.created_at:%Y-%m-%d}.",
+        f"Linked accounts: {len(identities)} ({', '.join(platforms)}). You follow "
+        f"{plural(len(followed), 'idea')}.",
+    ]
+    if ctx.member.revealed_name:
+        lines.append(
+            f'You show the name "{ctx.member.revealed_name}" beside your pseudonym '
+            f"(`unreveal` to stop)."
+        )
+    else:
+        lines.append("You are anonymous: nobody sees a name beside your pseudonym.")
+    return Reply("\n".join(lines))
+
+
+@spec.command(
+    "reveal",
+    "Show a name of your choice beside your pseudonym from now on.",
+    params=(Param("name", "text", "The name to show"),),
+    examples=("reveal Kristy M.",),
+    details="This is self-disclosure: everyone will see this name next to your pseudonym on "
+    "ideas, campaigns and listings. `unreveal` removes it.",
+)
+async def reveal(ctx: Ctx, name: str) -> Reply:
+    name = check_text(name.strip().strip('"'), ctx.rules.name_max_chars, "name", "reveal Kristy")
+    await members.set_revealed_name(ctx.session, ctx.member_id, name)
+    return Reply(f"From now on you appear as {ctx.pseudonym} ({name}). `unreveal` takes it back.")
+
+
+@spec.command(
+    "unreveal",
+    "Stop showing a name beside your pseudonym.",
+    examples=("unreveal",),
+)
+async def unreveal(ctx: Ctx) -> Reply:
+    await members.set_revealed_name(ctx.session, ctx.member_id, None)
+    return Reply(f"You appear as {ctx.pseudonym} only, from now on.")

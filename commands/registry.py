@@ -1,0 +1,242 @@
+"""Every command declared once: name, help, typed parameters, who may run it and where.
+
+Console and IRC parsing, Discord slash commands, ``help`` and usage errors all come from
+these declarations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands.context import Ctx, Reply, Role
+
+
+class UsageError(Exception):
+    """The line does not fit the command; the message says what to type instead."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "int", "word", "text" (rest of the line), "choice"
+    help: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    # For an optional "text" parameter introduced by a word, e.g. `sign 3 as "Name"`.
+    keyword: str | None = None
+    max_chars: int | None = None
+
+    @property
+    def placeholder(self) -> str:
+        if self.kind == "choice":
+            inner = "|".join(self.choices)
+        else:
+            inner = self.name.upper()
+        if self.keyword:
+            inner = f"{self.keyword} {inner}"
+        return inner if self.required else f"[{inner}]"
+
+
+Handler = Callable[..., Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one or two words: "pitch", "mod hide"
+    handler: Handler
+    summary: str
+    params: tuple[Param, ...] = ()
+    examples: tuple[str, ...] = ()
+    min_role: Role = Role.MEMBER
+    # Private commands tie the invoker to a pseudonym: never acted on in public.
+    private: bool = True
+    writes: bool = True
+    details: str = ""
+
+    @property
+    def usage(self) -> str:
+        return " ".join([self.name, *(p.placeholder for p in self.params)])
+
+    @property
+    def group(self) -> str | None:
+        return self.name.split()[0] if " " in self.name else None
+
+
+@dataclass
+class Registry:
+    commands: dict[str, Command] = field(default_factory=dict)
+
+    def add(self, command: Command) -> Command:
+        if command.name in self.commands:
+            raise ValueError(f"command {command.name!r} declared twice")
+        self.commands[command.name] = command
+        return command
+
+    def extend(self, commands: CommandSet) -> None:
+        for command in commands.commands:
+            self.add(command)
+
+    def get(self, name: str) -> Command | None:
+        return self.commands.get(name.lower())
+
+    def __iter__(self) -> Any:
+        return iter(self.commands.values())
+
+    def groups(self) -> set[str]:
+        return {c.group for c in self if c.group}
+
+    def find(self, line: str) -> tuple[Command, str]:
+        """The command a line starts with, and the rest of the line."""
+        words = line.strip().split(None, 2)
+        if not words:
+            raise UsageError("Say a command, for example `help`.")
+        first = words[0].lower()
+        if first in self.groups() and len(words) >= 2:
+            name = f"{first} {words[1].lower()}"
+            if name in self.commands:
+                rest = words[2] if len(words) > 2 else ""
+                return self.commands[name], rest
+            subs = sorted(c.name.split()[1] for c in self if c.group == first)
+            raise UsageError(
+                f"`{first}` has no subcommand `{words[1]}`. Try one of: {', '.join(subs)}."
+            )
+        if first in self.groups():
+            subs = sorted(c.name.split()[1] for c in self if c.group == first)
+            raise UsageError(f"`{first}` needs a subcommand: {', '.join(subs)}.")
+        command = self.commands.get(first)
+        if command is None:
+            raise UsageError(f"I don't know the command `{_clip(first)}`. Send `help` for a list.")
+        rest = line.strip()[len(words[0]) :].strip()
+        return command, rest
+
+    def parse(self, line: str) -> tuple[Command, dict[str, Any]]:
+        command, rest = self.find(line)
+        return command, parse_args(command, rest)
+
+
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
+
+
+def _clip(text: str, n: int = 30) -> str:
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
+def parse_int(token: str, param: Param, command: Command) -> int:
+    digits = token[1:] if token.startswith("#") else token
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9 or int(digits) < 1:
+        raise UsageError(
+            f"`{_clip(token)}` is not a {param.name} number. Usage: `{command.usage}` "
+            f"(for example `{command.examples[0] if command.examples else command.name}`)."
+        )
+    return int(digits)
+
+
+def parse_args(command: Command, rest: str) -> dict[str, Any]:
+    """Fill the parameters from the rest of the line, left to right."""
+    values: dict[str, Any] = {}
+    remaining = rest.strip()
+    for param in command.params:
+        if param.kind == "text":
+            text = remaining
+            if param.keyword:
+                head, _, tail = remaining.partition(" ")
+                if head.lower() == param.keyword:
+                    text = _unquote(tail)
+                else:
+                    text = ""
+            remaining = ""
+            if not text:
+                if param.required:
+                    raise UsageError(
+                        f"`{command.name}` needs {param.help.lower()}. Usage: `{command.usage}`, "
+                        f"for example `{command.examples[0]}`."
+                    )
+                values[param.name] = None
+                continue
+            values[param.name] = text
+            continue
+        token, _, tail = remaining.partition(" ")
+        if param.kind == "choice":
+            if token.lower() in param.choices:
+                values[param.name] = token.lower()
+                remaining = tail.strip()
+            elif param.required:
+                what = f"`{_clip(token)}` is not" if token else "Missing"
+                raise UsageError(
+                    f"{what} one of {', '.join(param.choices)}. Usage: `{command.usage}`."
+                )
+            else:
+                values[param.name] = None
+            continue
+        if not token:
+            if param.required:
+                raise UsageError(
+                    f"`{command.name}` needs {param.help.lower()}. Usage: `{command.usage}`, "
+                    f"for example `{command.examples[0]}`."
+                )
+            values[param.name] = None
+            continue
+        if param.kind == "int":
+            values[param.name] = parse_int(token, param, command)
+        else:
+            values[param.name] = token
+        remaining = tail.strip()
+    if remaining:
+        raise UsageError(
+            f"I didn't understand `{_clip(remaining)}` after `{command.name}`. "
+            f"Usage: `{command.usage}`."
+        )
+    return values
+
+
+class CommandSet:
+    """The commands one feature module declares; the catalog merges them into a Registry."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+
+    def command(
+        self,
+        name: str,
+        summary: str,
+        *,
+        params: Sequence[Param] = (),
+        examples: Sequence[str] = (),
+        min_role: Role = Role.MEMBER,
+        private: bool = True,
+        writes: bool = True,
+        details: str = "",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command; the handler is ``async def f(ctx, **params) -> Reply``."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.commands.append(
+                Command(
+                    name=name,
+                    handler=handler,
+                    summary=summary,
+                    params=tuple(params),
+                    examples=tuple(examples),
+                    min_role=min_role,
+                    private=private,
+                    writes=writes,
+                    details=details,
+                )
+            )
+            return handler
+
+        return decorate
+
+
+__all__ = ["Command", "CommandSet", "Ctx", "Param", "Registry", "UsageError", "parse_args"]

@@ -1,0 +1,52 @@
+"""Following ideas and campaigns."""
+
+from __future__ import annotations
+
+from commands import lookup
+from commands.context import Ctx, Reply
+from commands.registry import CommandSet, Param
+from storage.repos import subscriptions
+
+spec = CommandSet()
+
+
+@spec.command(
+    "subscribe",
+    "Follow an idea or campaign to hear about its progress.",
+    params=(Param("idea", "int", "The idea or campaign number"),),
+    examples=("subscribe 12",),
+)
+async def subscribe(ctx: Ctx, idea: int) -> Reply:
+    await lookup.idea(ctx, idea)
+    if await subscriptions.subscribe(ctx.session, ctx.member_id, idea, ctx.now):
+        return Reply(f"You now follow #{idea}.")
+    return Reply(f"You already follow #{idea}.")
+
+
+@spec.command(
+    "unsubscribe",
+    "Stop following an idea or campaign.",
+    params=(Param("idea", "int", "The idea or campaign number"),),
+    examples=("unsubscribe 12",),
+)
+async def unsubscribe(ctx: Ctx, idea: int) -> Reply:
+    if await subscriptions.unsubscribe(ctx.session, ctx.member_id, idea):
+        return Reply(f"You no longer follow #{idea}.")
+    return Reply(f"You were not following #{idea}.")
+
+
+@spec.command(
+    "subscriptions",
+    "List what you follow.",
+    examples=("subscriptions",),
+    writes=False,
+)
+async def list_subscriptions(ctx: Ctx) -> Reply:
+    rows = await subscriptions.of_member(ctx.session, ctx.member_id)
+    if not rows:
+        return Reply("You follow nothing yet. Voting on an idea follows it: send `ideas`.")
+    lines = ["You follow:"]
+    lines += [
+        f"#{r.id} ({'campaign' if r.status == 'campaign' else r.status}) {r.text}" for r in rows
+    ]
+    return Reply("\n".join(lines))

@@ -1,0 +1,113 @@
+"""Voting on ideas, and the launch it can trigger."""
+
+from __future__ import annotations
+
+from commands import campaigns, lookup
+from commands.context import CommandError, Ctx, Reply
+from commands.formatting import needed_text, score
+from commands.registry import CommandSet, Param
+from storage.repos import ideas, subscriptions, votes
+
+spec = CommandSet()
+
+# Ideas are announced when they come this close to launching (once per idea), so a vote
+# storm costs a channel at most this line and the launch.
+MILESTONE_NEEDED = 5
+
+
+async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
+    row = await lookup.idea(ctx, idea_id)
+    if row.hidden:
+        raise CommandError(f"Idea #{idea_id} is hidden by a moderator; it can't be voted on.")
+    if row.status == "closed":
+        raise CommandError(f"Idea #{idea_id} is closed; it can't be voted on any more.")
+    word = "upvoted" if value > 0 else "downvoted"
+    outcome = await votes.cast(ctx.session, idea_id, ctx.member_id, value, ctx.now)
+    if outcome == "same":
+        return Reply(
+            f"You already {word} #{idea_id} ({score(row.up, row.down)}). "
+            f"`unvote {idea_id}` takes your vote back."
+        )
+    if outcome == "new":
+        d_up, d_down = (1, 0) if value > 0 else (0, 1)
+        await subscriptions.subscribe(ctx.session, ctx.member_id, idea_id, ctx.now)
+    else:
+        d_up, d_down = (1, -1) if value > 0 else (-1, 1)
+    up, down = await ideas.add_to_counts(ctx.session, idea_id, d_up, d_down)
+    text = f"You {word} #{idea_id}: now {score(up, down)}"
+    if row.status == "open":
+        launched = await _maybe_launch(ctx, row, up, down)
+        if launched:
+            text += f". That vote launched it: #{idea_id} is now a campaign!"
+        else:
+            text += f", {needed_text(ctx.rules, up, down)}."
+    else:
+        text += "."
+    if outcome == "new":
+        text += " You now follow it."
+    return Reply(text, data={"idea_id": idea_id, "up": up, "down": down})
+
+
+async def _maybe_launch(ctx: Ctx, row: object, up: int, down: int) -> bool:
+    idea_id = row.id  # type: ignore[attr-defined]
+    needed = ctx.rules.upvotes_needed(up, down)
+    if needed == 0:
+        if await ideas.mark_launched(ctx.session, idea_id, ctx.now):
+            await campaigns.launch(ctx, row, up, down)
+            return True
+        return False
+    if (
+        needed <= MILESTONE_NEEDED
+        and ctx.rules.launch_upvotes > MILESTONE_NEEDED * 2
+        and await ideas.mark_milestone(ctx.session, idea_id, ctx.now)
+    ):
+        ctx.announce(
+            "idea_milestone",
+            f"Idea #{idea_id} needs {needed} more upvote{'s' if needed != 1 else ''} to "
+            f"launch: {row.text}",  # type: ignore[attr-defined]
+            idea_id=idea_id,
+            up=up,
+            down=down,
+            needed=needed,
+        )
+    return False
+
+
+@spec.command(
+    "upvote",
+    "Support an idea (you also follow it).",
+    params=(Param("idea", "int", "The idea's number"),),
+    examples=("upvote 12",),
+)
+async def upvote(ctx: Ctx, idea: int) -> Reply:
+    return await _vote(ctx, idea, 1)
+
+
+@spec.command(
+    "downvote",
+    "Vote against an idea (you also follow it).",
+    params=(Param("idea", "int", "The idea's number"),),
+    examples=("downvote 12",),
+)
+async def downvote(ctx: Ctx, idea: int) -> Reply:
+    return await _vote(ctx, idea, -1)
+
+
+@spec.command(
+    "unvote",
+    "Take back your vote on an idea.",
+    params=(Param("idea", "int", "The idea's number"),),
+    examples=("unvote 12",),
+)
+async def unvote(ctx: Ctx, idea: int) -> Reply:
+    row = await lookup.idea(ctx, idea)
+    old = await votes.retract(ctx.session, idea, ctx.member_id)
+    if old is None:
+        return Reply(f"You have no vote on #{idea} to take back ({score(row.up, row.down)}).")
+    up, down = await ideas.add_to_counts(
+        ctx.session, idea, -1 if old > 0 else 0, -1 if old < 0 else 0
+    )
+    return Reply(
+        f"Your vote on #{idea} is withdrawn: now {score(up, down)}.",
+        data={"idea_id": idea, "up": up, "down": down},
+    )

@@ -1,0 +1,226 @@
+"""The tables. Everything a deployment knows lives here; migrations mirror this file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class RegistrationCode(SQLModel, table=True):
+    """A single-use code; only its hash is stored."""
+
+    __tablename__ = "registration_code"
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    batch: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    created_at: datetime = _created()
+    expires_at: datetime | None = _ts(nullable=True)
+    redeemed_at: datetime | None = _ts(nullable=True)
+    redeemed_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    role: str = Field(default="member", sa_column=sa.Column(sa.String(16), nullable=False))
+    code_kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    revealed_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    banned_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+
+
+class Identity(SQLModel, table=True):
+    """A platform account attached to one member. ``key`` is e.g. ``discord:1234``."""
+
+    __tablename__ = "identity"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    platform: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    member_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False, index=True)
+    )
+    created_at: datetime = _created()
+    last_seen_at: datetime | None = _ts(nullable=True)
+
+
+class PendingRegistration(SQLModel, table=True):
+    """A redeemed code whose holder is still flipping through pseudonyms."""
+
+    __tablename__ = "pending_registration"
+    identity_key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    code_id: int = Field(sa_column=sa.Column(sa.ForeignKey("registration_code.id"), nullable=False))
+    offered: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = _created()
+
+
+class RegistrationFailure(SQLModel, table=True):
+    __tablename__ = "registration_failure"
+    __table_args__ = (sa.Index("ix_registration_failure_key_at", "identity_key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    identity_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that attaches another identity to an existing member."""
+
+    __tablename__ = "link_code"
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class Idea(SQLModel, table=True):
+    """A pitch. ``up``/``down`` are counters kept in step with the vote rows."""
+
+    __tablename__ = "idea"
+    __table_args__ = (sa.Index("ix_idea_status_hidden", "status", "hidden"),)
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False, index=True)
+    )
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
+    )
+    up: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    down: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    status: str = Field(default="open", sa_column=sa.Column(sa.String(16), nullable=False))
+    hidden: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    launched_at: datetime | None = _ts(nullable=True)
+    # Set once when the idea first comes within reach of launch, so that milestone is
+    # announced exactly once however the votes swing.
+    milestone_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Vote(SQLModel, table=True):
+    __tablename__ = "vote"
+    idea_id: int = Field(sa_column=sa.Column(sa.ForeignKey("idea.id"), primary_key=True))
+    member_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True, index=True)
+    )
+    value: int = Field(sa_column=sa.Column(sa.SmallInteger, nullable=False))
+    created_at: datetime = _created()
+
+
+class Campaign(SQLModel, table=True):
+    """A launched idea; it shares the idea's number."""
+
+    __tablename__ = "campaign"
+    id: int = Field(sa_column=sa.Column(sa.ForeignKey("idea.id"), primary_key=True))
+    launched_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
+    petition_text: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    petition_set_at: datetime | None = _ts(nullable=True)
+    signature_count: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
+    )
+    doc_rev: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Organizer(SQLModel, table=True):
+    __tablename__ = "organizer"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    added_at: datetime = _created()
+
+
+class DocRevision(SQLModel, table=True):
+    """One version of a campaign's shared document (full text, so revert is a copy)."""
+
+    __tablename__ = "doc_revision"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "rev", name="uq_doc_revision_rev"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False))
+    rev: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+
+
+class Signature(SQLModel, table=True):
+    __tablename__ = "signature"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    member_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True, index=True)
+    )
+    category: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    display_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    created_at: datetime = _created()
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscription"
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    idea_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("idea.id"), primary_key=True, index=True)
+    )
+    created_at: datetime = _created()
+
+
+class ModAction(SQLModel, table=True):
+    """The moderation log: who did what to what, and when."""
+
+    __tablename__ = "mod_action"
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+    action: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    target: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = _created()
+
+
+class Outbox(SQLModel, table=True):
+    """The bus: one row per delivery (an announcement to one space, a DM to one member).
+
+    Written in the same transaction as the change that caused it; transports claim rows,
+    deliver them and mark them sent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "sent_at", "kind", "available_at"),
+        sa.Index("ix_outbox_member", "member_id", "sent_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    space: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    member_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+    event: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = _created()
+    available_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False)
+    )
+    attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    claimed_until: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    failed_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,115 @@
+"""Campaigns and their organizers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Campaign, Idea, Member, Organizer
+from storage.repos.upsert import insert_ignore
+
+campaigns_t = Campaign.__table__
+ideas_t = Idea.__table__
+organizers_t = Organizer.__table__
+members_t = Member.__table__
+
+_with_idea = sa.select(
+    campaigns_t,
+    ideas_t.c.text,
+    ideas_t.c.up,
+    ideas_t.c.down,
+    ideas_t.c.hidden,
+    ideas_t.c.author_id,
+).join(ideas_t, ideas_t.c.id == campaigns_t.c.id)
+
+
+async def create(session: AsyncSession, idea_id: int, now: datetime) -> None:
+    await session.execute(
+        sa.insert(campaigns_t).values(
+            id=idea_id, launched_at=now, status="active", signature_count=0, doc_rev=0
+        )
+    )
+
+
+async def get(session: AsyncSession, campaign_id: int) -> sa.Row | None:
+    result = await session.execute(_with_idea.where(campaigns_t.c.id == campaign_id))
+    return result.first()
+
+
+async def list_all(session: AsyncSession, *, limit: int, include_closed: bool) -> list[sa.Row]:
+    query = _with_idea.where(ideas_t.c.hidden.is_(False))
+    if not include_closed:
+        query = query.where(campaigns_t.c.status == "active")
+    result = await session.execute(
+        query.order_by(campaigns_t.c.signature_count.desc(), campaigns_t.c.id.desc()).limit(limit)
+    )
+    return list(result)
+
+
+async def close(session: AsyncSession, campaign_id: int, now: datetime) -> None:
+    await session.execute(
+        sa.update(campaigns_t)
+        .where(campaigns_t.c.id == campaign_id)
+        .values(status="closed", closed_at=now)
+    )
+
+
+async def add_organizer(
+    session: AsyncSession, campaign_id: int, member_id: int, now: datetime
+) -> bool:
+    """False when the member already organizes this campaign."""
+    result = await session.execute(
+        insert_ignore(session, organizers_t)
+        .values(campaign_id=campaign_id, member_id=member_id, added_at=now)
+        .returning(organizers_t.c.member_id)
+    )
+    return result.first() is not None
+
+
+async def is_organizer(session: AsyncSession, campaign_id: int, member_id: int) -> bool:
+    result = await session.execute(
+        sa.select(organizers_t.c.member_id).where(
+            organizers_t.c.campaign_id == campaign_id, organizers_t.c.member_id == member_id
+        )
+    )
+    return result.first() is not None
+
+
+async def organizer_names(session: AsyncSession, campaign_id: int) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(members_t.c.id, members_t.c.pseudonym, members_t.c.revealed_name)
+        .join(organizers_t, organizers_t.c.member_id == members_t.c.id)
+        .where(organizers_t.c.campaign_id == campaign_id)
+        .order_by(organizers_t.c.added_at, members_t.c.id)
+    )
+    return list(result)
+
+
+async def set_petition(session: AsyncSession, campaign_id: int, text: str, now: datetime) -> None:
+    await session.execute(
+        sa.update(campaigns_t)
+        .where(campaigns_t.c.id == campaign_id)
+        .values(petition_text=text, petition_set_at=now)
+    )
+
+
+async def add_signatures(session: AsyncSession, campaign_id: int, delta: int) -> int:
+    result = await session.execute(
+        sa.update(campaigns_t)
+        .where(campaigns_t.c.id == campaign_id)
+        .values(signature_count=campaigns_t.c.signature_count + delta)
+        .returning(campaigns_t.c.signature_count)
+    )
+    return int(result.scalar_one())
+
+
+async def next_doc_rev(session: AsyncSession, campaign_id: int) -> int:
+    result = await session.execute(
+        sa.update(campaigns_t)
+        .where(campaigns_t.c.id == campaign_id)
+        .values(doc_rev=campaigns_t.c.doc_rev + 1)
+        .returning(campaigns_t.c.doc_rev)
+    )
+    return int(result.scalar_one())

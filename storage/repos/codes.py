@@ -1,0 +1,128 @@
+"""Registration codes, pending registrations, failed attempts and link codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LinkCode, PendingRegistration, RegistrationCode, RegistrationFailure
+
+codes_t = RegistrationCode.__table__
+pending_t = PendingRegistration.__table__
+failures_t = RegistrationFailure.__table__
+links_t = LinkCode.__table__
+
+
+async def add_codes(
+    session: AsyncSession,
+    hashes: Sequence[str],
+    *,
+    batch: str,
+    kind: str,
+    created_at: datetime,
+    expires_at: datetime | None,
+) -> None:
+    await session.execute(
+        sa.insert(codes_t),
+        [
+            {
+                "code_hash": h,
+                "batch": batch,
+                "kind": kind,
+                "created_at": created_at,
+                "expires_at": expires_at,
+            }
+            for h in hashes
+        ],
+    )
+
+
+async def find_code(session: AsyncSession, code_hash: str) -> sa.Row | None:
+    result = await session.execute(sa.select(codes_t).where(codes_t.c.code_hash == code_hash))
+    return result.first()
+
+
+async def redeem_code(
+    session: AsyncSession, code_id: int, identity_key: str, now: datetime
+) -> bool:
+    """Mark a code used; False when someone else got there first."""
+    result = await session.execute(
+        sa.update(codes_t)
+        .where(codes_t.c.id == code_id, codes_t.c.redeemed_at.is_(None))
+        .values(redeemed_at=now, redeemed_by=identity_key)
+        .returning(codes_t.c.id)
+    )
+    return result.first() is not None
+
+
+async def code_kind(session: AsyncSession, code_id: int) -> str:
+    result = await session.execute(sa.select(codes_t.c.kind).where(codes_t.c.id == code_id))
+    return result.scalar_one()
+
+
+async def count_failures(session: AsyncSession, identity_key: str, since: datetime) -> int:
+    result = await session.execute(
+        sa.select(sa.func.count())
+        .select_from(failures_t)
+        .where(failures_t.c.identity_key == identity_key, failures_t.c.at >= since)
+    )
+    return int(result.scalar_one())
+
+
+async def record_failure(session: AsyncSession, identity_key: str, now: datetime) -> None:
+    await session.execute(sa.insert(failures_t).values(identity_key=identity_key, at=now))
+
+
+async def get_pending(session: AsyncSession, identity_key: str) -> sa.Row | None:
+    result = await session.execute(
+        sa.select(pending_t).where(pending_t.c.identity_key == identity_key)
+    )
+    return result.first()
+
+
+async def add_pending(
+    session: AsyncSession, identity_key: str, code_id: int, offered: str, now: datetime
+) -> None:
+    await session.execute(
+        sa.insert(pending_t).values(
+            identity_key=identity_key, code_id=code_id, offered=offered, created_at=now
+        )
+    )
+
+
+async def set_offer(session: AsyncSession, identity_key: str, offered: str) -> None:
+    await session.execute(
+        sa.update(pending_t).where(pending_t.c.identity_key == identity_key).values(offered=offered)
+    )
+
+
+async def delete_pending(session: AsyncSession, identity_key: str) -> None:
+    await session.execute(sa.delete(pending_t).where(pending_t.c.identity_key == identity_key))
+
+
+async def add_link_code(
+    session: AsyncSession, code_hash: str, member_id: int, now: datetime, expires_at: datetime
+) -> None:
+    await session.execute(
+        sa.insert(links_t).values(
+            code_hash=code_hash, member_id=member_id, created_at=now, expires_at=expires_at
+        )
+    )
+
+
+async def use_link_code(session: AsyncSession, code_hash: str, now: datetime) -> int | None:
+    """Spend a link code; returns the member it belongs to, or None if not usable."""
+    result = await session.execute(
+        sa.update(links_t)
+        .where(
+            links_t.c.code_hash == code_hash,
+            links_t.c.used_at.is_(None),
+            links_t.c.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(links_t.c.member_id)
+    )
+    return result.scalar_one_or_none()

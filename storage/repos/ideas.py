@@ -1,0 +1,114 @@
+"""Ideas (pitches) and their launch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Idea, Member
+
+ideas_t = Idea.__table__
+members_t = Member.__table__
+
+_with_author = sa.select(
+    ideas_t, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed")
+).join(members_t, members_t.c.id == ideas_t.c.author_id)
+
+
+async def create(session: AsyncSession, author_id: int, text: str, now: datetime) -> int:
+    result = await session.execute(
+        sa.insert(ideas_t)
+        .values(author_id=author_id, text=text, created_at=now, up=0, down=0, status="open")
+        .returning(ideas_t.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def get(session: AsyncSession, idea_id: int) -> sa.Row | None:
+    result = await session.execute(_with_author.where(ideas_t.c.id == idea_id))
+    return result.first()
+
+
+async def count_by_author_since(session: AsyncSession, author_id: int, since: datetime) -> int:
+    result = await session.execute(
+        sa.select(sa.func.count())
+        .select_from(ideas_t)
+        .where(ideas_t.c.author_id == author_id, ideas_t.c.created_at >= since)
+    )
+    return int(result.scalar_one())
+
+
+async def list_open(
+    session: AsyncSession, *, newest: bool, limit: int, offset: int = 0
+) -> list[sa.Row]:
+    query = _with_author.where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
+    if newest:
+        query = query.order_by(ideas_t.c.id.desc())
+    else:
+        query = query.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
+    result = await session.execute(query.limit(limit).offset(offset))
+    return list(result)
+
+
+async def count_open(session: AsyncSession) -> int:
+    result = await session.execute(
+        sa.select(sa.func.count())
+        .select_from(ideas_t)
+        .where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
+    )
+    return int(result.scalar_one())
+
+
+async def add_to_counts(
+    session: AsyncSession, idea_id: int, d_up: int, d_down: int
+) -> tuple[int, int]:
+    """Move the counters and read them back in one statement (the row lock orders voters)."""
+    result = await session.execute(
+        sa.update(ideas_t)
+        .where(ideas_t.c.id == idea_id)
+        .values(up=ideas_t.c.up + d_up, down=ideas_t.c.down + d_down)
+        .returning(ideas_t.c.up, ideas_t.c.down)
+    )
+    up, down = result.one()
+    return int(up), int(down)
+
+
+async def mark_launched(session: AsyncSession, idea_id: int, now: datetime) -> bool:
+    """True for exactly one caller: the one whose vote launched the idea."""
+    result = await session.execute(
+        sa.update(ideas_t)
+        .where(
+            ideas_t.c.id == idea_id,
+            ideas_t.c.launched_at.is_(None),
+            ideas_t.c.status == "open",
+        )
+        .values(launched_at=now, status="campaign")
+        .returning(ideas_t.c.id)
+    )
+    return result.first() is not None
+
+
+async def mark_milestone(session: AsyncSession, idea_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        sa.update(ideas_t)
+        .where(ideas_t.c.id == idea_id, ideas_t.c.milestone_at.is_(None))
+        .values(milestone_at=now)
+        .returning(ideas_t.c.id)
+    )
+    return result.first() is not None
+
+
+async def set_hidden(session: AsyncSession, idea_id: int, hidden: bool) -> None:
+    await session.execute(sa.update(ideas_t).where(ideas_t.c.id == idea_id).values(hidden=hidden))
+
+
+async def close(session: AsyncSession, idea_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        sa.update(ideas_t)
+        .where(ideas_t.c.id == idea_id, ideas_t.c.status != "closed")
+        .values(status="closed", closed_at=now)
+        .returning(ideas_t.c.id)
+    )
+    return result.first() is not None

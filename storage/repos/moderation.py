@@ -1,0 +1,39 @@
+"""The moderation log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, ModAction
+
+actions_t = ModAction.__table__
+members_t = Member.__table__
+
+
+async def log(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    action: str,
+    target: str,
+    detail: str | None,
+    now: datetime,
+) -> None:
+    await session.execute(
+        sa.insert(actions_t).values(
+            actor_id=actor_id, action=action, target=target, detail=detail, created_at=now
+        )
+    )
+
+
+async def recent(session: AsyncSession, limit: int) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(actions_t, members_t.c.pseudonym.label("actor"))
+        .outerjoin(members_t, members_t.c.id == actions_t.c.actor_id)
+        .order_by(actions_t.c.id.desc())
+        .limit(limit)
+    )
+    return list(result)

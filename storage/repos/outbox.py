@@ -1,0 +1,101 @@
+"""The outbox: deliveries written with the change that caused them, claimed by transports.
+
+A row is claimed by setting ``claimed_until`` (a lease): if the process dies mid-delivery the
+lease runs out and another claim picks it up. On PostgreSQL the claim skips rows another
+process holds (``FOR UPDATE SKIP LOCKED``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Outbox
+
+outbox_t = Outbox.__table__
+
+
+async def add(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(sa.insert(outbox_t), list(rows))
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    spaces: Iterable[str],
+    include_dms: bool,
+    limit: int,
+) -> list[sa.Row]:
+    """Claim due deliveries for these spaces (and DMs), oldest first."""
+    due = sa.and_(
+        outbox_t.c.sent_at.is_(None),
+        outbox_t.c.failed_at.is_(None),
+        outbox_t.c.available_at <= now,
+        sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+    )
+    wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]
+    if include_dms:
+        wanted.append(outbox_t.c.kind == "dm")
+    query = sa.select(outbox_t).where(due, sa.or_(*wanted)).order_by(outbox_t.c.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.execute(query))
+    if rows:
+        await session.execute(
+            sa.update(outbox_t)
+            .where(outbox_t.c.id.in_([r.id for r in rows]))
+            .values(claimed_until=now + lease, attempts=outbox_t.c.attempts + 1)
+        )
+    return rows
+
+
+async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await session.execute(
+            sa.update(outbox_t)
+            .where(outbox_t.c.id.in_(list(ids)))
+            .values(sent_at=now, claimed_until=None, last_error=None)
+        )
+
+
+async def mark_retry(
+    session: AsyncSession, row_id: int, *, available_at: datetime, error: str
+) -> None:
+    await session.execute(
+        sa.update(outbox_t)
+        .where(outbox_t.c.id == row_id)
+        .values(available_at=available_at, claimed_until=None, last_error=error[:500])
+    )
+
+
+async def mark_failed(session: AsyncSession, row_id: int, *, now: datetime, error: str) -> None:
+    await session.execute(
+        sa.update(outbox_t)
+        .where(outbox_t.c.id == row_id)
+        .values(failed_at=now, claimed_until=None, last_error=error[:500])
+    )
+
+
+async def pending_count(session: AsyncSession) -> int:
+    result = await session.execute(
+        sa.select(sa.func.count())
+        .select_from(outbox_t)
+        .where(outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None))
+    )
+    return int(result.scalar_one())
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    result = await session.execute(
+        sa.select(sa.func.min(outbox_t.c.available_at)).where(
+            outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None)
+        )
+    )
+    return result.scalar_one_or_none()
