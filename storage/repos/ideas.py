@@ -20,7 +20,15 @@ _with_author = sa.select(
 async def create(session: AsyncSession, author_id: int, text: str, now: datetime) -> int:
     result = await session.execute(
         sa.insert(ideas_t)
-        .values(author_id=author_id, text=text, created_at=now, up=0, down=0, status="open")
+        .values(
+            author_id=author_id,
+            text=text,
+            created_at=now,
+            up=0,
+            down=0,
+            status="open",
+            hidden=False,
+        )
         .returning(ideas_t.c.id)
     )
     return int(result.scalar_one())

@@ -1,0 +1,93 @@
+"""Item 9: the role ladder and moderation, with its log."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.rules import Rules
+from tests.harness import ConsoleChat
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return Rules(launch_upvotes=1)
+
+
+async def test_roles_and_promotion(chat: ConsoleChat) -> None:
+    await chat.join("admin")  # console:admin is an admin by config
+    mod = await chat.join("mia")
+    await chat.join("bob")
+    assert "Only moderators" in await chat.dm("bob", "mod hide 1")
+    assert "Only admins" in await chat.dm("mia", f"mod promote {mod} admin")
+    assert "is now moderator" in await chat.dm("admin", f"mod promote {mod} moderator")
+    assert "A moderator made you moderator" in chat.last_dm("mia")
+    assert "moderator" in await chat.dm("mia", "whoami")
+    assert "No member is called" in await chat.dm("admin", "mod promote nobody_here moderator")
+
+
+async def test_hide_unhide_close(chat: ConsoleChat) -> None:
+    await chat.join("admin")
+    await chat.join("bob")
+    await chat.dm("bob", "pitch Spam spam")
+    await chat.dm("bob", "pitch Real idea")
+    assert "hidden" in await chat.dm("admin", "mod hide 1")
+    assert "Spam" not in await chat.dm("bob", "ideas")
+    assert "no idea #1" in await chat.dm("bob", "idea 1")
+    assert "Spam" in await chat.dm("admin", "idea 1")  # moderators still see it
+    assert "visible again" in await chat.dm("admin", "mod unhide 1")
+    assert "Spam" in await chat.dm("bob", "ideas")
+    await chat.dm("admin", "mod close 1")
+    assert "closed" in await chat.dm("bob", "idea 1")
+    assert "Spam" not in await chat.dm("bob", "ideas")
+
+
+async def test_organizer_and_closing_a_campaign(chat: ConsoleChat) -> None:
+    await chat.join("admin")
+    await chat.join("alice")
+    bob = await chat.join("bob")
+    await chat.dm("alice", "pitch Campaign idea")
+    await chat.dm("admin", "upvote 1")
+    assert "Only organizers" in await chat.dm("bob", "petition 1 Text")
+    assert "now organizes" in await chat.dm("admin", f"mod organizer 1 {bob}")
+    assert "organizer of campaign #1" in chat.last_dm("bob")
+    assert "is open" in await chat.dm("bob", "petition 1 We ask for fairness.")
+    assert "closed" in await chat.dm("admin", "mod close 1")
+    assert "closed" in await chat.dm("alice", "sign 1")
+    assert "(closed)" in await chat.dm("alice", "campaigns all")
+
+
+async def test_ban_blocks_every_identity(chat: ConsoleChat) -> None:
+    await chat.join("admin")
+    troll = await chat.join("troll")
+    code_reply = await chat.dm("troll", "link")
+    code = code_reply.split("`")[1]
+    await chat.dm("troll_alt", f"link {code}")
+    assert "is banned" in await chat.dm("admin", f"mod ban {troll}")
+    assert "suspended" in await chat.dm("troll", "pitch More trolling")
+    assert "suspended" in await chat.dm("troll_alt", "ideas")
+    (fresh,) = await chat.mint()
+    assert "suspended" in await chat.dm("troll_alt", f"register {fresh}")
+    assert "can take part again" in await chat.dm("admin", f"mod unban {troll}")
+    assert "idea #1" in await chat.dm("troll", "pitch Sorry")
+
+
+async def test_moderators_cannot_ban_up_the_ladder(chat: ConsoleChat) -> None:
+    await chat.join("admin")
+    m1 = await chat.join("m1")
+    m2 = await chat.join("m2")
+    await chat.dm("admin", f"mod promote {m1} moderator")
+    await chat.dm("admin", f"mod promote {m2} moderator")
+    assert "Only an admin" in await chat.dm("m1", f"mod ban {m2}")
+    assert "can't ban yourself" in await chat.dm("m1", f"mod ban {m1}")
+
+
+async def test_mod_log_records_who_and_when(chat: ConsoleChat) -> None:
+    admin = await chat.join("admin")
+    bob = await chat.join("bob")
+    await chat.dm("bob", "pitch X")
+    await chat.dm("admin", "mod hide 1")
+    await chat.dm("admin", f"mod promote {bob} moderator")
+    log = await chat.dm("bob", "mod log")
+    assert f"{admin}: role {bob} (member -> moderator)" in log
+    assert f"{admin}: hide #1" in log
+    assert "UTC" in log
