@@ -132,6 +132,7 @@ class Invoker:
             queued = await ctx.flush_outbox() if command.writes else 0
             if (
                 command.writes
+                and reply.ok
                 and member is not None
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):

@@ -119,9 +119,7 @@ async def signers(ctx: Ctx, campaign: int) -> Reply:
         return Reply(f"Campaign #{campaign} has no petition yet.")
     counts = await petitions.counts_by_category(ctx.session, campaign)
     total = sum(counts.values())
-    detail = ", ".join(
-        f"{counts.get(c, 0)} {c}{'s' if counts.get(c, 0) != 1 else ''}" for c in CATEGORIES
-    )
+    detail = ", ".join(plural(counts.get(c, 0), c) for c in CATEGORIES)
     lines = [f"Petition #{campaign}: {plural(total, 'signature')} ({detail})."]
     names = await petitions.shown_names(ctx.session, campaign, limit=50)
     if names:

@@ -1,0 +1,74 @@
+"""The command line: minting codes, upgrading the database, the console tour."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "dynamo.db"}"\n{extra}')
+    return config
+
+
+def test_mint_codes_to_csv(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    out = tmp_path / "codes.csv"
+    argv = ["--config", str(config), "codes", "mint", "50", "--kind", "worker"]
+    assert main([*argv, "--expires", "30d", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert len(rows) == 50
+    assert set(rows[0]) == {"code", "batch", "kind", "expires_at"}
+    assert all(re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", r["code"]) for r in rows)
+    assert len({r["code"] for r in rows}) == 50
+    assert rows[0]["kind"] == "worker" and rows[0]["expires_at"]
+
+
+def test_mint_prints_without_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "codes", "mint", "3", "--kind", "invite"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "code,batch,kind,expires_at" and len(lines) == 4
+    assert all(",invite," in line for line in lines[1:])
+
+
+def test_bad_duration_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["codes", "mint", "3", "--expires", "soon"])
+    assert "say for example 30d" in capsys.readouterr().err
+
+
+def test_console_tour_script(tmp_path: Path) -> None:
+    """The README's tour runs as a script through the real `dynamo console`."""
+    config = write_config(tmp_path, "[rules]\nlaunch_upvotes = 3\n")
+    tour = (ROOT / "docs" / "tour.txt").read_text()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DYNAMO_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "console"],
+        input=tour,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert "[#dynamo] New idea #1 by" in out
+    assert "is now a campaign" in out
+    assert "Signed" in out and "Petition #1: 3 signatures" in out
+    assert "alice" not in "\n".join(l for l in out.splitlines() if l.startswith("[#dynamo]"))
