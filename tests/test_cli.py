@@ -71,4 +71,4 @@ def test_console_tour_script(tmp_path: Path) -> None:
     assert "[#dynamo] New idea #1 by" in out
     assert "is now a campaign" in out
     assert "Signed" in out and "Petition #1: 3 signatures" in out
-    assert "alice" not in "\n".join(l for l in out.splitlines() if l.startswith("[#dynamo]"))
+    assert "alice" not in "\n".join(x for x in out.splitlines() if x.startswith("[#dynamo]"))

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import metadata
 from tests.harness import ConsoleChat
 
-NAMES = sorted(c.name for c in build_registry()) + ["", "nonsense", "MOD", "Pitch"]
+NAMES = [*sorted(c.name for c in build_registry()), "", "nonsense", "MOD", "Pitch"]
 PIECES = st.sampled_from(
     [
         "\r",
