@@ -125,9 +125,9 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         now = self.clock()
-        async with self.db.write() as session:
+        async with self.db.write() as conn:
             rows = await outbox.claim(
-                session,
+                conn,
                 now=now,
                 lease=LEASE,
                 spaces=self.spaces,
@@ -158,8 +158,8 @@ class Dispatcher:
                 continue
             sent.append(row.id)
         if sent:
-            async with self.db.write() as session:
-                await outbox.mark_sent(session, sent, self.clock())
+            async with self.db.write() as conn:
+                await outbox.mark_sent(conn, sent, self.clock())
             self.delivered += len(sent)
         return len(rows)
 
@@ -173,8 +173,8 @@ class Dispatcher:
                     return
             raise RuntimeError(f"no transport serves space {delivery.space}")
         assert delivery.member_id is not None
-        async with self.db.read() as session:
-            identities = await members.identities_of(session, delivery.member_id)
+        async with self.db.read() as conn:
+            identities = await members.identities_of(conn, delivery.member_id)
         for identity in identities:
             for sink in self.sinks:
                 if sink.platform == identity.platform and sink.can_reach(identity.key):
@@ -186,11 +186,11 @@ class Dispatcher:
         self, delivery: Delivery, delay: timedelta | None, error: str, *, count: bool
     ) -> None:
         now = self.clock()
-        async with self.db.write() as session:
+        async with self.db.write() as conn:
             if count and delivery.attempts >= MAX_ATTEMPTS:
-                await outbox.mark_failed(session, delivery.id, now=now, error=error)
+                await outbox.mark_failed(conn, delivery.id, now=now, error=error)
                 logger.error("delivery %s gave up after %s attempts", delivery.id, MAX_ATTEMPTS)
                 return
             if delay is None:
                 delay = timedelta(seconds=min(2 ** min(delivery.attempts, 12), 300))
-            await outbox.mark_retry(session, delivery.id, available_at=now + delay, error=error)
+            await outbox.mark_retry(conn, delivery.id, available_at=now + delay, error=error)

@@ -26,9 +26,9 @@ async def mint(
     if not 1 <= count <= 100_000:
         raise ValueError("count must be between 1 and 100000")
     clear = [codes.generate() for _ in range(count)]
-    async with db.write() as session:
+    async with db.write() as conn:
         await code_repo.add_codes(
-            session,
+            conn,
             [codes.digest(codes.normalize(c) or "") for c in clear],
             batch=batch,
             kind=kind,

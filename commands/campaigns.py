@@ -15,10 +15,10 @@ spec = CommandSet()
 
 async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
     """Turn an idea into a campaign. Called once, by the vote that qualified it."""
-    await campaigns.create(ctx.session, row.id, ctx.now)
-    await campaigns.add_organizer(ctx.session, row.id, row.author_id, ctx.now)
-    await subscriptions.subscribe(ctx.session, row.author_id, row.id, ctx.now)
-    await subscriptions.subscribe_voters(ctx.session, row.id, ctx.now)
+    await campaigns.create(ctx.conn, row.id, ctx.now)
+    await campaigns.add_organizer(ctx.conn, row.id, row.author_id, ctx.now)
+    await subscriptions.subscribe(ctx.conn, row.author_id, row.id, ctx.now)
+    await subscriptions.subscribe_voters(ctx.conn, row.id, ctx.now)
     author = who(row.pseudonym, row.author_revealed)
     ctx.announce(
         "campaign_launched",
@@ -44,7 +44,7 @@ async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
 )
 async def list_campaigns(ctx: Ctx, which: str | None) -> Reply:
     rows = await campaigns.list_all(
-        ctx.session, limit=ctx.rules.listing_size * 2, include_closed=which == "all"
+        ctx.conn, limit=ctx.rules.listing_size * 2, include_closed=which == "all"
     )
     if not rows:
         return Reply(
@@ -70,10 +70,10 @@ async def list_campaigns(ctx: Ctx, which: str | None) -> Reply:
 )
 async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
     row = await lookup.campaign(ctx, campaign)
-    organizers = await campaigns.organizer_names(ctx.session, campaign)
-    head = await documents.head(ctx.session, campaign)
-    followers = await subscriptions.count(ctx.session, campaign)
-    idea_row = await ideas.get(ctx.session, campaign)
+    organizers = await campaigns.organizer_names(ctx.conn, campaign)
+    head = await documents.head(ctx.conn, campaign)
+    followers = await subscriptions.count(ctx.conn, campaign)
+    idea_row = await ideas.get(ctx.conn, campaign)
     lines = [
         f"Campaign #{row.id} ({row.status}, launched {row.launched_at:%Y-%m-%d}): {row.text}",
         f"Organizers: {', '.join(who(o.pseudonym, o.revealed_name) for o in organizers)}. "
@@ -89,7 +89,7 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
             f"{head.pseudonym} — `doc {campaign}` to read it."
         )
     if row.petition_text:
-        counts = await petitions.counts_by_category(ctx.session, campaign)
+        counts = await petitions.counts_by_category(ctx.conn, campaign)
         detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
         lines.append(
             f"Petition: {row.petition_text} — {plural(row.signature_count, 'signature')}"

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands.rules import Rules
 from storage.repos import outbox
@@ -77,7 +77,7 @@ class Reply:
 
 @dataclass
 class Ctx:
-    session: AsyncSession
+    conn: AsyncConnection
     identity: IdentityRef
     where: str  # "dm" or "channel"
     now: datetime
@@ -133,7 +133,7 @@ class Ctx:
 
     async def flush_outbox(self) -> int:
         rows: Sequence[dict[str, Any]] = self.pending
-        await outbox.add(self.session, rows)
+        await outbox.add(self.conn, rows)
         n = len(rows)
         self.pending = []
         return n

@@ -97,9 +97,9 @@ class Invoker:
         self, identity: IdentityRef, command: Command, args: dict[str, Any], where: str
     ) -> Reply:
         session_scope = self.db.write() if command.writes else self.db.read()
-        async with session_scope as session:
+        async with session_scope as conn:
             now = self.clock()
-            member = await members.member_by_identity(session, identity.key)
+            member = await members.member_by_identity(conn, identity.key)
             role = Role.NOBODY
             if member is not None:
                 if member.banned_at is not None:
@@ -118,7 +118,7 @@ class Invoker:
             if role < command.min_role:
                 return Reply.error(f"Only {command.min_role.label}s can use `{command.name}`.")
             ctx = Ctx(
-                session=session,
+                conn=conn,
                 identity=identity,
                 where=where,
                 now=now,
@@ -136,7 +136,7 @@ class Invoker:
                 and member is not None
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):
-                await members.touch_identity(session, identity.key, now)
+                await members.touch_identity(conn, identity.key, now)
         if queued and self.on_outbox is not None:
             self.on_outbox()
         return reply

@@ -36,7 +36,7 @@ ACTIONS = ("show", "edit", "append", "history", "revert")
 async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> Reply:
     await lookup.campaign(ctx, campaign)
     action = action or "show"
-    head = await documents.head(ctx.session, campaign)
+    head = await documents.head(ctx.conn, campaign)
     if action == "show":
         if text:
             raise CommandError(
@@ -53,7 +53,7 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
             f"{when(head.created_at)}):\n{head.text}"
         )
     if action == "history":
-        rows = await documents.history(ctx.session, campaign, limit=20)
+        rows = await documents.history(ctx.conn, campaign, limit=20)
         if not rows:
             return Reply(f"The document of campaign #{campaign} has no revisions yet.")
         lines = [f"Revisions of campaign #{campaign}'s document, newest first:"]
@@ -69,7 +69,7 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
         if not (rev_text.isascii() and rev_text.isdigit() and len(rev_text) < 9):
             raise CommandError(f"Say which revision: `doc {campaign} revert 2`.")
         rev = int(rev_text)
-        old = await documents.get(ctx.session, campaign, rev)
+        old = await documents.get(ctx.conn, campaign, rev)
         if old is None:
             raise CommandError(
                 f"Campaign #{campaign}'s document has no revision {rev}. "
@@ -86,9 +86,9 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
                 f"The document would be {len(new_text)} characters; the limit is "
                 f"{ctx.rules.doc_max_chars}. Shorten it with `doc {campaign} edit TEXT`."
             )
-    rev_no = await campaigns.next_doc_rev(ctx.session, campaign)
+    rev_no = await campaigns.next_doc_rev(ctx.conn, campaign)
     await documents.add(
-        ctx.session,
+        ctx.conn,
         campaign_id=campaign,
         rev=rev_no,
         member_id=ctx.member_id,

@@ -35,16 +35,14 @@ async def pitch(ctx: Ctx, text: str) -> Reply:
     limit = ctx.rules.pitch_max_chars
     text = check_text(text, limit, "pitch", "pitch Pay for rejected work that was done right")
     per_day = ctx.rules.pitches_per_day
-    recent = await ideas.count_by_author_since(
-        ctx.session, ctx.member_id, ctx.now - timedelta(days=1)
-    )
+    recent = await ideas.count_by_author_since(ctx.conn, ctx.member_id, ctx.now - timedelta(days=1))
     if recent >= per_day:
         raise CommandError(
             f"You have pitched {plural(recent, 'idea')} in the last 24 hours; the limit is "
             f"{per_day}. Meanwhile, you can vote on others: send `ideas`."
         )
-    idea_id = await ideas.create(ctx.session, ctx.member_id, text, ctx.now)
-    await subscriptions.subscribe(ctx.session, ctx.member_id, idea_id, ctx.now)
+    idea_id = await ideas.create(ctx.conn, ctx.member_id, text, ctx.now)
+    await subscriptions.subscribe(ctx.conn, ctx.member_id, idea_id, ctx.now)
     author = who(ctx.pseudonym, ctx.member.revealed_name if ctx.member else None)
     needed = ctx.rules.upvotes_needed(0, 0)
     ctx.announce(
@@ -81,9 +79,9 @@ async def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
     size = ctx.rules.listing_size
     page = page or 1
     rows = await ideas.list_open(
-        ctx.session, newest=order == "new", limit=size, offset=(page - 1) * size
+        ctx.conn, newest=order == "new", limit=size, offset=(page - 1) * size
     )
-    total = await ideas.count_open(ctx.session)
+    total = await ideas.count_open(ctx.conn)
     if not rows:
         if total == 0:
             return Reply("No open ideas yet. Be the first: `pitch YOUR IDEA`.")
@@ -106,7 +104,7 @@ async def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
 )
 async def show_idea(ctx: Ctx, idea: int) -> Reply:
     row = await lookup.idea(ctx, idea)
-    followers = await subscriptions.count(ctx.session, row.id)
+    followers = await subscriptions.count(ctx.conn, row.id)
     lines = [
         f"#{row.id} by {who(row.pseudonym, row.author_revealed)}: {row.text}",
         f"Votes {score(row.up, row.down)}, {plural(followers, 'follower')}, pitched "
@@ -118,7 +116,7 @@ async def show_idea(ctx: Ctx, idea: int) -> Reply:
             f"(launches at {ctx.rules.launch_upvotes} upvotes with more up than down)."
         )
     elif row.status == "campaign":
-        camp = await campaigns.get(ctx.session, row.id)
+        camp = await campaigns.get(ctx.conn, row.id)
         state = camp.status if camp else "active"
         lines.append(f"Status: launched as a campaign ({state}). See `campaign {row.id}`.")
     else:
@@ -126,7 +124,7 @@ async def show_idea(ctx: Ctx, idea: int) -> Reply:
     if row.hidden:
         lines.append("(Hidden by a moderator.)")
     if ctx.member is not None and ctx.where == "dm":
-        mine = await votes.value_of(ctx.session, row.id, ctx.member_id)
+        mine = await votes.value_of(ctx.conn, row.id, ctx.member_id)
         if mine is not None:
             lines.append(f"You {'up' if mine > 0 else 'down'}voted it.")
     return Reply("\n".join(lines))

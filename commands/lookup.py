@@ -9,16 +9,16 @@ from storage.repos import campaigns, ideas
 
 
 async def idea(ctx: Ctx, idea_id: int) -> Any:
-    row = await ideas.get(ctx.session, idea_id)
+    row = await ideas.get(ctx.conn, idea_id)
     if row is None or (row.hidden and ctx.role < Role.MODERATOR):
         raise CommandError(f"There is no idea #{idea_id}. Send `ideas` to see the open ones.")
     return row
 
 
 async def campaign(ctx: Ctx, campaign_id: int) -> Any:
-    row = await campaigns.get(ctx.session, campaign_id)
+    row = await campaigns.get(ctx.conn, campaign_id)
     if row is None or (row.hidden and ctx.role < Role.MODERATOR):
-        idea_row = await ideas.get(ctx.session, campaign_id)
+        idea_row = await ideas.get(ctx.conn, campaign_id)
         if idea_row is not None and not (idea_row.hidden and ctx.role < Role.MODERATOR):
             raise CommandError(
                 f"#{campaign_id} is still an idea, not a campaign: it "
@@ -34,7 +34,7 @@ async def require_organizer(ctx: Ctx, campaign_id: int) -> None:
     """Organizers of this campaign, moderators and admins may pass."""
     if ctx.role >= Role.MODERATOR:
         return
-    if not await campaigns.is_organizer(ctx.session, campaign_id, ctx.member_id):
+    if not await campaigns.is_organizer(ctx.conn, campaign_id, ctx.member_id):
         raise CommandError(
             f"Only organizers of campaign #{campaign_id} (or moderators) can do that."
         )

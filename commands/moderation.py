@@ -14,7 +14,7 @@ spec = CommandSet()
 
 
 async def _member(ctx: Ctx, pseudonym: str) -> Any:
-    row = await members.member_by_pseudonym(ctx.session, pseudonym)
+    row = await members.member_by_pseudonym(ctx.conn, pseudonym)
     if row is None:
         raise CommandError(f"No member is called `{pseudonym[:40]}`. Check the spelling.")
     return row
@@ -22,7 +22,7 @@ async def _member(ctx: Ctx, pseudonym: str) -> Any:
 
 async def _log(ctx: Ctx, action: str, target: str, detail: str | None = None) -> None:
     await moderation.log(
-        ctx.session,
+        ctx.conn,
         actor_id=ctx.member_id,
         action=action,
         target=target,
@@ -51,7 +51,7 @@ async def promote(ctx: Ctx, pseudonym: str, role: str) -> Reply:
         raise CommandError("You can't lower your own role; ask another admin.")
     if target.role == role:
         return Reply(f"{target.pseudonym} is already {role}.")
-    await members.set_role(ctx.session, target.id, role)
+    await members.set_role(ctx.conn, target.id, role)
     await _log(ctx, "role", target.pseudonym, f"{target.role} -> {role}")
     ctx.notify([target.id], "role_changed", f"A moderator made you {role} of this Dynamo.")
     return Reply(f"{target.pseudonym} is now {role}.")
@@ -67,7 +67,7 @@ async def promote(ctx: Ctx, pseudonym: str, role: str) -> Reply:
 async def organizer(ctx: Ctx, campaign: int, pseudonym: str) -> Reply:
     await lookup.campaign(ctx, campaign)
     target = await _member(ctx, pseudonym)
-    if not await campaigns.add_organizer(ctx.session, campaign, target.id, ctx.now):
+    if not await campaigns.add_organizer(ctx.conn, campaign, target.id, ctx.now):
         return Reply(f"{target.pseudonym} already organizes campaign #{campaign}.")
     await _log(ctx, "organizer", target.pseudonym, f"campaign #{campaign}")
     ctx.notify(
@@ -83,7 +83,7 @@ async def _set_hidden(ctx: Ctx, idea_id: int, hidden: bool) -> Reply:
     row = await lookup.idea(ctx, idea_id)
     if row.hidden == hidden:
         return Reply(f"#{idea_id} is already {'hidden' if hidden else 'visible'}.")
-    await ideas.set_hidden(ctx.session, idea_id, hidden)
+    await ideas.set_hidden(ctx.conn, idea_id, hidden)
     await _log(ctx, "hide" if hidden else "unhide", f"#{idea_id}")
     if hidden:
         return Reply(f"#{idea_id} is hidden: it left the listings and can't be voted on.")
@@ -122,10 +122,10 @@ async def unhide(ctx: Ctx, idea: int) -> Reply:
 async def close(ctx: Ctx, idea: int) -> Reply:
     row = await lookup.idea(ctx, idea)
     was_campaign = row.status == "campaign"
-    if not await ideas.close(ctx.session, idea, ctx.now):
+    if not await ideas.close(ctx.conn, idea, ctx.now):
         return Reply(f"#{idea} is already closed.")
     if was_campaign:
-        await campaigns.close(ctx.session, idea, ctx.now)
+        await campaigns.close(ctx.conn, idea, ctx.now)
     await _log(ctx, "close", f"#{idea}")
     kind = "Campaign" if was_campaign else "Idea"
     if not row.hidden:
@@ -150,7 +150,7 @@ async def ban(ctx: Ctx, pseudonym: str) -> Reply:
         raise CommandError("Only an admin can ban a moderator or admin.")
     if target.banned_at is not None:
         return Reply(f"{target.pseudonym} is already banned.")
-    await members.set_banned(ctx.session, target.id, ctx.now)
+    await members.set_banned(ctx.conn, target.id, ctx.now)
     await _log(ctx, "ban", target.pseudonym)
     return Reply(f"{target.pseudonym} is banned; all their accounts are blocked.")
 
@@ -166,7 +166,7 @@ async def unban(ctx: Ctx, pseudonym: str) -> Reply:
     target = await _member(ctx, pseudonym)
     if target.banned_at is None:
         return Reply(f"{target.pseudonym} is not banned.")
-    await members.set_banned(ctx.session, target.id, None)
+    await members.set_banned(ctx.conn, target.id, None)
     await _log(ctx, "unban", target.pseudonym)
     return Reply(f"{target.pseudonym} can take part again.")
 
@@ -197,7 +197,7 @@ async def member_info(ctx: Ctx, pseudonym: str) -> Reply:
     writes=False,
 )
 async def log(ctx: Ctx) -> Reply:
-    rows = await moderation.recent(ctx.session, limit=30)
+    rows = await moderation.recent(ctx.conn, limit=30)
     if not rows:
         return Reply("The moderation log is empty.")
     lines = ["Moderation log, newest first:"]

@@ -31,7 +31,7 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     text = check_text(
         text, ctx.rules.petition_max_chars, "petition statement", f"petition {campaign} We ask..."
     )
-    await campaigns.set_petition(ctx.session, campaign, text, ctx.now)
+    await campaigns.set_petition(ctx.conn, campaign, text, ctx.now)
     verb = "updated" if row.petition_text else "is open"
     ctx.announce(
         "petition_set",
@@ -66,7 +66,7 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
     if name is not None:
         name = check_text(name, ctx.rules.name_max_chars, "name", f'sign {campaign} as "Name"')
     new = await petitions.sign(
-        ctx.session,
+        ctx.conn,
         campaign_id=campaign,
         member_id=ctx.member_id,
         category=category or "worker",
@@ -75,8 +75,8 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
     )
     total = row.signature_count
     if new:
-        total = await campaigns.add_signatures(ctx.session, campaign, 1)
-        await subscriptions.subscribe(ctx.session, ctx.member_id, campaign, ctx.now)
+        total = await campaigns.add_signatures(ctx.conn, campaign, 1)
+        await subscriptions.subscribe(ctx.conn, ctx.member_id, campaign, ctx.now)
     shown = f', showing "{name}"' if name else ""
     lead = "Signed" if new else "Your signature is updated"
     return Reply(
@@ -94,9 +94,9 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
 )
 async def unsign(ctx: Ctx, campaign: int) -> Reply:
     await lookup.campaign(ctx, campaign)
-    if not await petitions.unsign(ctx.session, campaign, ctx.member_id):
+    if not await petitions.unsign(ctx.conn, campaign, ctx.member_id):
         return Reply(f"You had not signed campaign #{campaign}'s petition.")
-    total = await campaigns.add_signatures(ctx.session, campaign, -1)
+    total = await campaigns.add_signatures(ctx.conn, campaign, -1)
     return Reply(
         f"Your signature is removed from campaign #{campaign}'s petition "
         f"({plural(total, 'signature')} now).",
@@ -117,11 +117,11 @@ async def signers(ctx: Ctx, campaign: int) -> Reply:
     row = await lookup.campaign(ctx, campaign)
     if not row.petition_text:
         return Reply(f"Campaign #{campaign} has no petition yet.")
-    counts = await petitions.counts_by_category(ctx.session, campaign)
+    counts = await petitions.counts_by_category(ctx.conn, campaign)
     total = sum(counts.values())
     detail = ", ".join(plural(counts.get(c, 0), c) for c in CATEGORIES)
     lines = [f"Petition #{campaign}: {plural(total, 'signature')} ({detail})."]
-    names = await petitions.shown_names(ctx.session, campaign, limit=50)
+    names = await petitions.shown_names(ctx.conn, campaign, limit=50)
     if names:
         lines.append(
             "Signed openly by: " + "; ".join(f"{n.display_name} ({n.category})" for n in names)

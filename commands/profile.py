@@ -19,8 +19,8 @@ spec = CommandSet()
 )
 async def whoami(ctx: Ctx) -> Reply:
     assert ctx.member is not None
-    identities = await members.identities_of(ctx.session, ctx.member_id)
-    followed = await subscriptions.of_member(ctx.session, ctx.member_id)
+    identities = await members.identities_of(ctx.conn, ctx.member_id)
+    followed = await subscriptions.of_member(ctx.conn, ctx.member_id)
     platforms = sorted({i.platform for i in identities})
     lines = [
         f"You are **{ctx.pseudonym}**, {ctx.role.label}, member since "
@@ -48,7 +48,7 @@ async def whoami(ctx: Ctx) -> Reply:
 )
 async def reveal(ctx: Ctx, name: str) -> Reply:
     name = check_text(name.strip().strip('"'), ctx.rules.name_max_chars, "name", "reveal Kristy")
-    await members.set_revealed_name(ctx.session, ctx.member_id, name)
+    await members.set_revealed_name(ctx.conn, ctx.member_id, name)
     return Reply(f"From now on you appear as {ctx.pseudonym} ({name}). `unreveal` takes it back.")
 
 
@@ -58,5 +58,5 @@ async def reveal(ctx: Ctx, name: str) -> Reply:
     examples=("unreveal",),
 )
 async def unreveal(ctx: Ctx) -> Reply:
-    await members.set_revealed_name(ctx.session, ctx.member_id, None)
+    await members.set_revealed_name(ctx.conn, ctx.member_id, None)
     return Reply(f"You appear as {ctx.pseudonym} only, from now on.")

@@ -18,7 +18,7 @@ OFFER_ACTIONS = (Action("Another name", "another"), Action("Choose this", "choos
 async def _fresh_name(ctx: Ctx, avoid: str | None = None) -> str:
     for _ in range(8):
         batch = [c for c in pseudonyms.candidates(24) if c != avoid]
-        taken = await members.taken_pseudonyms(ctx.session, batch)
+        taken = await members.taken_pseudonyms(ctx.conn, batch)
         free = [c for c in batch if c not in taken]
         if free:
             return free[0]
@@ -37,13 +37,13 @@ def _offer(name: str, first: bool) -> Reply:
 
 async def _too_many_failures(ctx: Ctx) -> bool:
     since = ctx.now - timedelta(hours=1)
-    failures = await code_repo.count_failures(ctx.session, ctx.identity.key, since)
+    failures = await code_repo.count_failures(ctx.conn, ctx.identity.key, since)
     return failures >= ctx.rules.registration_failures_per_hour
 
 
 async def _fail(ctx: Ctx, text: str) -> Reply:
     # Returned, not raised: the failed attempt must be committed to count against the limit.
-    await code_repo.record_failure(ctx.session, ctx.identity.key, ctx.now)
+    await code_repo.record_failure(ctx.conn, ctx.identity.key, ctx.now)
     return Reply.error(text)
 
 
@@ -63,7 +63,7 @@ TOO_MANY = (
 async def register(ctx: Ctx, code: str) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.session, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
     if pending is not None:
         reply = _offer(pending.offered, first=False)
         reply.text = "You already used a code. " + reply.text
@@ -77,7 +77,7 @@ async def register(ctx: Ctx, code: str) -> Reply:
             "That doesn't look like a registration code. Codes look like "
             "`K7QF-M2XD-9HPA-3TWC` (letters and digits; dashes are optional).",
         )
-    row = await code_repo.find_code(ctx.session, codes.digest(normalized))
+    row = await code_repo.find_code(ctx.conn, codes.digest(normalized))
     if row is None:
         return await _fail(ctx, "That code is not valid. Check it for typos, or ask for a new one.")
     if row.redeemed_at is not None:
@@ -87,10 +87,10 @@ async def register(ctx: Ctx, code: str) -> Reply:
             ctx,
             f"That code expired on {row.expires_at:%Y-%m-%d}. Ask an organizer for a new one.",
         )
-    if not await code_repo.redeem_code(ctx.session, row.id, ctx.identity.key, ctx.now):
+    if not await code_repo.redeem_code(ctx.conn, row.id, ctx.identity.key, ctx.now):
         return await _fail(ctx, "That code has already been used. Each code works only once.")
     name = await _fresh_name(ctx)
-    await code_repo.add_pending(ctx.session, ctx.identity.key, row.id, name, ctx.now)
+    await code_repo.add_pending(ctx.conn, ctx.identity.key, row.id, name, ctx.now)
     return _offer(name, first=True)
 
 
@@ -103,11 +103,11 @@ async def register(ctx: Ctx, code: str) -> Reply:
 async def another(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.session, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`; then you can flip through names.")
     name = await _fresh_name(ctx, avoid=pending.offered)
-    await code_repo.set_offer(ctx.session, ctx.identity.key, name)
+    await code_repo.set_offer(ctx.conn, ctx.identity.key, name)
     return _offer(name, first=False)
 
 
@@ -120,21 +120,21 @@ async def another(ctx: Ctx) -> Reply:
 async def choose(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.session, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`, then `choose` a pseudonym.")
-    kind = await code_repo.code_kind(ctx.session, pending.code_id)
+    kind = await code_repo.code_kind(ctx.conn, pending.code_id)
     member_id = await members.create_member(
-        ctx.session, pseudonym=pending.offered, code_kind=kind, role="member", now=ctx.now
+        ctx.conn, pseudonym=pending.offered, code_kind=kind, role="member", now=ctx.now
     )
     await members.add_identity(
-        ctx.session,
+        ctx.conn,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,
         now=ctx.now,
     )
-    await code_repo.delete_pending(ctx.session, ctx.identity.key)
+    await code_repo.delete_pending(ctx.conn, ctx.identity.key)
     return Reply(
         f"You are **{pending.offered}**. Welcome! Send `ideas` to see what people are "
         f"pitching, `pitch YOUR IDEA` to start one, or `help` for everything.",
@@ -161,7 +161,7 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         new_code = codes.generate(groups=3)
         minutes = ctx.rules.link_code_minutes
         await code_repo.add_link_code(
-            ctx.session,
+            ctx.conn,
             codes.digest(codes.normalize(new_code) or ""),
             ctx.member_id,
             ctx.now,
@@ -178,18 +178,18 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
     normalized = codes.normalize(code)
     member_id = None
     if normalized is not None:
-        member_id = await code_repo.use_link_code(ctx.session, codes.digest(normalized), ctx.now)
+        member_id = await code_repo.use_link_code(ctx.conn, codes.digest(normalized), ctx.now)
     if member_id is None:
         return await _fail(
             ctx, "That link code is not valid or has expired. Send `link` again to get a new one."
         )
     await members.add_identity(
-        ctx.session,
+        ctx.conn,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,
         now=ctx.now,
     )
-    owner = await members.member_by_id(ctx.session, member_id)
+    owner = await members.member_by_id(ctx.conn, member_id)
     assert owner is not None
     return Reply(f"This account is now linked: you are **{owner.pseudonym}** here too.")

@@ -68,11 +68,14 @@ class Command:
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
+    _groups: set[str] = field(default_factory=set)
 
     def add(self, command: Command) -> Command:
         if command.name in self.commands:
             raise ValueError(f"command {command.name!r} declared twice")
         self.commands[command.name] = command
+        if command.group:
+            self._groups.add(command.group)
         return command
 
     def extend(self, commands: CommandSet) -> None:
@@ -86,7 +89,7 @@ class Registry:
         return iter(self.commands.values())
 
     def groups(self) -> set[str]:
-        return {c.group for c in self if c.group}
+        return self._groups
 
     def find(self, line: str) -> tuple[Command, str]:
         """The command a line starts with, and the rest of the line."""

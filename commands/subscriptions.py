@@ -18,7 +18,7 @@ spec = CommandSet()
 )
 async def subscribe(ctx: Ctx, idea: int) -> Reply:
     await lookup.idea(ctx, idea)
-    if await subscriptions.subscribe(ctx.session, ctx.member_id, idea, ctx.now):
+    if await subscriptions.subscribe(ctx.conn, ctx.member_id, idea, ctx.now):
         return Reply(f"You now follow #{idea}.")
     return Reply(f"You already follow #{idea}.")
 
@@ -30,7 +30,7 @@ async def subscribe(ctx: Ctx, idea: int) -> Reply:
     examples=("unsubscribe 12",),
 )
 async def unsubscribe(ctx: Ctx, idea: int) -> Reply:
-    if await subscriptions.unsubscribe(ctx.session, ctx.member_id, idea):
+    if await subscriptions.unsubscribe(ctx.conn, ctx.member_id, idea):
         return Reply(f"You no longer follow #{idea}.")
     return Reply(f"You were not following #{idea}.")
 
@@ -42,7 +42,7 @@ async def unsubscribe(ctx: Ctx, idea: int) -> Reply:
     writes=False,
 )
 async def list_subscriptions(ctx: Ctx) -> Reply:
-    rows = await subscriptions.of_member(ctx.session, ctx.member_id)
+    rows = await subscriptions.of_member(ctx.conn, ctx.member_id)
     if not rows:
         return Reply("You follow nothing yet. Voting on an idea follows it: send `ideas`.")
     lines = ["You follow:"]

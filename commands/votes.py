@@ -22,7 +22,7 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
     if row.status == "closed":
         raise CommandError(f"Idea #{idea_id} is closed; it can't be voted on any more.")
     word = "upvoted" if value > 0 else "downvoted"
-    outcome = await votes.cast(ctx.session, idea_id, ctx.member_id, value, ctx.now)
+    outcome = await votes.cast(ctx.conn, idea_id, ctx.member_id, value, ctx.now)
     if outcome == "same":
         return Reply(
             f"You already {word} #{idea_id} ({score(row.up, row.down)}). "
@@ -30,10 +30,10 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
         )
     if outcome == "new":
         d_up, d_down = (1, 0) if value > 0 else (0, 1)
-        await subscriptions.subscribe(ctx.session, ctx.member_id, idea_id, ctx.now)
+        await subscriptions.subscribe(ctx.conn, ctx.member_id, idea_id, ctx.now)
     else:
         d_up, d_down = (1, -1) if value > 0 else (-1, 1)
-    up, down = await ideas.add_to_counts(ctx.session, idea_id, d_up, d_down)
+    up, down = await ideas.add_to_counts(ctx.conn, idea_id, d_up, d_down)
     text = f"You {word} #{idea_id}: now {score(up, down)}"
     if row.status == "open":
         launched = await _maybe_launch(ctx, row, up, down)
@@ -52,14 +52,14 @@ async def _maybe_launch(ctx: Ctx, row: object, up: int, down: int) -> bool:
     idea_id = row.id  # type: ignore[attr-defined]
     needed = ctx.rules.upvotes_needed(up, down)
     if needed == 0:
-        if await ideas.mark_launched(ctx.session, idea_id, ctx.now):
+        if await ideas.mark_launched(ctx.conn, idea_id, ctx.now):
             await campaigns.launch(ctx, row, up, down)
             return True
         return False
     if (
         needed <= MILESTONE_NEEDED
         and ctx.rules.launch_upvotes > MILESTONE_NEEDED * 2
-        and await ideas.mark_milestone(ctx.session, idea_id, ctx.now)
+        and await ideas.mark_milestone(ctx.conn, idea_id, ctx.now)
     ):
         ctx.announce(
             "idea_milestone",
@@ -101,12 +101,10 @@ async def downvote(ctx: Ctx, idea: int) -> Reply:
 )
 async def unvote(ctx: Ctx, idea: int) -> Reply:
     row = await lookup.idea(ctx, idea)
-    old = await votes.retract(ctx.session, idea, ctx.member_id)
+    old = await votes.retract(ctx.conn, idea, ctx.member_id)
     if old is None:
         return Reply(f"You have no vote on #{idea} to take back ({score(row.up, row.down)}).")
-    up, down = await ideas.add_to_counts(
-        ctx.session, idea, -1 if old > 0 else 0, -1 if old < 0 else 0
-    )
+    up, down = await ideas.add_to_counts(ctx.conn, idea, -1 if old > 0 else 0, -1 if old < 0 else 0)
     return Reply(
         f"Your vote on #{idea} is withdrawn: now {score(up, down)}.",
         data={"idea_id": idea, "up": up, "down": down},

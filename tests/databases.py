@@ -24,7 +24,7 @@ from storage.models import metadata
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """Run a coroutine to completion on a loop of its own, even from inside a running loop
-    (session fixtures are first requested from within a test's loop)."""
+    (conn fixtures are first requested from within a test's loop)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(factory())).result()
 

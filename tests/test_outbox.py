@@ -18,8 +18,8 @@ outbox_t = Outbox.__table__
 
 
 async def rows(db: Database) -> list[Any]:
-    async with db.read() as session:
-        return list(await session.execute(sa.select(outbox_t).order_by(outbox_t.c.id)))
+    async with db.read() as conn:
+        return list(await conn.execute(sa.select(outbox_t).order_by(outbox_t.c.id)))
 
 
 async def test_pitch_writes_outbox_row_and_console_marks_it_sent(chat: ConsoleChat) -> None:
@@ -107,9 +107,9 @@ async def test_a_claim_that_dies_is_delivered_after_its_lease(db: Database) -> N
     ref = IdentityRef("console:alice", "console")
     chat.app.invoker.on_outbox = None
     await chat.app.invoker.handle(ref, "pitch Survive a crash", where="dm")
-    async with db.write() as session:
+    async with db.write() as conn:
         claimed = await outbox.claim(
-            session,
+            conn,
             now=clock.now,
             lease=timedelta(minutes=2),
             spaces=("console",),
@@ -135,7 +135,7 @@ async def test_dm_notice_waits_until_member_is_reachable(chat: ConsoleChat) -> N
     pending = [r for r in await rows(chat.db) if r.kind == "dm"]
     assert pending[0].sent_at is None
     chat.console.can_reach = reachable  # type: ignore[method-assign]
-    async with chat.db.write() as session:
-        await session.execute(sa.update(outbox_t).values(available_at=chat.app.clock()))
+    async with chat.db.write() as conn:
+        await conn.execute(sa.update(outbox_t).values(available_at=chat.app.clock()))
     await chat.deliver()
     assert any("made you moderator" in d for d in chat.dms_of("bob"))

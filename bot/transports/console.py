@@ -77,7 +77,7 @@ class ConsoleTransport:
 
     # -- what people type ---------------------------------------------------------------
     async def line(self, text: str) -> bool:
-        """Handle one typed line; False when the session should end."""
+        """Handle one typed line; False when the console session should end."""
         text = text.rstrip("\r\n")
         if not text.strip() or text.lstrip().startswith("# "):
             return True
@@ -127,8 +127,8 @@ class ConsoleTransport:
             self.out(f"[console] You are {name}.")
             return
         self.known.add(name)
-        async with self.app.db.read() as session:
-            registered = await members.member_by_identity(session, self.identity(name).key)
+        async with self.app.db.read() as conn:
+            registered = await members.member_by_identity(conn, self.identity(name).key)
         if registered is not None:
             self.out(f"[console] You are {name} (registered as {registered.pseudonym}).")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Campaign, Idea, Member, Organizer
 from storage.repos.upsert import insert_ignore
@@ -25,31 +25,31 @@ _with_idea = sa.select(
 ).join(ideas_t, ideas_t.c.id == campaigns_t.c.id)
 
 
-async def create(session: AsyncSession, idea_id: int, now: datetime) -> None:
-    await session.execute(
+async def create(conn: AsyncConnection, idea_id: int, now: datetime) -> None:
+    await conn.execute(
         sa.insert(campaigns_t).values(
             id=idea_id, launched_at=now, status="active", signature_count=0, doc_rev=0
         )
     )
 
 
-async def get(session: AsyncSession, campaign_id: int) -> sa.Row | None:
-    result = await session.execute(_with_idea.where(campaigns_t.c.id == campaign_id))
+async def get(conn: AsyncConnection, campaign_id: int) -> sa.Row | None:
+    result = await conn.execute(_with_idea.where(campaigns_t.c.id == campaign_id))
     return result.first()
 
 
-async def list_all(session: AsyncSession, *, limit: int, include_closed: bool) -> list[sa.Row]:
+async def list_all(conn: AsyncConnection, *, limit: int, include_closed: bool) -> list[sa.Row]:
     query = _with_idea.where(ideas_t.c.hidden.is_(False))
     if not include_closed:
         query = query.where(campaigns_t.c.status == "active")
-    result = await session.execute(
+    result = await conn.execute(
         query.order_by(campaigns_t.c.signature_count.desc(), campaigns_t.c.id.desc()).limit(limit)
     )
     return list(result)
 
 
-async def close(session: AsyncSession, campaign_id: int, now: datetime) -> None:
-    await session.execute(
+async def close(conn: AsyncConnection, campaign_id: int, now: datetime) -> None:
+    await conn.execute(
         sa.update(campaigns_t)
         .where(campaigns_t.c.id == campaign_id)
         .values(status="closed", closed_at=now)
@@ -57,19 +57,19 @@ async def close(session: AsyncSession, campaign_id: int, now: datetime) -> None:
 
 
 async def add_organizer(
-    session: AsyncSession, campaign_id: int, member_id: int, now: datetime
+    conn: AsyncConnection, campaign_id: int, member_id: int, now: datetime
 ) -> bool:
     """False when the member already organizes this campaign."""
-    result = await session.execute(
-        insert_ignore(session, organizers_t)
+    result = await conn.execute(
+        insert_ignore(conn, organizers_t)
         .values(campaign_id=campaign_id, member_id=member_id, added_at=now)
         .returning(organizers_t.c.member_id)
     )
     return result.first() is not None
 
 
-async def is_organizer(session: AsyncSession, campaign_id: int, member_id: int) -> bool:
-    result = await session.execute(
+async def is_organizer(conn: AsyncConnection, campaign_id: int, member_id: int) -> bool:
+    result = await conn.execute(
         sa.select(organizers_t.c.member_id).where(
             organizers_t.c.campaign_id == campaign_id, organizers_t.c.member_id == member_id
         )
@@ -77,8 +77,8 @@ async def is_organizer(session: AsyncSession, campaign_id: int, member_id: int) 
     return result.first() is not None
 
 
-async def organizer_names(session: AsyncSession, campaign_id: int) -> list[sa.Row]:
-    result = await session.execute(
+async def organizer_names(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
+    result = await conn.execute(
         sa.select(members_t.c.id, members_t.c.pseudonym, members_t.c.revealed_name)
         .join(organizers_t, organizers_t.c.member_id == members_t.c.id)
         .where(organizers_t.c.campaign_id == campaign_id)
@@ -87,16 +87,16 @@ async def organizer_names(session: AsyncSession, campaign_id: int) -> list[sa.Ro
     return list(result)
 
 
-async def set_petition(session: AsyncSession, campaign_id: int, text: str, now: datetime) -> None:
-    await session.execute(
+async def set_petition(conn: AsyncConnection, campaign_id: int, text: str, now: datetime) -> None:
+    await conn.execute(
         sa.update(campaigns_t)
         .where(campaigns_t.c.id == campaign_id)
         .values(petition_text=text, petition_set_at=now)
     )
 
 
-async def add_signatures(session: AsyncSession, campaign_id: int, delta: int) -> int:
-    result = await session.execute(
+async def add_signatures(conn: AsyncConnection, campaign_id: int, delta: int) -> int:
+    result = await conn.execute(
         sa.update(campaigns_t)
         .where(campaigns_t.c.id == campaign_id)
         .values(signature_count=campaigns_t.c.signature_count + delta)
@@ -105,8 +105,8 @@ async def add_signatures(session: AsyncSession, campaign_id: int, delta: int) ->
     return int(result.scalar_one())
 
 
-async def next_doc_rev(session: AsyncSession, campaign_id: int) -> int:
-    result = await session.execute(
+async def next_doc_rev(conn: AsyncConnection, campaign_id: int) -> int:
+    result = await conn.execute(
         sa.update(campaigns_t)
         .where(campaigns_t.c.id == campaign_id)
         .values(doc_rev=campaigns_t.c.doc_rev + 1)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import LinkCode, PendingRegistration, RegistrationCode, RegistrationFailure
 
@@ -17,7 +17,7 @@ links_t = LinkCode.__table__
 
 
 async def add_codes(
-    session: AsyncSession,
+    conn: AsyncConnection,
     hashes: Sequence[str],
     *,
     batch: str,
@@ -25,7 +25,7 @@ async def add_codes(
     created_at: datetime,
     expires_at: datetime | None,
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.insert(codes_t),
         [
             {
@@ -40,16 +40,16 @@ async def add_codes(
     )
 
 
-async def find_code(session: AsyncSession, code_hash: str) -> sa.Row | None:
-    result = await session.execute(sa.select(codes_t).where(codes_t.c.code_hash == code_hash))
+async def find_code(conn: AsyncConnection, code_hash: str) -> sa.Row | None:
+    result = await conn.execute(sa.select(codes_t).where(codes_t.c.code_hash == code_hash))
     return result.first()
 
 
 async def redeem_code(
-    session: AsyncSession, code_id: int, identity_key: str, now: datetime
+    conn: AsyncConnection, code_id: int, identity_key: str, now: datetime
 ) -> bool:
     """Mark a code used; False when someone else got there first."""
-    result = await session.execute(
+    result = await conn.execute(
         sa.update(codes_t)
         .where(codes_t.c.id == code_id, codes_t.c.redeemed_at.is_(None))
         .values(redeemed_at=now, redeemed_by=identity_key)
@@ -58,13 +58,13 @@ async def redeem_code(
     return result.first() is not None
 
 
-async def code_kind(session: AsyncSession, code_id: int) -> str:
-    result = await session.execute(sa.select(codes_t.c.kind).where(codes_t.c.id == code_id))
+async def code_kind(conn: AsyncConnection, code_id: int) -> str:
+    result = await conn.execute(sa.select(codes_t.c.kind).where(codes_t.c.id == code_id))
     return result.scalar_one()
 
 
-async def count_failures(session: AsyncSession, identity_key: str, since: datetime) -> int:
-    result = await session.execute(
+async def count_failures(conn: AsyncConnection, identity_key: str, since: datetime) -> int:
+    result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(failures_t)
         .where(failures_t.c.identity_key == identity_key, failures_t.c.at >= since)
@@ -72,50 +72,50 @@ async def count_failures(session: AsyncSession, identity_key: str, since: dateti
     return int(result.scalar_one())
 
 
-async def record_failure(session: AsyncSession, identity_key: str, now: datetime) -> None:
-    await session.execute(sa.insert(failures_t).values(identity_key=identity_key, at=now))
+async def record_failure(conn: AsyncConnection, identity_key: str, now: datetime) -> None:
+    await conn.execute(sa.insert(failures_t).values(identity_key=identity_key, at=now))
 
 
-async def get_pending(session: AsyncSession, identity_key: str) -> sa.Row | None:
-    result = await session.execute(
+async def get_pending(conn: AsyncConnection, identity_key: str) -> sa.Row | None:
+    result = await conn.execute(
         sa.select(pending_t).where(pending_t.c.identity_key == identity_key)
     )
     return result.first()
 
 
 async def add_pending(
-    session: AsyncSession, identity_key: str, code_id: int, offered: str, now: datetime
+    conn: AsyncConnection, identity_key: str, code_id: int, offered: str, now: datetime
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.insert(pending_t).values(
             identity_key=identity_key, code_id=code_id, offered=offered, created_at=now
         )
     )
 
 
-async def set_offer(session: AsyncSession, identity_key: str, offered: str) -> None:
-    await session.execute(
+async def set_offer(conn: AsyncConnection, identity_key: str, offered: str) -> None:
+    await conn.execute(
         sa.update(pending_t).where(pending_t.c.identity_key == identity_key).values(offered=offered)
     )
 
 
-async def delete_pending(session: AsyncSession, identity_key: str) -> None:
-    await session.execute(sa.delete(pending_t).where(pending_t.c.identity_key == identity_key))
+async def delete_pending(conn: AsyncConnection, identity_key: str) -> None:
+    await conn.execute(sa.delete(pending_t).where(pending_t.c.identity_key == identity_key))
 
 
 async def add_link_code(
-    session: AsyncSession, code_hash: str, member_id: int, now: datetime, expires_at: datetime
+    conn: AsyncConnection, code_hash: str, member_id: int, now: datetime, expires_at: datetime
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.insert(links_t).values(
             code_hash=code_hash, member_id=member_id, created_at=now, expires_at=expires_at
         )
     )
 
 
-async def use_link_code(session: AsyncSession, code_hash: str, now: datetime) -> int | None:
+async def use_link_code(conn: AsyncConnection, code_hash: str, now: datetime) -> int | None:
     """Spend a link code; returns the member it belongs to, or None if not usable."""
-    result = await session.execute(
+    result = await conn.execute(
         sa.update(links_t)
         .where(
             links_t.c.code_hash == code_hash,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import DocRevision, Member
 
@@ -14,7 +14,7 @@ members_t = Member.__table__
 
 
 async def add(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     campaign_id: int,
     rev: int,
@@ -23,7 +23,7 @@ async def add(
     text: str,
     now: datetime,
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.insert(revisions_t).values(
             campaign_id=campaign_id,
             rev=rev,
@@ -35,8 +35,8 @@ async def add(
     )
 
 
-async def head(session: AsyncSession, campaign_id: int) -> sa.Row | None:
-    result = await session.execute(
+async def head(conn: AsyncConnection, campaign_id: int) -> sa.Row | None:
+    result = await conn.execute(
         _with_author()
         .where(revisions_t.c.campaign_id == campaign_id)
         .order_by(revisions_t.c.rev.desc())
@@ -45,15 +45,15 @@ async def head(session: AsyncSession, campaign_id: int) -> sa.Row | None:
     return result.first()
 
 
-async def get(session: AsyncSession, campaign_id: int, rev: int) -> sa.Row | None:
-    result = await session.execute(
+async def get(conn: AsyncConnection, campaign_id: int, rev: int) -> sa.Row | None:
+    result = await conn.execute(
         _with_author().where(revisions_t.c.campaign_id == campaign_id, revisions_t.c.rev == rev)
     )
     return result.first()
 
 
-async def history(session: AsyncSession, campaign_id: int, limit: int) -> list[sa.Row]:
-    result = await session.execute(
+async def history(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
+    result = await conn.execute(
         sa.select(
             revisions_t.c.rev,
             revisions_t.c.action,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Idea, Member
 
@@ -17,8 +17,8 @@ _with_author = sa.select(
 ).join(members_t, members_t.c.id == ideas_t.c.author_id)
 
 
-async def create(session: AsyncSession, author_id: int, text: str, now: datetime) -> int:
-    result = await session.execute(
+async def create(conn: AsyncConnection, author_id: int, text: str, now: datetime) -> int:
+    result = await conn.execute(
         sa.insert(ideas_t)
         .values(
             author_id=author_id,
@@ -34,13 +34,22 @@ async def create(session: AsyncSession, author_id: int, text: str, now: datetime
     return int(result.scalar_one())
 
 
-async def get(session: AsyncSession, idea_id: int) -> sa.Row | None:
-    result = await session.execute(_with_author.where(ideas_t.c.id == idea_id))
+_GET = _with_author.where(ideas_t.c.id == sa.bindparam("idea_id"))
+_ADD_TO_COUNTS = (
+    sa.update(ideas_t)
+    .where(ideas_t.c.id == sa.bindparam("b_idea"))
+    .values(up=ideas_t.c.up + sa.bindparam("d_up"), down=ideas_t.c.down + sa.bindparam("d_down"))
+    .returning(ideas_t.c.up, ideas_t.c.down)
+)
+
+
+async def get(conn: AsyncConnection, idea_id: int) -> sa.Row | None:
+    result = await conn.execute(_GET, {"idea_id": idea_id})
     return result.first()
 
 
-async def count_by_author_since(session: AsyncSession, author_id: int, since: datetime) -> int:
-    result = await session.execute(
+async def count_by_author_since(conn: AsyncConnection, author_id: int, since: datetime) -> int:
+    result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(ideas_t)
         .where(ideas_t.c.author_id == author_id, ideas_t.c.created_at >= since)
@@ -49,19 +58,19 @@ async def count_by_author_since(session: AsyncSession, author_id: int, since: da
 
 
 async def list_open(
-    session: AsyncSession, *, newest: bool, limit: int, offset: int = 0
+    conn: AsyncConnection, *, newest: bool, limit: int, offset: int = 0
 ) -> list[sa.Row]:
     query = _with_author.where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
     if newest:
         query = query.order_by(ideas_t.c.id.desc())
     else:
         query = query.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
-    result = await session.execute(query.limit(limit).offset(offset))
+    result = await conn.execute(query.limit(limit).offset(offset))
     return list(result)
 
 
-async def count_open(session: AsyncSession) -> int:
-    result = await session.execute(
+async def count_open(conn: AsyncConnection) -> int:
+    result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(ideas_t)
         .where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
@@ -70,22 +79,17 @@ async def count_open(session: AsyncSession) -> int:
 
 
 async def add_to_counts(
-    session: AsyncSession, idea_id: int, d_up: int, d_down: int
+    conn: AsyncConnection, idea_id: int, d_up: int, d_down: int
 ) -> tuple[int, int]:
     """Move the counters and read them back in one statement (the row lock orders voters)."""
-    result = await session.execute(
-        sa.update(ideas_t)
-        .where(ideas_t.c.id == idea_id)
-        .values(up=ideas_t.c.up + d_up, down=ideas_t.c.down + d_down)
-        .returning(ideas_t.c.up, ideas_t.c.down)
-    )
+    result = await conn.execute(_ADD_TO_COUNTS, {"b_idea": idea_id, "d_up": d_up, "d_down": d_down})
     up, down = result.one()
     return int(up), int(down)
 
 
-async def mark_launched(session: AsyncSession, idea_id: int, now: datetime) -> bool:
+async def mark_launched(conn: AsyncConnection, idea_id: int, now: datetime) -> bool:
     """True for exactly one caller: the one whose vote launched the idea."""
-    result = await session.execute(
+    result = await conn.execute(
         sa.update(ideas_t)
         .where(
             ideas_t.c.id == idea_id,
@@ -98,8 +102,8 @@ async def mark_launched(session: AsyncSession, idea_id: int, now: datetime) -> b
     return result.first() is not None
 
 
-async def mark_milestone(session: AsyncSession, idea_id: int, now: datetime) -> bool:
-    result = await session.execute(
+async def mark_milestone(conn: AsyncConnection, idea_id: int, now: datetime) -> bool:
+    result = await conn.execute(
         sa.update(ideas_t)
         .where(ideas_t.c.id == idea_id, ideas_t.c.milestone_at.is_(None))
         .values(milestone_at=now)
@@ -108,12 +112,12 @@ async def mark_milestone(session: AsyncSession, idea_id: int, now: datetime) -> 
     return result.first() is not None
 
 
-async def set_hidden(session: AsyncSession, idea_id: int, hidden: bool) -> None:
-    await session.execute(sa.update(ideas_t).where(ideas_t.c.id == idea_id).values(hidden=hidden))
+async def set_hidden(conn: AsyncConnection, idea_id: int, hidden: bool) -> None:
+    await conn.execute(sa.update(ideas_t).where(ideas_t.c.id == idea_id).values(hidden=hidden))
 
 
-async def close(session: AsyncSession, idea_id: int, now: datetime) -> bool:
-    result = await session.execute(
+async def close(conn: AsyncConnection, idea_id: int, now: datetime) -> bool:
+    result = await conn.execute(
         sa.update(ideas_t)
         .where(ideas_t.c.id == idea_id, ideas_t.c.status != "closed")
         .values(status="closed", closed_at=now)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Member, PendingRegistration
 
@@ -15,45 +15,49 @@ identities_t = Identity.__table__
 pending_t = PendingRegistration.__table__
 
 
-async def member_by_identity(session: AsyncSession, key: str) -> sa.Row | None:
+# Built once: this runs before every command.
+_BY_IDENTITY = (
+    sa.select(members_t, identities_t.c.last_seen_at.label("identity_seen_at"))
+    .join(identities_t, identities_t.c.member_id == members_t.c.id)
+    .where(identities_t.c.key == sa.bindparam("key"))
+)
+
+
+async def member_by_identity(conn: AsyncConnection, key: str) -> sa.Row | None:
     """The member behind an identity, with the identity's last_seen_at."""
-    result = await session.execute(
-        sa.select(members_t, identities_t.c.last_seen_at.label("identity_seen_at"))
-        .join(identities_t, identities_t.c.member_id == members_t.c.id)
-        .where(identities_t.c.key == key)
-    )
+    result = await conn.execute(_BY_IDENTITY, {"key": key})
     return result.first()
 
 
-async def member_by_id(session: AsyncSession, member_id: int) -> sa.Row | None:
-    result = await session.execute(sa.select(members_t).where(members_t.c.id == member_id))
+async def member_by_id(conn: AsyncConnection, member_id: int) -> sa.Row | None:
+    result = await conn.execute(sa.select(members_t).where(members_t.c.id == member_id))
     return result.first()
 
 
-async def member_by_pseudonym(session: AsyncSession, pseudonym: str) -> sa.Row | None:
-    result = await session.execute(
+async def member_by_pseudonym(conn: AsyncConnection, pseudonym: str) -> sa.Row | None:
+    result = await conn.execute(
         sa.select(members_t).where(members_t.c.pseudonym == pseudonym.lower())
     )
     return result.first()
 
 
-async def taken_pseudonyms(session: AsyncSession, candidates: Sequence[str]) -> set[str]:
+async def taken_pseudonyms(conn: AsyncConnection, candidates: Sequence[str]) -> set[str]:
     """Which of these names a member holds or someone is being offered right now."""
     if not candidates:
         return set()
-    held = await session.execute(
+    held = await conn.execute(
         sa.select(members_t.c.pseudonym).where(members_t.c.pseudonym.in_(candidates))
     )
-    offered = await session.execute(
+    offered = await conn.execute(
         sa.select(pending_t.c.offered).where(pending_t.c.offered.in_(candidates))
     )
     return set(held.scalars()) | set(offered.scalars())
 
 
 async def create_member(
-    session: AsyncSession, *, pseudonym: str, code_kind: str, role: str, now: datetime
+    conn: AsyncConnection, *, pseudonym: str, code_kind: str, role: str, now: datetime
 ) -> int:
-    result = await session.execute(
+    result = await conn.execute(
         sa.insert(members_t)
         .values(pseudonym=pseudonym, code_kind=code_kind, role=role, created_at=now)
         .returning(members_t.c.id)
@@ -62,29 +66,29 @@ async def create_member(
 
 
 async def add_identity(
-    session: AsyncSession, *, key: str, platform: str, member_id: int, now: datetime
+    conn: AsyncConnection, *, key: str, platform: str, member_id: int, now: datetime
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.insert(identities_t).values(
             key=key, platform=platform, member_id=member_id, created_at=now, last_seen_at=now
         )
     )
 
 
-async def identity_exists(session: AsyncSession, key: str) -> bool:
-    result = await session.execute(sa.select(identities_t.c.id).where(identities_t.c.key == key))
+async def identity_exists(conn: AsyncConnection, key: str) -> bool:
+    result = await conn.execute(sa.select(identities_t.c.id).where(identities_t.c.key == key))
     return result.first() is not None
 
 
-async def touch_identity(session: AsyncSession, key: str, now: datetime) -> None:
-    await session.execute(
+async def touch_identity(conn: AsyncConnection, key: str, now: datetime) -> None:
+    await conn.execute(
         sa.update(identities_t).where(identities_t.c.key == key).values(last_seen_at=now)
     )
 
 
-async def identities_of(session: AsyncSession, member_id: int) -> list[sa.Row]:
+async def identities_of(conn: AsyncConnection, member_id: int) -> list[sa.Row]:
     """A member's identities, most recently seen first."""
-    result = await session.execute(
+    result = await conn.execute(
         sa.select(identities_t)
         .where(identities_t.c.member_id == member_id)
         .order_by(identities_t.c.last_seen_at.desc().nulls_last(), identities_t.c.id)
@@ -93,9 +97,9 @@ async def identities_of(session: AsyncSession, member_id: int) -> list[sa.Row]:
 
 
 async def identity_keys_of(
-    session: AsyncSession, member_ids: Sequence[int]
+    conn: AsyncConnection, member_ids: Sequence[int]
 ) -> dict[int, list[str]]:
-    result = await session.execute(
+    result = await conn.execute(
         sa.select(identities_t.c.member_id, identities_t.c.key).where(
             identities_t.c.member_id.in_(member_ids)
         )
@@ -106,27 +110,25 @@ async def identity_keys_of(
     return out
 
 
-async def set_role(session: AsyncSession, member_id: int, role: str) -> None:
-    await session.execute(sa.update(members_t).where(members_t.c.id == member_id).values(role=role))
+async def set_role(conn: AsyncConnection, member_id: int, role: str) -> None:
+    await conn.execute(sa.update(members_t).where(members_t.c.id == member_id).values(role=role))
 
 
-async def set_revealed_name(session: AsyncSession, member_id: int, name: str | None) -> None:
-    await session.execute(
+async def set_revealed_name(conn: AsyncConnection, member_id: int, name: str | None) -> None:
+    await conn.execute(
         sa.update(members_t).where(members_t.c.id == member_id).values(revealed_name=name)
     )
 
 
-async def set_banned(session: AsyncSession, member_id: int, at: datetime | None) -> None:
-    await session.execute(
-        sa.update(members_t).where(members_t.c.id == member_id).values(banned_at=at)
-    )
+async def set_banned(conn: AsyncConnection, member_id: int, at: datetime | None) -> None:
+    await conn.execute(sa.update(members_t).where(members_t.c.id == member_id).values(banned_at=at))
 
 
-async def names_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, sa.Row]:
+async def names_of(conn: AsyncConnection, member_ids: Sequence[int]) -> dict[int, sa.Row]:
     """Pseudonym and revealed name for each member id."""
     if not member_ids:
         return {}
-    result = await session.execute(
+    result = await conn.execute(
         sa.select(members_t.c.id, members_t.c.pseudonym, members_t.c.revealed_name).where(
             members_t.c.id.in_(set(member_ids))
         )
@@ -134,6 +136,6 @@ async def names_of(session: AsyncSession, member_ids: Sequence[int]) -> dict[int
     return {row.id: row for row in result}
 
 
-async def count_members(session: AsyncSession) -> int:
-    result = await session.execute(sa.select(sa.func.count()).select_from(members_t))
+async def count_members(conn: AsyncConnection) -> int:
+    result = await conn.execute(sa.select(sa.func.count()).select_from(members_t))
     return int(result.scalar_one())

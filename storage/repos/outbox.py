@@ -12,20 +12,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Outbox
 
 outbox_t = Outbox.__table__
 
 
-async def add(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(sa.insert(outbox_t), list(rows))
+        await conn.execute(sa.insert(outbox_t), list(rows))
 
 
 async def claim(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     now: datetime,
     lease: timedelta,
@@ -44,11 +44,11 @@ async def claim(
     if include_dms:
         wanted.append(outbox_t.c.kind == "dm")
     query = sa.select(outbox_t).where(due, sa.or_(*wanted)).order_by(outbox_t.c.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = list(await session.execute(query))
+    rows = list(await conn.execute(query))
     if rows:
-        await session.execute(
+        await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id.in_([r.id for r in rows]))
             .values(claimed_until=now + lease, attempts=outbox_t.c.attempts + 1)
@@ -56,9 +56,9 @@ async def claim(
     return rows
 
 
-async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
     if ids:
-        await session.execute(
+        await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id.in_(list(ids)))
             .values(sent_at=now, claimed_until=None, last_error=None)
@@ -66,25 +66,25 @@ async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) ->
 
 
 async def mark_retry(
-    session: AsyncSession, row_id: int, *, available_at: datetime, error: str
+    conn: AsyncConnection, row_id: int, *, available_at: datetime, error: str
 ) -> None:
-    await session.execute(
+    await conn.execute(
         sa.update(outbox_t)
         .where(outbox_t.c.id == row_id)
         .values(available_at=available_at, claimed_until=None, last_error=error[:500])
     )
 
 
-async def mark_failed(session: AsyncSession, row_id: int, *, now: datetime, error: str) -> None:
-    await session.execute(
+async def mark_failed(conn: AsyncConnection, row_id: int, *, now: datetime, error: str) -> None:
+    await conn.execute(
         sa.update(outbox_t)
         .where(outbox_t.c.id == row_id)
         .values(failed_at=now, claimed_until=None, last_error=error[:500])
     )
 
 
-async def pending_count(session: AsyncSession) -> int:
-    result = await session.execute(
+async def pending_count(conn: AsyncConnection) -> int:
+    result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(outbox_t)
         .where(outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None))
@@ -92,8 +92,8 @@ async def pending_count(session: AsyncSession) -> int:
     return int(result.scalar_one())
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    result = await session.execute(
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    result = await conn.execute(
         sa.select(sa.func.min(outbox_t.c.available_at)).where(
             outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None)
         )

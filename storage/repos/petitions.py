@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Signature
 from storage.repos.upsert import insert_ignore
@@ -14,7 +14,7 @@ signatures_t = Signature.__table__
 
 
 async def sign(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     campaign_id: int,
     member_id: int,
@@ -23,8 +23,8 @@ async def sign(
     now: datetime,
 ) -> bool:
     """Add a signature, or update its category and name. True when it is new."""
-    inserted = await session.execute(
-        insert_ignore(session, signatures_t)
+    inserted = await conn.execute(
+        insert_ignore(conn, signatures_t)
         .values(
             campaign_id=campaign_id,
             member_id=member_id,
@@ -36,7 +36,7 @@ async def sign(
     )
     if inserted.first() is not None:
         return True
-    await session.execute(
+    await conn.execute(
         sa.update(signatures_t)
         .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id)
         .values(category=category, display_name=display_name)
@@ -44,8 +44,8 @@ async def sign(
     return False
 
 
-async def unsign(session: AsyncSession, campaign_id: int, member_id: int) -> bool:
-    result = await session.execute(
+async def unsign(conn: AsyncConnection, campaign_id: int, member_id: int) -> bool:
+    result = await conn.execute(
         sa.delete(signatures_t)
         .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id)
         .returning(signatures_t.c.member_id)
@@ -53,8 +53,8 @@ async def unsign(session: AsyncSession, campaign_id: int, member_id: int) -> boo
     return result.first() is not None
 
 
-async def counts_by_category(session: AsyncSession, campaign_id: int) -> dict[str, int]:
-    result = await session.execute(
+async def counts_by_category(conn: AsyncConnection, campaign_id: int) -> dict[str, int]:
+    result = await conn.execute(
         sa.select(signatures_t.c.category, sa.func.count())
         .where(signatures_t.c.campaign_id == campaign_id)
         .group_by(signatures_t.c.category)
@@ -62,9 +62,9 @@ async def counts_by_category(session: AsyncSession, campaign_id: int) -> dict[st
     return {category: int(n) for category, n in result}
 
 
-async def shown_names(session: AsyncSession, campaign_id: int, limit: int) -> list[sa.Row]:
+async def shown_names(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
     """Names signers chose to show, in signing order; never tied to a pseudonym."""
-    result = await session.execute(
+    result = await conn.execute(
         sa.select(signatures_t.c.display_name, signatures_t.c.category)
         .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.display_name.is_not(None))
         .order_by(signatures_t.c.created_at, signatures_t.c.member_id)
@@ -73,8 +73,8 @@ async def shown_names(session: AsyncSession, campaign_id: int, limit: int) -> li
     return list(result)
 
 
-async def has_signed(session: AsyncSession, campaign_id: int, member_id: int) -> bool:
-    result = await session.execute(
+async def has_signed(conn: AsyncConnection, campaign_id: int, member_id: int) -> bool:
+    result = await conn.execute(
         sa.select(signatures_t.c.member_id).where(
             signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id
         )

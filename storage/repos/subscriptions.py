@@ -5,39 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Idea, Subscription, Vote
-from storage.repos.upsert import insert_ignore
+from storage.repos.upsert import insert_ignore, insert_ignore_returning
 
 subscriptions_t = Subscription.__table__
 ideas_t = Idea.__table__
 votes_t = Vote.__table__
 
 
-async def subscribe(session: AsyncSession, member_id: int, idea_id: int, now: datetime) -> bool:
-    result = await session.execute(
-        insert_ignore(session, subscriptions_t)
-        .values(member_id=member_id, idea_id=idea_id, created_at=now)
-        .returning(subscriptions_t.c.member_id)
+async def subscribe(conn: AsyncConnection, member_id: int, idea_id: int, now: datetime) -> bool:
+    result = await conn.execute(
+        insert_ignore_returning(conn.dialect.name, subscriptions_t, "member_id"),
+        {"member_id": member_id, "idea_id": idea_id, "created_at": now},
     )
     return result.first() is not None
 
 
-async def subscribe_voters(session: AsyncSession, idea_id: int, now: datetime) -> None:
+async def subscribe_voters(conn: AsyncConnection, idea_id: int, now: datetime) -> None:
     """Subscribe everyone who voted on the idea (at launch)."""
     voters = sa.select(
         votes_t.c.member_id, votes_t.c.idea_id, sa.literal(now, type_=ideas_t.c.created_at.type)
     ).where(votes_t.c.idea_id == idea_id)
-    await session.execute(
-        insert_ignore(session, subscriptions_t).from_select(
+    await conn.execute(
+        insert_ignore(conn, subscriptions_t).from_select(
             ["member_id", "idea_id", "created_at"], voters
         )
     )
 
 
-async def unsubscribe(session: AsyncSession, member_id: int, idea_id: int) -> bool:
-    result = await session.execute(
+async def unsubscribe(conn: AsyncConnection, member_id: int, idea_id: int) -> bool:
+    result = await conn.execute(
         sa.delete(subscriptions_t)
         .where(subscriptions_t.c.member_id == member_id, subscriptions_t.c.idea_id == idea_id)
         .returning(subscriptions_t.c.member_id)
@@ -45,8 +44,8 @@ async def unsubscribe(session: AsyncSession, member_id: int, idea_id: int) -> bo
     return result.first() is not None
 
 
-async def of_member(session: AsyncSession, member_id: int) -> list[sa.Row]:
-    result = await session.execute(
+async def of_member(conn: AsyncConnection, member_id: int) -> list[sa.Row]:
+    result = await conn.execute(
         sa.select(ideas_t.c.id, ideas_t.c.text, ideas_t.c.status)
         .join(subscriptions_t, subscriptions_t.c.idea_id == ideas_t.c.id)
         .where(subscriptions_t.c.member_id == member_id)
@@ -55,15 +54,15 @@ async def of_member(session: AsyncSession, member_id: int) -> list[sa.Row]:
     return list(result)
 
 
-async def subscribers(session: AsyncSession, idea_id: int) -> list[int]:
-    result = await session.execute(
+async def subscribers(conn: AsyncConnection, idea_id: int) -> list[int]:
+    result = await conn.execute(
         sa.select(subscriptions_t.c.member_id).where(subscriptions_t.c.idea_id == idea_id)
     )
     return [int(m) for m in result.scalars()]
 
 
-async def count(session: AsyncSession, idea_id: int) -> int:
-    result = await session.execute(
+async def count(conn: AsyncConnection, idea_id: int) -> int:
+    result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(subscriptions_t)
         .where(subscriptions_t.c.idea_id == idea_id)

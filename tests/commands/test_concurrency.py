@@ -22,19 +22,17 @@ LAUNCH_AT = 100
 async def seed(db: Database, n: int) -> list[IdentityRef]:
     now = utcnow()
     refs = []
-    async with db.write() as session:
+    async with db.write() as conn:
         author = await members.create_member(
-            session, pseudonym="calm_author", code_kind="worker", role="member", now=now
+            conn, pseudonym="calm_author", code_kind="worker", role="member", now=now
         )
-        await ideas.create(session, author, "Contested idea", now)
+        await ideas.create(conn, author, "Contested idea", now)
         for i in range(n):
             member_id = await members.create_member(
-                session, pseudonym=f"voter_{i}", code_kind="worker", role="member", now=now
+                conn, pseudonym=f"voter_{i}", code_kind="worker", role="member", now=now
             )
             key = f"test:voter{i}"
-            await members.add_identity(
-                session, key=key, platform="test", member_id=member_id, now=now
-            )
+            await members.add_identity(conn, key=key, platform="test", member_id=member_id, now=now)
             refs.append(IdentityRef(key=key, platform="test"))
     return refs
 
@@ -57,18 +55,18 @@ async def test_200_concurrent_votes_launch_exactly_once(db: Database) -> None:
         await other.dispose()
     assert all(r.ok for r in replies), [r.text for r in replies if not r.ok][:3]
     assert sum("launched it" in r.text for r in replies) == 1
-    async with db.read() as session:
-        idea = (await session.execute(sa.select(Idea.__table__))).one()
-        votes = await session.scalar(sa.select(sa.func.count()).select_from(Vote))
-        campaigns = await session.scalar(sa.select(sa.func.count()).select_from(Campaign))
+    async with db.read() as conn:
+        idea = (await conn.execute(sa.select(Idea.__table__))).one()
+        votes = await conn.scalar(sa.select(sa.func.count()).select_from(Vote))
+        campaigns = await conn.scalar(sa.select(sa.func.count()).select_from(Campaign))
         launches = (
-            await session.execute(
+            await conn.execute(
                 sa.select(Outbox.__table__.c.space).where(
                     Outbox.__table__.c.event == "campaign_launched"
                 )
             )
         ).scalars()
-        subscribers = await session.scalar(sa.select(sa.func.count()).select_from(Subscription))
+        subscribers = await conn.scalar(sa.select(sa.func.count()).select_from(Subscription))
     assert (idea.up, idea.down, idea.status) == (VOTERS, 0, "campaign")
     assert votes == VOTERS and campaigns == 1
     assert sorted(launches) == ["space-a", "space-b"]

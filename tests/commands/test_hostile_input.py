@@ -67,11 +67,11 @@ COUNTED = {"registration_failure"}
 
 async def snapshot(db: Database) -> dict[str, list[Any]]:
     out = {}
-    async with db.read() as session:
+    async with db.read() as conn:
         for table in metadata.sorted_tables:
             if table.name in COUNTED:
                 continue
-            rows = await session.execute(sa.select(table).order_by(*table.primary_key.columns))
+            rows = await conn.execute(sa.select(table).order_by(*table.primary_key.columns))
             out[table.name] = [tuple(r) for r in rows]
     return out
 

@@ -45,8 +45,8 @@ async def test_codes_are_case_and_dash_insensitive_and_single_use(chat: ConsoleC
 
 async def test_codes_stored_hashed(chat: ConsoleChat) -> None:
     (code,) = await chat.mint()
-    async with chat.db.read() as session:
-        stored = (await session.execute(sa.select(RegistrationCode.__table__))).all()
+    async with chat.db.read() as conn:
+        stored = (await conn.execute(sa.select(RegistrationCode.__table__))).all()
     assert len(stored) == 1
     assert code not in repr(stored) and code.replace("-", "") not in repr(stored)
     assert stored[0].code_hash == codes.digest(codes.normalize(code) or "")
@@ -103,8 +103,8 @@ async def test_link_attaches_another_identity(chat: ConsoleChat) -> None:
     assert pseudonym in linked
     assert pseudonym in await chat.dm("alice_irc", "whoami")
     assert "not valid" in await chat.dm("eve", f"link {code.group(1)}")
-    async with chat.db.read() as session:
-        members = (await session.execute(sa.select(sa.func.count()).select_from(Member))).scalar()
-        keys = set((await session.execute(sa.select(Identity.__table__.c.key))).scalars())
+    async with chat.db.read() as conn:
+        members = (await conn.execute(sa.select(sa.func.count()).select_from(Member))).scalar()
+        keys = set((await conn.execute(sa.select(Identity.__table__.c.key))).scalars())
     assert members == 1
     assert keys == {"console:alice", "console:alice_irc"}

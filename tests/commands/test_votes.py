@@ -23,8 +23,8 @@ async def test_vote_change_and_retract(chat: ConsoleChat) -> None:
     assert "+0/-1" in await chat.dm("bob", "downvote 1")
     assert "+0/-0" in await chat.dm("bob", "unvote 1")
     assert "no vote on #1" in await chat.dm("bob", "unvote 1")
-    async with chat.db.read() as session:
-        assert await votes.counts(session, 1) == (0, 0)
+    async with chat.db.read() as conn:
+        assert await votes.counts(conn, 1) == (0, 0)
 
 
 async def test_voting_subscribes(chat: ConsoleChat) -> None:
