@@ -1,0 +1,119 @@
+"""Making text safe and well-sized for IRC lines.
+
+Everything a user wrote, and everything derived from it, passes through `split_message`
+(which sanitizes each piece) before it is put in a PRIVMSG, NOTICE or TOPIC line. The irc
+library rejects a bare LF but lets CR and NUL through, and servers such as ngircd end a
+line at a bare CR, so "innocent\\rJOIN #x" would otherwise become a second command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# mIRC formatting codes users legitimately send: bold, colour, reset, italics, underline.
+_FORMATTING = frozenset("\x02\x03\x0f\x1d\x1f")
+
+# All C0 controls except formatting, DEL, and the Unicode line/paragraph separators. The
+# separators are not protocol line ends, but many clients render them as new lines, which
+# would let one message pose as several (one of them seemingly from someone else).
+_UNSAFE = (
+    "".join(ch for ch in map(chr, range(32)) if ch not in _FORMATTING) + "\x7f\x85\u2028\u2029"
+)
+_UNSAFE_TABLE = str.maketrans(dict.fromkeys(_UNSAFE, " "))
+
+# Line breaks a message is split on before pieces are sized. Not str.splitlines: that also
+# splits on \x1c-\x1e, and \x1d is the italics code.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")
+
+_UTF8_CONTINUATION = 0b1100_0000
+_UTF8_CONTINUATION_BITS = 0b1000_0000
+
+
+def sanitize(text: str) -> str:
+    """Replace every control character that could end or forge an IRC line with a space.
+
+    Formatting codes (bold, colour, reset, italics, underline) are kept.
+    """
+    return text.translate(_UNSAFE_TABLE)
+
+
+def split_message(text: str, max_bytes: int = 400) -> list[str]:
+    """Split text into sanitized pieces of at most `max_bytes` UTF-8 bytes each.
+
+    Line breaks split first; a longer line is cut at the last space that fits, or, in a
+    word longer than a whole piece, at the last complete character that fits. Blank pieces
+    are dropped because IRC cannot send an empty message.
+    """
+    if max_bytes < 4:
+        # Below 4 bytes a single UTF-8 character might not fit and the loop could not advance.
+        raise ValueError("max_bytes must be at least 4")
+    pieces: list[str] = []
+    for line in _LINE_BREAK.split(text):
+        # Strip only spaces: Python's isspace() also matches the \x1d/\x1f formatting codes.
+        pieces.extend(_split_line(sanitize(line).rstrip(" "), max_bytes))
+    return pieces
+
+
+def _split_line(line: str, max_bytes: int) -> list[str]:
+    data = line.encode("utf-8")
+    pieces: list[str] = []
+    while len(data) > max_bytes:
+        cut = max_bytes
+        # data[cut] starts the remainder; back up while it is inside a character.
+        while data[cut] & _UTF8_CONTINUATION == _UTF8_CONTINUATION_BITS:
+            cut -= 1
+        space = data.rfind(b" ", 0, cut + 1)
+        if space > 0:
+            head, data = data[:space], data[space + 1 :].lstrip(b" ")
+        else:
+            head, data = data[:cut], data[cut:]
+        piece = head.decode("utf-8").rstrip(" ")
+        if piece.strip(" "):
+            pieces.append(piece)
+    rest = data.decode("utf-8")
+    if rest.strip(" "):
+        pieces.append(rest)
+    return pieces
+
+
+def truncate_bytes(text: str, max_bytes: int) -> str:
+    """The longest prefix of sanitized text that fits in `max_bytes` UTF-8 bytes."""
+    data = sanitize(text).encode("utf-8")
+    if len(data) <= max_bytes:
+        return data.decode("utf-8")
+    cut = max_bytes
+    while cut > 0 and data[cut] & _UTF8_CONTINUATION == _UTF8_CONTINUATION_BITS:
+        cut -= 1
+    return data[:cut].decode("utf-8")
+
+
+def paginate(lines: Iterable[str], first: int = 5) -> tuple[list[str], list[str]]:
+    """Split a listing into what to show now and what to keep for "more".
+
+    IRC has no scrolling widget: a long listing is shown `first` lines at a time, and the
+    caller keeps `rest` for the member's next "more".
+    """
+    if first < 1:
+        raise ValueError("first must be at least 1")
+    items = list(lines)
+    return items[:first], items[first:]
+
+
+# Casemappings a server may announce in ISUPPORT (005). rfc1459 is the default when none is.
+_CASEMAPS = {
+    "ascii": str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"),
+    "rfc1459": str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^"),
+    "strict-rfc1459": str.maketrans(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\", "abcdefghijklmnopqrstuvwxyz{}|"
+    ),
+}
+
+
+def irc_lower(name: str, casemapping: str = "rfc1459") -> str:
+    """Fold a nick, channel or account name the way the server compares them."""
+    table = _CASEMAPS.get(casemapping)
+    if table is None:
+        # Unknown mappings (e.g. rfc7613) are Unicode-aware; casefold is the closest match.
+        return name.casefold()
+    return name.translate(table)

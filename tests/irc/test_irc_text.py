@@ -1,0 +1,102 @@
+"""Hostile or long text must reach IRC as inert, well-sized lines."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.transports.irc.text import irc_lower, paginate, sanitize, split_message, truncate_bytes
+
+LINE_ENDERS = "\r\n\0"
+
+
+def test_cr_injection_becomes_a_space() -> None:
+    assert sanitize("innocent\rJOIN #injected") == "innocent JOIN #injected"
+
+
+def test_every_unsafe_control_character_is_replaced() -> None:
+    assert sanitize("a\0b\nc\rd\te\x01f\x7fg\u2028h") == "a b c d e f g h"
+
+
+def test_formatting_codes_survive() -> None:
+    styled = "\x02bold\x02 \x0304red\x03 \x1ditalic\x1d \x1funder\x1f\x0f"
+    assert sanitize(styled) == styled
+    assert split_message(styled) == [styled]
+
+
+def test_line_breaks_split_before_anything_else() -> None:
+    assert split_message("first\r\nsecond\rthird\nfourth") == ["first", "second", "third", "fourth"]
+
+
+def test_blank_lines_are_dropped_because_irc_cannot_send_them() -> None:
+    assert split_message("one\n\n   \ntwo\n") == ["one", "two"]
+    assert split_message("") == []
+
+
+def test_long_lines_split_at_word_boundaries() -> None:
+    words = " ".join(f"word{i:03d}" for i in range(100))
+    pieces = split_message(words, max_bytes=50)
+    assert all(len(p.encode()) <= 50 for p in pieces)
+    assert " ".join(pieces) == words
+    assert all(not p.startswith(" ") and not p.endswith(" ") for p in pieces)
+
+
+def test_a_word_longer_than_a_line_is_cut_at_a_character_boundary() -> None:
+    text = "ü" * 30  # two bytes each
+    pieces = split_message(text, max_bytes=11)
+    assert all(len(p.encode()) <= 11 for p in pieces)
+    assert "".join(pieces) == text
+    assert pieces[0] == "ü" * 5
+
+
+def test_four_byte_characters_are_never_cut() -> None:
+    text = "🐝" * 10
+    pieces = split_message(text, max_bytes=7)
+    assert pieces == ["🐝"] * 10
+
+
+def test_too_small_a_budget_is_refused() -> None:
+    with pytest.raises(ValueError):
+        split_message("abc", max_bytes=3)
+
+
+@given(st.text(), st.integers(min_value=4, max_value=60))
+def test_split_pieces_are_safe_bounded_and_lose_only_spacing(text: str, max_bytes: int) -> None:
+    pieces = split_message(text, max_bytes)
+    for piece in pieces:
+        assert len(piece.encode("utf-8")) <= max_bytes
+        assert not any(ch in piece for ch in LINE_ENDERS)
+        assert piece.strip(" ")
+    # Only spaces (and the line breaks that became spaces) may be dropped.
+    assert "".join(pieces).replace(" ", "") == sanitize(text).replace(" ", "")
+
+
+@given(st.text())
+def test_sanitized_text_never_contains_a_line_ender(text: str) -> None:
+    cleaned = sanitize(text)
+    assert not any(ch in cleaned for ch in LINE_ENDERS)
+    assert len(cleaned) == len(text)
+
+
+def test_truncate_bytes_keeps_whole_characters() -> None:
+    assert truncate_bytes("héllo\rworld", 2) == "h"
+    assert truncate_bytes("héllo\rworld", 3) == "hé"
+    assert truncate_bytes("short", 100) == "short"
+    assert truncate_bytes("a\nb", 3) == "a b"
+
+
+def test_paginate_shows_the_first_lines_and_keeps_the_rest() -> None:
+    shown, rest = paginate((f"line {i}" for i in range(12)), first=5)
+    assert shown == [f"line {i}" for i in range(5)]
+    assert rest == [f"line {i}" for i in range(5, 12)]
+    assert paginate(["only"]) == (["only"], [])
+    with pytest.raises(ValueError):
+        paginate(["x"], first=0)
+
+
+def test_irc_lower_follows_the_server_casemapping() -> None:
+    assert irc_lower("Nick[1]\\~") == "nick{1}|^"
+    assert irc_lower("Nick[1]\\~", "ascii") == "nick[1]\\~"
+    assert irc_lower("Nick[1]\\~", "strict-rfc1459") == "nick{1}|~"
+    assert irc_lower("ÄBC", "rfc7613") == "äbc"
