@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Config, ConfigError, load
+from bot.runtime import build_app
 from commands import admin
 from storage.db import DatabaseUrlError
 from storage.types import utcnow
@@ -88,7 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
-    app = App(config)
+    if args.command == "run":
+        try:
+            app = build_app(config)
+        except ConfigError as exc:
+            print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        app = App(config)
     try:
         if args.command == "db":
             await app.migrate()

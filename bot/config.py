@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.transports.discord.settings import DiscordSettings
+from bot.transports.irc.settings import IrcNetworkSettings
 from commands.rules import Rules
 
 
@@ -53,6 +55,9 @@ class Config:
     admins: AdminSettings = field(default_factory=AdminSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    # One table per IRC network: [[irc]] name = "libera" host = ... (see config.example.toml).
+    irc: tuple[IrcNetworkSettings, ...] = ()
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
 
     @property
     def database_url(self) -> str:
@@ -88,7 +93,19 @@ def _build(cls: type, raw: Any, where: str) -> Any:
             known = ", ".join(sorted(names))
             raise ConfigError(f"unknown key {_name(where, key)} (known keys: {known})")
     values = {key: _convert(hints[key], value, _name(where, key)) for key, value in raw.items()}
-    return cls(**values)
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where or 'the config'} needs {', '.join(missing)}")
+    try:
+        return cls(**values)
+    except ValueError as exc:  # the settings' own checks
+        raise ConfigError(f"[{where}] {exc}" if where else str(exc)) from exc
 
 
 def _name(where: str, key: str) -> str:
@@ -106,6 +123,9 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         (item,) = typing.get_args(hint)[:1]
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list")
+        if dataclasses.is_dataclass(item):
+            table = where.strip("[]").replace("] ", ".")
+            return tuple(_build(item, v, f"{table} #{i + 1}") for i, v in enumerate(value))
         return tuple(_convert(item, v, where) for v in value)
     if hint is bool:
         if not isinstance(value, bool):
@@ -134,6 +154,7 @@ def _check(config: Config) -> None:
         "launch_upvotes",
         "doc_max_chars",
         "petition_max_chars",
+        "say_max_chars",
         "name_max_chars",
         "registration_failures_per_hour",
         "link_code_minutes",
@@ -147,3 +168,6 @@ def _check(config: Config) -> None:
         raise ConfigError("[logging] level must be DEBUG, INFO, WARNING or ERROR")
     if not config.console.channel.startswith("#"):
         raise ConfigError("[console] channel must start with #")
+    names = [network.name for network in config.irc]
+    if len(set(names)) != len(names):
+        raise ConfigError("[[irc]] network names must be unique")

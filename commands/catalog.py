@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import (
     campaigns,
+    discussion,
     documents,
     help,
     ideas,
@@ -22,6 +23,7 @@ FEATURES: tuple[CommandSet, ...] = (
     votes.spec,
     campaigns.spec,
     documents.spec,
+    discussion.spec,
     petitions.spec,
     subscriptions.spec,
     profile.spec,

@@ -43,6 +43,9 @@ class Invoker:
     clock: Callable[[], datetime] = utcnow
     # Called after a commit that queued outbox rows, so delivery starts at once.
     on_outbox: Callable[[], None] | None = None
+    # Called after every command that succeeded (for example, a transport refreshing the
+    # vote counts it shows); a listener must be quick and must not raise.
+    listeners: list[Callable[[Command, Reply], None]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
 
     async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
@@ -91,6 +94,12 @@ class Invoker:
                 reply = Reply.error(OOPS)
                 break
         self._log(identity, command, "ok" if reply.ok else "refused", started)
+        if reply.ok:
+            for listener in self.listeners:
+                try:
+                    listener(command, reply)
+                except Exception:
+                    logger.exception("listener failed after %s", command.name)
         return reply
 
     async def _run(

@@ -10,7 +10,7 @@ spec = CommandSet()
 SECTIONS = (
     ("Joining", ("register", "another", "choose", "link", "whoami", "reveal", "unreveal")),
     ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
-    ("Campaigns", ("campaigns", "campaign", "doc", "petition", "sign", "unsign", "signers")),
+    ("Campaigns", ("campaigns", "campaign", "say", "doc", "petition", "sign", "unsign", "signers")),
     ("Following", ("subscribe", "unsubscribe", "subscriptions")),
 )
 

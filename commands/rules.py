@@ -12,6 +12,7 @@ class Rules:
     launch_upvotes: int = 25
     doc_max_chars: int = 20_000
     petition_max_chars: int = 2_000
+    say_max_chars: int = 400
     name_max_chars: int = 80
     registration_failures_per_hour: int = 5
     link_code_minutes: int = 60

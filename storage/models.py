@@ -223,4 +223,20 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
+class SpaceRef(SQLModel, table=True):
+    """What a transport remembers about its own platform objects, so it survives restarts:
+    the Discord message that announced idea 42, the thread of campaign 3, a webhook.
+
+    ``space`` is the space key (``discord:GUILD``), ``kind`` what is kept, ``ref`` the
+    Dynamo side (an idea number, a channel id) and ``value`` the platform side.
+    """
+
+    __tablename__ = "space_ref"
+    space: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    ref: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    updated_at: datetime = _created()
+
+
 metadata = SQLModel.metadata

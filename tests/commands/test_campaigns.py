@@ -91,3 +91,13 @@ async def test_signing_follows_the_campaign(chat: ConsoleChat) -> None:
     assert "follow nothing" in await chat.dm("dave", "subscriptions")
     await chat.dm("dave", "sign 1")
     assert "#1 (campaign)" in await chat.dm("dave", "subscriptions")
+
+
+async def test_say_posts_under_pseudonym_everywhere(chat: ConsoleChat) -> None:
+    names = await launched(chat)
+    assert "Said in campaign #1" in await chat.dm("dave", "say 1 I can draft the letter.")
+    assert f"[campaign 1] <{names['dave']}> I can draft the letter." in chat.announcements
+    assert "dave" not in chat.everything_public()
+    assert "no campaign #2" in await chat.dm("dave", "say 2 hello")
+    assert await chat.channel("dave", "!say 1 hi") is None
+    assert "limit is 400" in await chat.dm("dave", "say 1 " + "x" * 401)

@@ -1,0 +1,37 @@
+"""Configuration of the Discord transport: the ``[discord]`` table and its guilds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DiscordGuildSettings:
+    """One Discord server (guild) the movement meets in."""
+
+    id: int
+    announce_channel_id: int
+    # Launched campaigns get a thread here (a forum post when it is a forum channel).
+    campaign_parent_channel_id: int
+    # Members with one of these roles see the /mod commands.
+    moderator_role_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "moderator_role_ids", tuple(self.moderator_role_ids))
+        for name in ("id", "announce_channel_id", "campaign_parent_channel_id"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be a Discord id (a positive number)")
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    # The environment variable that holds the bot token (never the token itself).
+    token_env: str = "DYNAMO_DISCORD_TOKEN"
+    # Overrides for an HTTP/gateway proxy (and for tests); empty means Discord's own.
+    api_base: str = ""
+    gateway_url: str = ""
+    guilds: tuple[DiscordGuildSettings, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.guilds)

@@ -1,0 +1,42 @@
+"""Pseudonymous discussion in a campaign's channels and threads."""
+
+from __future__ import annotations
+
+from commands import lookup
+from commands.context import CommandError, Ctx, Reply
+from commands.formatting import who
+from commands.ideas import check_text
+from commands.registry import CommandSet, Param
+
+spec = CommandSet()
+
+
+@spec.command(
+    "say",
+    "Say something in a campaign's discussion, under your pseudonym, on every platform.",
+    params=(
+        Param("campaign", "int", "The campaign's number"),
+        Param("text", "text", "What to say"),
+    ),
+    examples=("say 3 I can draft the letter to requesters tonight.",),
+    details="Your message appears in the campaign's channel or thread in every Discord server "
+    "and IRC network, signed with your pseudonym only.",
+)
+async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
+    row = await lookup.campaign(ctx, campaign)
+    if row.status != "active":
+        raise CommandError(f"Campaign #{campaign} is closed; its discussion is over.")
+    text = check_text(text, ctx.rules.say_max_chars, "message", f"say {campaign} Hello all")
+    assert ctx.member is not None
+    author = who(ctx.pseudonym, ctx.member.revealed_name)
+    ctx.announce(
+        "campaign_say",
+        f"[campaign {campaign}] <{author}> {text}",
+        campaign_id=campaign,
+        author=author,
+        pseudonym=ctx.pseudonym,
+        message=text,
+        # The space it was said from (a relay must not echo it back there).
+        origin=ctx.identity.platform,
+    )
+    return Reply(f"Said in campaign #{campaign}'s discussion, as {author}.")
