@@ -1,9 +1,11 @@
 """The outbox dispatcher: claims due deliveries and hands them to the transports.
 
-Announcements go to the transport that owns the row's space. A DM goes to the member's most
-recently seen identity on a transport that can reach it now; when none can (the member is
-offline on IRC, say) it waits and is tried again. Failures are retried with backoff; after
-many attempts a row is marked failed so one broken row never blocks the rest.
+Announcements go to the transport that owns the row's space, in order. Each transport has a
+lane of its own, so a slow one (IRC paces itself to a line a second) never holds up another.
+A DM goes to the member's most recently seen identity on a transport that can reach it now;
+when none can (the member is offline on IRC, say) it waits and is tried again. Failures are
+retried with backoff; after many attempts a row is marked failed so one broken row never
+blocks the rest.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class Delivery:
 
 
 MAX_ATTEMPTS = 25
-LEASE = timedelta(minutes=2)
+# Long enough for a paced transport to work through a whole claimed batch.
+LEASE = timedelta(minutes=10)
 UNREACHABLE_RETRY = timedelta(minutes=2)
 
 
@@ -71,8 +74,8 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.sinks: list[Sink] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._wakes: list[asyncio.Event] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self.delivered = 0
 
     def add_sink(self, sink: Sink) -> None:
@@ -82,56 +85,70 @@ class Dispatcher:
     def spaces(self) -> tuple[str, ...]:
         return tuple(space for sink in self.sinks for space in sink.spaces)
 
+    def lanes(self) -> list[tuple[tuple[str, ...], bool]]:
+        """What each lane claims: one lane per transport's spaces, and one for DMs."""
+        lanes: list[tuple[tuple[str, ...], bool]] = [(sink.spaces, False) for sink in self.sinks]
+        if self.sinks:
+            lanes.append(((), True))
+        return lanes
+
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="outbox-dispatcher")
+        if self._tasks:
+            return
+        for spaces, dms in self.lanes():
+            event = asyncio.Event()
+            self._wakes.append(event)
+            name = "outbox-dms" if dms else f"outbox-{','.join(spaces)}"
+            self._tasks.append(asyncio.create_task(self._loop(spaces, dms, event), name=name))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        self._wakes = []
 
-    async def _loop(self) -> None:
+    async def _loop(self, spaces: tuple[str, ...], dms: bool, wake: asyncio.Event) -> None:
         while True:
             try:
-                while await self.run_once():
+                while await self.run_once(spaces, dms):
                     pass
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("outbox dispatch failed; retrying shortly")
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
                 pass
-            self._wake.clear()
+            wake.clear()
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Deliver everything due now (for the console and tests). Returns rows handled."""
         total = 0
         for _ in range(max_rounds):
-            n = await self.run_once()
+            n = 0
+            for spaces, dms in self.lanes():
+                n += await self.run_once(spaces, dms)
             if n == 0:
                 break
             total += n
         return total
 
-    async def run_once(self) -> int:
+    async def run_once(self, spaces: tuple[str, ...], dms: bool) -> int:
+        """Claim and deliver one batch of one lane; returns how many rows it handled."""
         now = self.clock()
         async with self.db.write() as conn:
             rows = await outbox.claim(
                 conn,
                 now=now,
                 lease=LEASE,
-                spaces=self.spaces,
-                include_dms=bool(self.sinks),
+                spaces=spaces,
+                include_dms=dms,
                 limit=self.batch,
             )
         if not rows:
