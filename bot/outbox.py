@@ -96,6 +96,22 @@ class Dispatcher:
         for event in self._wakes:
             event.set()
 
+    async def release(
+        self, *, spaces: tuple[str, ...] = (), identity_key: str | None = None
+    ) -> None:
+        """Deliver now what waits for these spaces, or for the member behind an identity
+        (a transport reconnected; a member came online), instead of at its next retry."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            member_ids: list[int] = []
+            if identity_key is not None:
+                member = await members.member_by_identity(conn, identity_key)
+                if member is not None:
+                    member_ids.append(int(member.id))
+            released = await outbox.release(conn, now=now, spaces=spaces, member_ids=member_ids)
+        if released or spaces:
+            self.wake()
+
     def start(self) -> None:
         if self._tasks:
             return

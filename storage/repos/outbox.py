@@ -99,3 +99,33 @@ async def next_due(conn: AsyncConnection) -> datetime | None:
         )
     )
     return result.scalar_one_or_none()
+
+
+async def release(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    spaces: Sequence[str] = (),
+    member_ids: Sequence[int] = (),
+) -> int:
+    """Make waiting deliveries for these spaces or members due now (a transport just came
+    back, or a member just showed up). Leased rows are left to their holder."""
+    wanted = []
+    if spaces:
+        wanted.append(sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(spaces)))
+    if member_ids:
+        wanted.append(sa.and_(outbox_t.c.kind == "dm", outbox_t.c.member_id.in_(member_ids)))
+    if not wanted:
+        return 0
+    result = await conn.execute(
+        sa.update(outbox_t)
+        .where(
+            sa.or_(*wanted),
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+            outbox_t.c.available_at > now,
+            sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+        )
+        .values(available_at=now)
+    )
+    return int(result.rowcount or 0)

@@ -371,6 +371,18 @@ class IrcConnection:
             return None
         return self._fold(member.account)
 
+    def nick_of(self, identity_key: str) -> str | None:
+        """The current nick of someone with this identity who shares a channel with the
+        bot, or None (the member is offline as far as the bot can see)."""
+        key = self._fold(identity_key)
+        if self.settings.identity == "nick":
+            member = self._members.get(key)
+            return member.nick if member is not None else None
+        for member in self._members.values():
+            if member.account is not None and self._fold(member.account) == key:
+                return member.nick
+        return None
+
     def is_online(self, identity_key: str) -> bool:
         """Whether someone with this identity shares a channel with the bot right now.
 
