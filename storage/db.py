@@ -9,16 +9,21 @@ SQLite statements run inline on the event loop rather than on aiosqlite's worker
 statement on a local WAL database takes microseconds, while each hop to the thread and back
 costs more than the statement itself (an upvote is dozens of hops). The only statement that
 could wait is ``BEGIN IMMEDIATE`` when another process holds the write lock, so the busy
-timeout is kept short and that wait is retried asynchronously instead.
+timeout is kept short and that wait is retried asynchronously instead. The one slow thing
+SQLite does, a checkpoint (it copies the WAL into the database and syncs it to disk), is
+taken off the loop: automatic checkpoints are off and a background thread checkpoints.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,6 +75,9 @@ class Database:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._write_lock = asyncio.Lock()
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._checkpoint_pool: ThreadPoolExecutor | None = None
+        self.path = (make_url(self.url).database or "") if self.is_sqlite else ""
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -90,6 +98,8 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed if the block finishes, rolled back if it raises."""
         if self.is_sqlite:
+            if self._checkpointer is None:
+                self._start_checkpointer()
             async with self._write_lock:
                 async with self._write_engine.connect() as conn:
                     await _begin_when_unlocked(conn)
@@ -103,8 +113,51 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
 
+    def _start_checkpointer(self) -> None:
+        self._checkpoint_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
+        self._checkpointer = asyncio.get_running_loop().create_task(
+            self._checkpoint_loop(), name="sqlite-checkpoint"
+        )
+
+    async def _checkpoint_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await loop.run_in_executor(self._checkpoint_pool, _checkpoint, self.path)
+            except sqlite3.Error as exc:  # busy or locked: the next round tries again
+                logger.debug("checkpoint skipped: %s", exc)
+
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
+        if self._checkpoint_pool is not None:
+            pool, self._checkpoint_pool = self._checkpoint_pool, None
+            await asyncio.get_running_loop().run_in_executor(pool, _close_checkpointer)
+            pool.shutdown(wait=True)
         await self.engine.dispose()
+
+
+CHECKPOINT_SECONDS = 1.0
+_checkpoint_conn = threading.local()
+
+
+def _checkpoint(path: str) -> None:
+    """PASSIVE: copy what no reader still needs; never waits for or blocks a writer."""
+    conn = getattr(_checkpoint_conn, "conn", None)
+    if conn is None:
+        conn = _checkpoint_conn.conn = sqlite3.connect(path, timeout=SQLITE_BUSY_MS / 1000)
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _close_checkpointer() -> None:
+    conn = getattr(_checkpoint_conn, "conn", None)
+    if conn is not None:
+        conn.close()
+        _checkpoint_conn.conn = None
 
 
 # How long BEGIN IMMEDIATE may block the loop, and how long we keep retrying it.
@@ -159,6 +212,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints run on a background thread (Database._checkpoint_loop), not in commits.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
