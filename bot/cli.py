@@ -60,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True
     )
     db.add_parser("upgrade", help="apply schema migrations")
+
+    discord = sub.add_parser("discord", help="Discord administration").add_subparsers(
+        dest="discord_command", required=True
+    )
+    dsync = discord.add_parser("sync", help="register the slash commands with Discord")
+    dsync.add_argument("--guild", type=int, help="only in this server (changes show at once)")
     # Accept --config after the subcommand too (`dynamo console --config x.toml`).
-    for p in (console, mint, sub.choices["run"], sub.choices["db"]):
+    for p in (console, mint, dsync, sub.choices["run"], sub.choices["db"]):
         p.add_argument("--config", dest="config_late", help=argparse.SUPPRESS)
     return parser
 
@@ -89,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "discord":
+        from bot.transports.discord.sync import sync_main
+
+        return await sync_main(config.discord, args.guild)
     if args.command == "run":
         try:
             app = build_app(config)
@@ -161,7 +171,12 @@ async def _run(app: App) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await app.start()
+    try:
+        await app.start()
+    except ConfigError as exc:
+        print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+        await app.stop()
+        return 2
     await stop.wait()
     logger.info("shutting down")
     await app.stop()

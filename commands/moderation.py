@@ -85,9 +85,12 @@ async def _set_hidden(ctx: Ctx, idea_id: int, hidden: bool) -> Reply:
         return Reply(f"#{idea_id} is already {'hidden' if hidden else 'visible'}.")
     await ideas.set_hidden(ctx.conn, idea_id, hidden)
     await _log(ctx, "hide" if hidden else "unhide", f"#{idea_id}")
+    data = {"idea_id": idea_id}
     if hidden:
-        return Reply(f"#{idea_id} is hidden: it left the listings and can't be voted on.")
-    return Reply(f"#{idea_id} is visible again.")
+        return Reply(
+            f"#{idea_id} is hidden: it left the listings and can't be voted on.", data=data
+        )
+    return Reply(f"#{idea_id} is visible again.", data=data)
 
 
 @spec.command(

@@ -1,0 +1,387 @@
+"""Discord benchmark: interactions handled end to end, through the real discord.py client.
+
+The bot runs in its own process exactly as ``dynamo run`` builds it (``bot.runtime``), with
+its ``[discord]`` api_base/gateway_url pointed at the local Discord stand-in, which runs in
+this process and plays 10,000 members. With 10,000 members, 1,000 ideas and 100,000 votes
+stored (SQLite), it measures:
+
+- announcements: the 1,000 ideas' announcement posts delivered from the outbox;
+- ▲ clicks on those posts (a new vote each: a write, and coalesced in-place edits) and
+  ``/ideas`` (a read), one at a time for p50/p99 latency (interaction in -> callback out) and
+  32 at a time for interactions per second;
+- peak RSS of the bot's process (and of this one, stand-in included).
+
+    .venv/bin/python bench/discord.py [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named discord.py: run as a script, its folder would come first on sys.path
+# and shadow the discord.py library. Put the project root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import signal  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from bot.config import from_dict  # noqa: E402
+from bot.runtime import build_app  # noqa: E402
+from bot.transports.discord.sync import sync_commands  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.models import Idea, Identity, Member, Outbox, Subscription, Vote  # noqa: E402
+from storage.types import utcnow  # noqa: E402
+from tests.discord_standin import GuildSpec, InteractionHandle, StandIn  # noqa: E402
+
+MEMBERS, IDEAS, VOTES_EACH = 10_000, 1_000, 10
+CONCURRENCY = 32
+GUILD = GuildSpec("Bench Workers", text_channels=("general", "announcements"))
+TOKEN_ENV = "DYNAMO_DISCORD_TOKEN"
+
+
+def config_dict(db_url: str, standin: StandIn) -> dict[str, Any]:
+    guild = standin.guild()
+    return {
+        "database": {"url": db_url},
+        # Launch is a one-time event; a high threshold keeps the seeded ideas open.
+        "rules": {"launch_upvotes": 1_000_000},
+        "logging": {"level": "WARNING"},
+        "discord": {
+            "token_env": TOKEN_ENV,
+            "api_base": standin.api_base,
+            "gateway_url": standin.gateway_url,
+            "guilds": [
+                {
+                    "id": guild.id,
+                    "announce_channel_id": guild.channel_id("announcements"),
+                    "campaign_parent_channel_id": guild.channel_id("campaigns"),
+                }
+            ],
+        },
+    }
+
+
+# -- seeding ------------------------------------------------------------------------------
+async def seed(db: Database, users: list[dict[str, Any]], space: str) -> None:
+    """Members (with their Discord identities), ideas, votes, and the outbox rows that
+    announce every idea, in bulk."""
+    now = utcnow()
+    rnd = random.Random(7)
+    up, down = [0] * IDEAS, [0] * IDEAS
+    votes = []
+    for m in range(MEMBERS):
+        for i in range(7 * m, 7 * m + VOTES_EACH):
+            idea = i % IDEAS
+            value = 1 if rnd.random() < 0.6 else -1
+            votes.append(
+                {"idea_id": idea + 1, "member_id": m + 1, "value": value, "created_at": now}
+            )
+            if value > 0:
+                up[idea] += 1
+            else:
+                down[idea] += 1
+    async with db.write() as conn:
+        await conn.execute(
+            sa.insert(Member.__table__),
+            [
+                {
+                    "pseudonym": f"bench_{m}",
+                    "code_kind": "worker",
+                    "role": "member",
+                    "created_at": now,
+                }
+                for m in range(MEMBERS)
+            ],
+        )
+        await conn.execute(
+            sa.insert(Identity.__table__),
+            [
+                {
+                    "key": f"discord:{users[m]['id']}",
+                    "platform": "discord",
+                    "member_id": m + 1,
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
+                for m in range(MEMBERS)
+            ],
+        )
+        await conn.execute(
+            sa.insert(Idea.__table__),
+            [
+                {
+                    "author_id": (i % MEMBERS) + 1,
+                    "text": f"Benchmark idea number {i + 1}",
+                    "created_at": now,
+                    "up": up[i],
+                    "down": down[i],
+                    "status": "open",
+                    "hidden": False,
+                }
+                for i in range(IDEAS)
+            ],
+        )
+        for start in range(0, len(votes), 20_000):
+            chunk = votes[start : start + 20_000]
+            await conn.execute(sa.insert(Vote.__table__), chunk)
+            await conn.execute(
+                sa.insert(Subscription.__table__),
+                [
+                    {"member_id": v["member_id"], "idea_id": v["idea_id"], "created_at": now}
+                    for v in chunk
+                ],
+            )
+        await conn.execute(
+            sa.insert(Outbox.__table__),
+            [
+                {
+                    "kind": "announce",
+                    "space": space,
+                    "event": "idea_pitched",
+                    "payload": {
+                        "text": f"New idea #{i + 1}",
+                        "idea_id": i + 1,
+                        "author": f"bench_{i % MEMBERS}",
+                        "idea_text": f"Benchmark idea number {i + 1}",
+                        "up": up[i],
+                        "down": down[i],
+                        "needed": 0,
+                    },
+                    "created_at": now,
+                    "available_at": now,
+                    "attempts": 0,
+                }
+                for i in range(IDEAS)
+            ],
+        )
+
+
+# -- measuring ----------------------------------------------------------------------------
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return (
+        statistics.median(ordered) * 1000,
+        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    )
+
+
+async def poll(check: Callable[[], bool], *, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def answered(start: Callable[[], Awaitable[InteractionHandle]]) -> float:
+    """Seconds from the interaction going out to the bot's callback coming in."""
+    t0 = time.perf_counter()
+    handle = await start()
+    await handle.response(within=30)
+    elapsed = time.perf_counter() - t0
+    reply = await handle.reply(within=30)
+    if "You upvoted" not in reply.content and "ideas" not in reply.content.lower():
+        raise RuntimeError(f"unexpected answer: {reply.content[:200]}")
+    return elapsed
+
+
+async def one_by_one(n: int, make: Callable[[int], Callable[[], Awaitable[Any]]]) -> list[float]:
+    return [await answered(make(i)) for i in range(n)]
+
+
+async def at_once(n: int, make: Callable[[int], Callable[[], Awaitable[Any]]]) -> float:
+    """Interactions per second with CONCURRENCY in flight."""
+    queue = list(range(n))
+    queue.reverse()
+
+    async def worker() -> None:
+        while queue:
+            await answered(make(queue.pop()))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return n / (time.perf_counter() - t0)
+
+
+async def run(quick: bool) -> None:
+    n_seq = 300 if quick else 1_000
+    n_par = 1_000 if quick else 3_000
+    n_rush = 500
+    async with StandIn(guilds=[GUILD], interaction_deadline=30.0) as standin:
+        guild = standin.guild()
+        space = f"discord:{guild.id}"
+        users = [standin.make_user(f"worker{m}") for m in range(MEMBERS)]
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            db = Database(url)
+            await migrate.upgrade(db)
+            t0 = time.perf_counter()
+            await seed(db, users, space)
+            seed_s = time.perf_counter() - t0
+            await db.dispose()
+            config_path = Path(tmp) / "config.json"
+            config_path.write_text(json.dumps(config_dict(url, standin)))
+            env = {**os.environ, TOKEN_ENV: standin.token}
+            await sync_commands(from_dict(config_dict(url, standin)).discord, environ=env)
+
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--serve", str(config_path), env=env
+            )
+            try:
+                results = await measure(standin, users, n_seq, n_par, n_rush)
+            finally:
+                bot.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(bot.wait(), 30)
+    results["seed_s"] = seed_s
+    report(results, n_seq, n_par, n_rush)
+
+
+async def measure(
+    standin: StandIn, users: list[dict[str, Any]], n_seq: int, n_par: int, n_rush: int
+) -> dict[str, Any]:
+    guild = standin.guild()
+    announce = guild.channel_id("announcements")
+
+    def posts() -> dict[int, int]:
+        found = {}
+        for message in standin.messages_in(announce):
+            for custom_id in message.custom_ids:
+                if custom_id.startswith("dynamo:vote:up:"):
+                    found[int(custom_id.rsplit(":", 1)[1])] = message.id
+        return found
+
+    # Polled, not waited on per change: scanning every post at every request would make this
+    # process (and so the measurement) slower than the bot.
+    posted = standin.state.channel_messages
+    await poll(lambda: len(posted.get(announce, [])) >= 1, within=60, what="a first post")
+    t0 = time.perf_counter()
+    await poll(lambda: len(posted.get(announce, [])) >= IDEAS, within=300, what="all posts")
+    announce_rate = (IDEAS - 1) / (time.perf_counter() - t0)
+    post_of = posts()
+    edits_before = len(standin.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}"))
+
+    # Members who voted on idea 1 while seeding (it is among the 10 ideas from 7m on).
+    voted_on_1 = {m for m in range(MEMBERS) if (-7 * m) % IDEAS < VOTES_EACH}
+
+    def click(offset: int) -> Callable[[int], Callable[[], Awaitable[Any]]]:
+        # Member m upvotes an idea it did not vote on while seeding: a new vote each time.
+        def make(i: int) -> Callable[[], Awaitable[Any]]:
+            m = (i * 37 + offset) % MEMBERS
+            idea = (7 * m + 500 + offset * 100) % IDEAS + 1
+            if idea == 1:
+                voted_on_1.add(m)
+            return lambda: standin.click_button(
+                users[m], post_of[idea], f"dynamo:vote:up:{idea}", guild_id=guild.id
+            )
+
+        return make
+
+    def ideas(i: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: standin.slash_command(users[(i * 13) % MEMBERS], guild.id, "ideas")
+
+    for i in range(50):  # warm up
+        await answered(ideas(i))
+    click_lat = await one_by_one(n_seq, click(0))
+    ideas_lat = await one_by_one(n_seq, ideas)
+    click_rate = await at_once(n_par, click(1))
+    ideas_rate = await at_once(n_par, ideas)
+    # A rush on one post: every click is a vote, the post is edited a few times at most.
+    rush_post = post_of[1]
+    rush_path = f"/channels/{announce}/messages/{rush_post}"
+    rush_before = len(standin.requests_to("PATCH", rush_path))
+
+    rushing = [m for m in range(MEMBERS) if m not in voted_on_1][:n_rush]
+
+    def rush(i: int) -> Callable[[], Awaitable[Any]]:
+        m = rushing[i]
+        return lambda: standin.click_button(
+            users[m], rush_post, "dynamo:vote:up:1", guild_id=guild.id
+        )
+
+    t0 = time.perf_counter()
+    rush_rate = await at_once(n_rush, rush)
+    rush_s = time.perf_counter() - t0
+    await asyncio.sleep(2)  # let the last coalesced edits go out
+    edits = len(standin.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}"))
+    return {
+        "rush_rate": rush_rate,
+        "rush_s": rush_s,
+        "rush_edits": len(standin.requests_to("PATCH", rush_path)) - rush_before,
+        "announce_rate": announce_rate,
+        "click": percentiles(click_lat),
+        "ideas": percentiles(ideas_lat),
+        "click_rate": click_rate,
+        "ideas_rate": ideas_rate,
+        "votes": n_seq + n_par + n_rush,
+        "edits": edits - edits_before,
+    }
+
+
+def report(r: dict[str, Any], n_seq: int, n_par: int, n_rush: int) -> None:
+    bot_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def row(label: str, n: int, rate: float | None = None, lat: tuple[float, float] | None = None):
+        rate_text = f"{rate:.0f}" if rate is not None else ""
+        lat_text = f"{lat[0]:>8.2f} {lat[1]:>8.2f}" if lat is not None else ""
+        print(f"{label:<34} {n:>6} {rate_text:>11} {lat_text}".rstrip())
+
+    print(
+        f"Dynamo Discord benchmark: {MEMBERS:,} members, {IDEAS:,} ideas, "
+        f"{MEMBERS * VOTES_EACH:,} votes stored (SQLite, seeded in {r['seed_s']:.1f} s)."
+    )
+    print("The bot in its own process; the Discord stand-in and the members in this one.")
+    print(f"{'':<34} {'n':>6} {'per second':>11} {'p50 ms':>8} {'p99 ms':>8}")
+    row("announcements posted", IDEAS, rate=r["announce_rate"])
+    row("▲ click, one at a time", n_seq, lat=r["click"])
+    row(f"▲ click, {CONCURRENCY} at a time", n_par, rate=r["click_rate"])
+    row("/ideas, one at a time", n_seq, lat=r["ideas"])
+    row(f"/ideas, {CONCURRENCY} at a time", n_par, rate=r["ideas_rate"])
+    row(f"▲ rush on one post, {CONCURRENCY} at a time", n_rush, rate=r["rush_rate"])
+    print(
+        f"in-place edits of that post: {r['rush_edits']} for {n_rush} votes in "
+        f"{r['rush_s']:.1f} s; all posts: {r['edits']} edits for {r['votes']} votes"
+    )
+    print(f"peak RSS: bot process {bot_peak:.0f} MiB; this process (stand-in) {own_peak:.0f} MiB")
+
+
+# -- the bot's process --------------------------------------------------------------------
+async def serve(raw_config: dict[str, Any]) -> None:
+    """Run the bot as `dynamo run` would, until SIGTERM."""
+    app = build_app(from_dict(raw_config))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await app.start()
+    await stop.wait()
+    await app.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--serve", metavar="CONFIG", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(json.loads(Path(args.serve).read_text())))
+    else:
+        asyncio.run(run(args.quick))
+
+
+if __name__ == "__main__":
+    main()

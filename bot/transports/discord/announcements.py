@@ -1,0 +1,361 @@
+"""Announcements in one guild: what each outbox event becomes on Discord.
+
+- ``idea_pitched``: an embed in the announce channel with ▲ Upvote / ▼ Downvote / Follow.
+- ``idea_milestone``: a short "close to launching" post with the same buttons.
+- ``campaign_launched``: a thread under the campaign parent channel (a forum post when it
+  is a forum) with the idea and the document's head, and a launch post in the announce
+  channel linking to it.
+- ``petition_set``: the petition in the thread with a Sign button and a live count, and a
+  note in the announce channel.
+- ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym.
+- ``closed``: a notice; buttons come off, the thread is locked.
+- anything else: its plain text, in the announce channel.
+
+Each step records what it made (``refs``) before the next, so an outbox retry after a
+partial failure continues where it stopped instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import discord
+
+from commands.rules import Rules
+from storage.db import Database
+
+from . import embeds
+from .cards import IdeaCard, load_campaign, load_idea
+from .edits import EditCoalescer
+from .refs import (
+    CAMPAIGN_THREAD,
+    IDEA_POST,
+    LAUNCH_POST,
+    PETITION_POST,
+    THREAD_STARTER,
+    Pair,
+    Refs,
+)
+from .settings import DiscordGuildSettings
+from .text import MAX_CONTENT, clip, slashify
+from .views import idea_buttons, sign_button
+from .webhooks import WebhookPoster
+
+logger = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_ARCHIVE_MINUTES = 10080  # a week of quiet before Discord hides the thread
+
+
+class MisconfiguredChannel(Exception):
+    """A configured channel is missing or of the wrong kind (retried: it may be fixed)."""
+
+
+def idea_key(idea_id: int) -> tuple[str, int]:
+    return ("idea", idea_id)
+
+
+def petition_key(campaign_id: int) -> tuple[str, int]:
+    return ("petition", campaign_id)
+
+
+class Publisher:
+    def __init__(
+        self,
+        client: discord.Client,
+        db: Database,
+        rules: Rules,
+        refs: Refs,
+        guilds: dict[str, DiscordGuildSettings],
+        edits: EditCoalescer,
+        command_words: Iterable[str],
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.rules = rules
+        self.refs = refs
+        self.guilds = guilds
+        self.edits = edits
+        self.webhooks = WebhookPoster(client, refs)
+        self.command_words = frozenset(command_words)
+        self._thread_locks: dict[tuple[str, int], asyncio.Lock] = {}
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return tuple(self.guilds)
+
+    async def publish(self, space: str, event: str, payload: dict[str, Any]) -> None:
+        guild = self.guilds[space]
+        handler = {
+            "idea_pitched": self._idea_pitched,
+            "idea_milestone": self._idea_milestone,
+            "campaign_launched": self._campaign_launched,
+            "petition_set": self._petition_set,
+            "campaign_say": self._campaign_say,
+            "closed": self._closed,
+        }.get(event)
+        if handler is None:
+            await self._plain(guild, payload)
+        else:
+            await handler(space, guild, payload)
+
+    # -- channels -------------------------------------------------------------------------
+    async def _channel(self, channel_id: int) -> Any:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.NotFound:
+                raise MisconfiguredChannel(f"channel {channel_id} does not exist") from None
+        return channel
+
+    def _messageable(self, guild: DiscordGuildSettings, channel_id: int) -> Any:
+        return self.client.get_partial_messageable(channel_id, guild_id=guild.id)
+
+    async def _announce(self, guild: DiscordGuildSettings, **message: Any) -> discord.Message:
+        channel = self._messageable(guild, guild.announce_channel_id)
+        return await channel.send(allowed_mentions=NO_MENTIONS, **message)
+
+    # -- ideas ----------------------------------------------------------------------------
+    async def _idea_pitched(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        idea_id = int(payload["idea_id"])
+        if await self.refs.get(space, IDEA_POST, idea_id) is not None:
+            return  # posted before a retry
+        card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
+            payload, self.rules, "open"
+        )
+        if card.hidden:
+            return  # hidden before it was announced: nothing public about it
+        message = await self._announce(
+            guild,
+            embed=embeds.idea_embed(card),
+            view=idea_buttons(idea_id, votes=card.status != "closed"),
+        )
+        await self.refs.put(space, IDEA_POST, idea_id, Pair(message.channel.id, message.id))
+        # Votes cast while this was being posted found no message to edit.
+        now = await load_idea(self.db, self.rules, idea_id)
+        if now is not None and (now.up, now.down, now.status) != (card.up, card.down, card.status):
+            self.edits.mark(idea_key(idea_id))
+
+    async def _idea_milestone(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        idea_id = int(payload["idea_id"])
+        await self._announce(
+            guild,
+            embed=embeds.milestone_embed(idea_id, payload["text"], int(payload.get("needed", 0))),
+            view=idea_buttons(idea_id),
+        )
+        self.edits.mark(idea_key(idea_id))
+
+    async def refresh_idea(self, idea_id: int, spaces: Iterable[str] | None = None) -> None:
+        """Bring the idea's announcement up to date in every guild (or in ``spaces``)."""
+        card = await load_idea(self.db, self.rules, idea_id)
+        if card is None:
+            return
+        posts = await self.refs.across(spaces or self.spaces, IDEA_POST, idea_id)
+        for space, pair in posts.items():
+            if card.hidden:
+                embed, view = embeds.hidden_embed(idea_id), None
+            else:
+                embed = embeds.idea_embed(card)
+                view = idea_buttons(idea_id) if card.status != "closed" else None
+            await self._edit(space, IDEA_POST, idea_id, pair, embed=embed, view=view)
+
+    async def _edit(self, space: str, kind: str, ref: int, pair: Pair, **changes: Any) -> None:
+        guild = self.guilds[space]
+        message = self._messageable(guild, pair.first).get_partial_message(pair.second)
+        try:
+            await message.edit(allowed_mentions=NO_MENTIONS, **changes)
+        except discord.NotFound:
+            # Deleted by someone in the guild: stop trying to keep it up to date.
+            logger.info("a %s message is gone from %s; no longer editing it", kind, space)
+            await self.refs.delete(space, kind, ref)
+
+    # -- campaigns ------------------------------------------------------------------------
+    async def _campaign_launched(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        idea_id = int(payload["idea_id"])
+        thread = await self.ensure_thread(space, guild, idea_id, author=payload.get("author"))
+        if await self.refs.get(space, LAUNCH_POST, idea_id) is None:
+            card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
+                payload, self.rules, "campaign"
+            )
+            message = await self._announce(
+                guild,
+                embed=embeds.launch_embed(card, thread.second),
+                view=idea_buttons(idea_id, votes=False),
+            )
+            await self.refs.put(space, LAUNCH_POST, idea_id, Pair(message.channel.id, message.id))
+        self.edits.mark(idea_key(idea_id))
+
+    async def ensure_thread(
+        self,
+        space: str,
+        guild: DiscordGuildSettings,
+        campaign_id: int,
+        *,
+        author: str | None = None,
+    ) -> Pair:
+        """The campaign's thread in this guild (parent, thread), made on first need."""
+        lock = self._thread_locks.setdefault((space, campaign_id), asyncio.Lock())
+        async with lock:
+            pair = await self.refs.get(space, CAMPAIGN_THREAD, campaign_id)
+            card = None
+            if pair is None:
+                card = await load_campaign(self.db, campaign_id)
+                if card is None:
+                    raise LookupError(f"campaign {campaign_id} does not exist")
+                pair = await self._create_thread(space, guild, card, author)
+            if await self.refs.get(space, THREAD_STARTER, campaign_id) is None:
+                card = card or await load_campaign(self.db, campaign_id)
+                if card is None:
+                    raise LookupError(f"campaign {campaign_id} does not exist")
+                starter = await self._messageable(guild, pair.second).send(
+                    embed=embeds.campaign_embed(card, author or await self._author(campaign_id)),
+                    allowed_mentions=NO_MENTIONS,
+                )
+                await self.refs.put(
+                    space, THREAD_STARTER, campaign_id, Pair(pair.second, starter.id)
+                )
+        return pair
+
+    async def _author(self, idea_id: int) -> str:
+        card = await load_idea(self.db, self.rules, idea_id)
+        return card.author if card is not None else ""
+
+    async def _create_thread(
+        self, space: str, guild: DiscordGuildSettings, card: Any, author: str | None
+    ) -> Pair:
+        parent = await self._channel(guild.campaign_parent_channel_id)
+        name = embeds.thread_name(card.campaign_id, card.text)
+        if isinstance(parent, discord.ForumChannel):
+            # A forum post is a thread whose first message is the campaign itself.
+            created = await parent.create_thread(
+                name=name,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                embed=embeds.campaign_embed(card, author or await self._author(card.campaign_id)),
+                allowed_mentions=NO_MENTIONS,
+            )
+            pair = Pair(parent.id, created.thread.id)
+            await self.refs.put(space, CAMPAIGN_THREAD, card.campaign_id, pair)
+            await self.refs.put(
+                space, THREAD_STARTER, card.campaign_id, Pair(pair.second, created.message.id)
+            )
+            return pair
+        if not isinstance(parent, discord.TextChannel):
+            raise MisconfiguredChannel(
+                f"campaign_parent_channel_id {parent.id} is neither a text nor a forum channel"
+            )
+        thread = await parent.create_thread(
+            name=name,
+            type=discord.ChannelType.public_thread,
+            auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+        )
+        pair = Pair(parent.id, thread.id)
+        await self.refs.put(space, CAMPAIGN_THREAD, card.campaign_id, pair)
+        return pair
+
+    async def _petition_set(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        campaign_id = int(payload["campaign_id"])
+        thread = await self.ensure_thread(space, guild, campaign_id)
+        card = await load_campaign(self.db, campaign_id)
+        if card is None or card.hidden:
+            return
+        view = sign_button(campaign_id) if card.status == "active" else None
+        posted = await self.refs.get(space, PETITION_POST, campaign_id)
+        if posted is not None:  # the statement changed: update the message in place
+            await self._edit(
+                space,
+                PETITION_POST,
+                campaign_id,
+                posted,
+                embed=embeds.petition_embed(card),
+                view=view,
+            )
+            posted = await self.refs.get(space, PETITION_POST, campaign_id)  # None if gone
+        if posted is None:
+            message = await self._messageable(guild, thread.second).send(
+                embed=embeds.petition_embed(card), allowed_mentions=NO_MENTIONS, **_view(view)
+            )
+            await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
+        note = f"{payload['text']}\nDiscussion and signatures: <#{thread.second}>"
+        await self._announce(
+            guild,
+            embed=embeds.notice_embed(slashify(note, self.command_words), colour=embeds.LAUNCHED),
+            **_view(view),
+        )
+
+    async def refresh_petition(self, campaign_id: int, spaces: Iterable[str] | None = None) -> None:
+        """Bring the petition's count and button up to date in every guild (or ``spaces``)."""
+        card = await load_campaign(self.db, campaign_id)
+        if card is None or card.petition is None:
+            return
+        posts = await self.refs.across(spaces or self.spaces, PETITION_POST, campaign_id)
+        view = sign_button(campaign_id) if card.status == "active" else None
+        for space, pair in posts.items():
+            await self._edit(
+                space,
+                PETITION_POST,
+                campaign_id,
+                pair,
+                embed=embeds.petition_embed(card),
+                view=view,
+            )
+
+    async def _campaign_say(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        campaign_id = int(payload["campaign_id"])
+        thread = await self.ensure_thread(space, guild, campaign_id)
+        parent = await self._channel(thread.first)
+        if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            raise MisconfiguredChannel(f"channel {thread.first} cannot have a webhook")
+        await self.webhooks.post(
+            space,
+            parent,
+            thread.second,
+            text=str(payload["message"]),
+            author=str(payload.get("author") or payload["pseudonym"]),
+            pseudonym=str(payload["pseudonym"]),
+        )
+
+    async def _closed(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        idea_id = int(payload["idea_id"])
+        notice = embeds.notice_embed(payload["text"], colour=embeds.CLOSED)
+        await self._announce(guild, embed=notice)
+        await self.refresh_idea(idea_id, [space])
+        thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
+        if thread is None:
+            return
+        await self._messageable(guild, thread.second).send(
+            embed=notice, allowed_mentions=NO_MENTIONS
+        )
+        await self.refresh_petition(idea_id, [space])
+        try:
+            channel = await self._channel(thread.second)
+            if isinstance(channel, discord.Thread):
+                await channel.edit(archived=True, locked=True, reason="campaign closed")
+        except (discord.HTTPException, MisconfiguredChannel) as exc:
+            # Locking needs Manage Threads; the notice is out either way, so no retry.
+            logger.warning("could not lock a closed campaign's thread in %s: %s", space, exc)
+
+    # -- anything else --------------------------------------------------------------------
+    async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
+        text = slashify(str(payload.get("text", "")), self.command_words)
+        if text.strip():
+            await self._announce(guild, content=clip(text, MAX_CONTENT))
+
+
+def _view(view: discord.ui.View | None) -> dict[str, Any]:
+    return {"view": view} if view is not None else {}

@@ -1,0 +1,137 @@
+"""How announcements look on Discord: embeds for ideas, launches, campaign threads and
+petitions. Member text only ever goes into embeds, thread names and webhook posts, and every
+message that carries it is sent with ``AllowedMentions.none()``, so nothing a member writes
+can ping anyone.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from .cards import CampaignCard, IdeaCard
+from .text import MAX_EMBED_FIELD, MAX_THREAD_NAME, clip, one_line
+
+OPEN = discord.Colour.blurple()
+LAUNCHED = discord.Colour.green()
+CLOSED = discord.Colour.light_grey()
+MAX_DESCRIPTION = 4096
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def votes(up: int, down: int) -> str:
+    return f"▲ {up} · ▼ {down}"
+
+
+def to_launch(card: IdeaCard) -> str:
+    if card.status == "campaign":
+        return "Launched as a campaign"
+    if card.status == "closed":
+        return "Closed"
+    if card.needed == 0:
+        return "Ready to launch"
+    return f"{plural(card.needed, 'more upvote')} needed"
+
+
+def idea_embed(card: IdeaCard) -> discord.Embed:
+    colour = {"open": OPEN, "campaign": LAUNCHED}.get(card.status, CLOSED)
+    title = f"Campaign #{card.idea_id}" if card.status == "campaign" else f"Idea #{card.idea_id}"
+    if card.status == "closed":
+        title += " (closed)"
+    embed = discord.Embed(title=title, description=clip(card.text, MAX_DESCRIPTION), colour=colour)
+    embed.add_field(name="Pitched by", value=clip(card.author, MAX_EMBED_FIELD), inline=True)
+    embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
+    embed.add_field(name="To launch", value=to_launch(card), inline=True)
+    if card.status != "closed":
+        embed.set_footer(text="Your vote is private: only you see the answer to your click.")
+    return embed
+
+
+def hidden_embed(idea_id: int) -> discord.Embed:
+    return discord.Embed(
+        title=f"Idea #{idea_id}",
+        description="This idea is hidden by the moderators.",
+        colour=CLOSED,
+    )
+
+
+def milestone_embed(idea_id: int, text: str, needed: int) -> discord.Embed:
+    return discord.Embed(
+        title=f"Idea #{idea_id} is close to launching",
+        description=clip(text, MAX_DESCRIPTION),
+        colour=OPEN,
+    ).set_footer(text=f"{plural(needed, 'more upvote')} and it becomes a campaign.")
+
+
+def launch_embed(card: IdeaCard, thread_id: int | None) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Idea #{card.idea_id} is now a campaign!",
+        description=clip(card.text, MAX_DESCRIPTION),
+        colour=LAUNCHED,
+    )
+    embed.add_field(
+        name="Pitched by (first organizer)", value=clip(card.author, MAX_EMBED_FIELD), inline=True
+    )
+    embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
+    if thread_id is not None:
+        embed.add_field(name="Discussion", value=f"<#{thread_id}>", inline=False)
+    embed.set_footer(text="Everyone who voted now follows it.")
+    return embed
+
+
+def thread_name(campaign_id: int, text: str) -> str:
+    return one_line(f"#{campaign_id} {text}", MAX_THREAD_NAME)
+
+
+def campaign_embed(card: CampaignCard, author: str) -> discord.Embed:
+    """The first message of a campaign's thread: the idea and the document's head."""
+    embed = discord.Embed(
+        title=f"Campaign #{card.campaign_id}",
+        description=clip(card.text, MAX_DESCRIPTION),
+        colour=LAUNCHED,
+    )
+    if author:
+        embed.add_field(
+            name="Pitched by (first organizer)", value=clip(author, MAX_EMBED_FIELD), inline=True
+        )
+    embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
+    if card.document:
+        embed.add_field(
+            name=f"Document (revision {card.document_rev})",
+            value=clip(card.document, MAX_EMBED_FIELD),
+            inline=False,
+        )
+    else:
+        embed.add_field(
+            name="Document",
+            value=f"Empty so far: start it with `/doc campaign:{card.campaign_id} "
+            f"action:edit text:…`",
+            inline=False,
+        )
+    embed.set_footer(
+        text="Talk here under your pseudonym with /say: the bot posts it for you, so nobody "
+        "sees your account."
+    )
+    return embed
+
+
+def petition_embed(card: CampaignCard) -> discord.Embed:
+    closed = card.status != "active"
+    embed = discord.Embed(
+        title=f"Petition of campaign #{card.campaign_id}" + (" (closed)" if closed else ""),
+        description=clip(card.petition or "", MAX_DESCRIPTION),
+        colour=CLOSED if closed else LAUNCHED,
+    )
+    embed.add_field(name="Signatures", value=str(card.signatures), inline=True)
+    if not closed:
+        embed.set_footer(
+            text="One click signs under your pseudonym; nobody sees who signed. "
+            f"Names people chose to show: /signers campaign:{card.campaign_id}"
+        )
+    return embed
+
+
+def notice_embed(text: str, *, colour: discord.Colour = OPEN) -> discord.Embed:
+    return discord.Embed(description=clip(text, MAX_DESCRIPTION), colour=colour)

@@ -1,0 +1,99 @@
+"""The Discord transport's small pieces on their own: text shaping, webhook names, form ids,
+and the edit coalescer's timing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+
+import pytest
+
+from bot.transports.discord.edits import EditCoalescer
+from bot.transports.discord.forms import FormError, form_for, parse_form_id, submitted_values
+from bot.transports.discord.text import chunks, one_line, slashify
+from bot.transports.discord.webhooks import avatar_url, webhook_username
+from commands.catalog import build_registry
+
+WORDS = frozenset({"pitch", "another", "mod", "upvote"})
+
+
+def test_quoted_commands_become_slash_commands() -> None:
+    text = "Send `another` or `pitch YOUR IDEA`; codes look like `K7QF-M2XD`; `mod hide 3`."
+    assert slashify(text, WORDS) == (
+        "Send `/another` or `/pitch YOUR IDEA`; codes look like `K7QF-M2XD`; `/mod hide 3`."
+    )
+    assert slashify("`pitching` and `upvotes`", WORDS) == "`pitching` and `upvotes`"
+
+
+def test_long_replies_split_on_lines_within_discords_limit() -> None:
+    lines = [f"#{n} [+{n}/-0] an idea that is long enough to matter {'x' * 150}" for n in range(30)]
+    parts = chunks("\n".join(lines))
+    assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)
+    one_long_line = "word " * 1000
+    assert all(len(p) <= 2000 for p in chunks(one_long_line))
+    assert one_line("a\nb\r\nc\u2028d", 100) == "a b c d"
+
+
+def test_webhook_names_are_ones_discord_accepts() -> None:
+    assert webhook_username("light_dragonfly", "light_dragonfly") == "light_dragonfly"
+    assert (
+        webhook_username("light_dragonfly (Kristy M.)", "light_dragonfly")
+        == "light_dragonfly (Kristy M.)"
+    )
+    # A shown name Discord would refuse falls back to the bare pseudonym.
+    assert webhook_username("light_dragonfly (Discord fan)", "light_dragonfly") == (
+        "light_dragonfly"
+    )
+    assert webhook_username("x" * 120, "calm_heron") == "calm_heron"
+    assert webhook_username("clyde_fish", "clyde_fish") == "cly-de_fish"
+    assert avatar_url("calm_heron") == avatar_url("calm_heron")
+    assert avatar_url("calm_heron").startswith("https://cdn.discordapp.com/embed/avatars/")
+
+
+def test_form_ids_carry_the_command_and_refuse_forgeries() -> None:
+    registry = build_registry()
+    say = registry.get("say")
+    assert say is not None
+    form = form_for(say, {"campaign": 3})
+    assert form is not None and form.custom_id == "dynamo:say:3" and form.field_id == "say_text"
+    parsed = parse_form_id("dynamo:say:3", registry)
+    assert parsed.command is say and parsed.given == {"campaign": 3}
+    assert parsed.arguments({"say_text": "hello"}) == {"campaign": 3, "text": "hello"}
+    for forged in ("dynamo:say:x", "dynamo:say:3:4", "dynamo:nothing", "dynamo:say:", "other"):
+        with pytest.raises(FormError):
+            parse_form_id(forged, registry)
+    data = {
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "say_text", "value": "hi"}]},
+            {"type": 18, "component": {"type": 4, "custom_id": "other", "value": "x"}},
+        ]
+    }
+    assert submitted_values(data) == {"say_text": "hi", "other": "x"}
+
+
+async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None:
+    state = {"count": 0}
+    shown: list[int] = []
+
+    async def flush(key: Hashable) -> None:
+        shown.append(state["count"])
+
+    interval = 0.05
+    edits = EditCoalescer(flush, interval=interval)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(40):
+        state["count"] += 1
+        edits.mark("idea 1")
+        await asyncio.sleep(0.005)
+    took = loop.time() - started
+    await asyncio.sleep(3 * interval)
+    assert shown[0] == 1  # the first change shows at once
+    assert shown[-1] == 40  # the last state wins
+    assert len(shown) <= took / interval + 2  # at most one flush per interval
+    assert len(shown) < 40
+    state["count"] = 41
+    edits.mark("idea 1")
+    await edits.close()  # shutting down still brings it up to date
+    assert shown[-1] == 41
