@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands import lookup
+from commands import calendar, lookup
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.formatting import idea_line, needed_text, plural, score, who
 from commands.registry import CommandSet, Param
-from storage.repos import campaigns, ideas, subscriptions, votes
+from storage.repos import campaigns, deadlines, ideas, subscriptions, votes
 
 spec = CommandSet()
 
@@ -81,7 +81,7 @@ async def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
     rows = await ideas.list_open(
         ctx.conn, newest=order == "new", limit=size, offset=(page - 1) * size
     )
-    total = await ideas.count_open(ctx.conn)
+    total = rows[0].total if rows else await ideas.count_open(ctx.conn)
     if not rows:
         if total == 0:
             return Reply("No open ideas yet. Be the first: `pitch YOUR IDEA`.")
@@ -115,6 +115,10 @@ async def show_idea(ctx: Ctx, idea: int) -> Reply:
             f"Status: open, {needed_text(ctx.rules, row.up, row.down)} "
             f"(launches at {ctx.rules.launch_upvotes} upvotes with more up than down)."
         )
+        due = await deadlines.get(ctx.conn, row.id)
+        if due is not None:
+            shown = calendar.show(due, await ctx.zone())
+            lines.append(f"Deadline: it must launch by {shown} or it closes.")
     elif row.status == "campaign":
         camp = await campaigns.get(ctx.conn, row.id)
         state = camp.status if camp else "active"

@@ -57,24 +57,38 @@ async def count_by_author_since(conn: AsyncConnection, author_id: int, since: da
     return int(result.scalar_one())
 
 
+# Listings are the most frequent read (channels ask for them too): built once, and each row
+# carries the total so a page costs one statement.
+_OPEN = ideas_t.c.status == "open", ideas_t.c.hidden.is_(False)
+_LISTING = (
+    sa.select(
+        ideas_t,
+        members_t.c.pseudonym,
+        members_t.c.revealed_name.label("author_revealed"),
+        sa.func.count().over().label("total"),
+    )
+    .join(members_t, members_t.c.id == ideas_t.c.author_id)
+    .where(*_OPEN)
+)
+_TOP = (
+    _LISTING.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
+    .limit(sa.bindparam("lim"))
+    .offset(sa.bindparam("off"))
+)
+_NEW = _LISTING.order_by(ideas_t.c.id.desc()).limit(sa.bindparam("lim")).offset(sa.bindparam("off"))
+_COUNT_OPEN = sa.select(sa.func.count()).select_from(ideas_t).where(*_OPEN)
+
+
 async def list_open(
     conn: AsyncConnection, *, newest: bool, limit: int, offset: int = 0
 ) -> list[sa.Row]:
-    query = _with_author.where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
-    if newest:
-        query = query.order_by(ideas_t.c.id.desc())
-    else:
-        query = query.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
-    result = await conn.execute(query.limit(limit).offset(offset))
+    """Open, visible ideas, best or newest first; each row has ``total`` (all open ideas)."""
+    result = await conn.execute(_NEW if newest else _TOP, {"lim": limit, "off": offset})
     return list(result)
 
 
 async def count_open(conn: AsyncConnection) -> int:
-    result = await conn.execute(
-        sa.select(sa.func.count())
-        .select_from(ideas_t)
-        .where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
-    )
+    result = await conn.execute(_COUNT_OPEN)
     return int(result.scalar_one())
 
 
