@@ -1,6 +1,6 @@
-"""The App wires storage, the command registry, the invoker, the outbox dispatcher and the
-transports together. There are no globals: everything that needs one of these gets it
-from here.
+"""The App wires storage, the command registry, the invoker, the outbox dispatcher, the
+mailer, the scheduler and the transports together. There are no globals: everything that
+needs one of these gets it from here.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.config import Config
+from bot.mailer import Mailer
 from bot.outbox import Dispatcher, Sink
+from bot.scheduler import Scheduler
 from commands.catalog import build_registry
 from commands.dispatch import Invoker
+from commands.jobs import JobEnv
 from storage import migrate
 from storage.db import Database
 from storage.types import utcnow
@@ -40,6 +43,10 @@ class App:
         self.db = db or Database(config.database_url)
         self.registry = build_registry()
         self.dispatcher = Dispatcher(self.db, clock=clock)
+        # Email is off unless [email] host is set.
+        self.mailer: Mailer | None = None
+        if config.email.enabled:
+            self.mailer = Mailer(self.db, config.email, config.schedule, clock=clock)
         self.invoker = Invoker(
             db=self.db,
             registry=self.registry,
@@ -47,9 +54,28 @@ class App:
             spaces=(),
             admin_identities=frozenset(config.admins.identities),
             clock=clock,
-            on_outbox=self.dispatcher.wake,
+            on_outbox=self._outbox_written,
+            schedule=config.schedule,
+            email_enabled=config.email.enabled,
         )
+        self.jobs = JobEnv(
+            db=self.db,
+            registry=self.registry,
+            rules=config.rules,
+            schedule=config.schedule,
+            spaces=lambda: self.invoker.spaces,
+            admin_identities=frozenset(config.admins.identities),
+            email_enabled=config.email.enabled,
+            clock=clock,
+            on_outbox=self._outbox_written,
+        )
+        self.scheduler = Scheduler(self.jobs)
         self.transports: list[Transport] = []
+
+    def _outbox_written(self) -> None:
+        self.dispatcher.wake()
+        if self.mailer is not None:
+            self.mailer.wake()
 
     def add_transport(self, transport: Transport) -> None:
         self.transports.append(transport)
@@ -59,12 +85,18 @@ class App:
     async def migrate(self) -> None:
         await migrate.upgrade(self.db)
 
-    async def start(self, *, dispatch: bool = True) -> None:
+    async def start(self, *, dispatch: bool = True, schedule: bool | None = None) -> None:
+        """``dispatch``: deliver in the background (the console drains by itself instead).
+        ``schedule`` (default: as ``dispatch``): run the scheduler."""
         await self.migrate()
         for transport in self.transports:
             await transport.start()
         if dispatch:
             self.dispatcher.start()
+            if self.mailer is not None:
+                self.mailer.start()
+        if dispatch if schedule is None else schedule:
+            await self.scheduler.start()
         logger.info(
             "started with %d transport(s) serving %d space(s)",
             len(self.transports),
@@ -72,7 +104,10 @@ class App:
         )
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         await self.dispatcher.stop()
+        if self.mailer is not None:
+            await self.mailer.stop()
         for transport in reversed(self.transports):
             try:
                 await transport.stop()

@@ -17,6 +17,8 @@ from typing import Any
 
 from bot.transports.discord.settings import DiscordSettings
 from bot.transports.irc.settings import IrcNetworkSettings
+from commands.calendar import Schedule
+from commands.email import valid_address
 from commands.rules import Rules
 
 
@@ -48,6 +50,51 @@ class LoggingSettings:
     level: str = "INFO"
 
 
+def toml_key(f: dataclasses.Field[Any]) -> str:
+    """The key a setting has in the TOML file: its field name unless that cannot be a Python
+    name (``from`` is a keyword, so ``[email] from`` is the field ``sender``)."""
+    return str(f.metadata.get("toml", f.name))
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    # Empty host: email is off, and `email ADDRESS` tells members so.
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    tls: bool = False
+    username: str = ""
+    password_env: str = "DYNAMO_SMTP_PASSWORD"
+    # ``from`` in the file.
+    sender: str = field(default="", metadata={"toml": "from"})
+    connections: int = 4
+    timeout: float = 30.0
+    unsubscribe: str = ""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ValueError("port must be between 1 and 65535")
+        if self.starttls and self.tls:
+            raise ValueError("use starttls (port 587) or tls (port 465), not both")
+        if not 1 <= self.connections <= 32:
+            raise ValueError("connections must be between 1 and 32")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be more than 0")
+        if self.host and valid_address(self.sender) is None:
+            raise ValueError("from must be an email address (like dynamo@example.org)")
+        if self.unsubscribe and not self.unsubscribe.startswith(("mailto:", "https://")):
+            raise ValueError("unsubscribe must start with mailto: or https://")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    def list_unsubscribe(self, token: str) -> str:
+        """The List-Unsubscribe target for one member's token."""
+        template = self.unsubscribe or f"mailto:{self.sender}?subject=unsubscribe%20{{token}}"
+        return template.replace("{token}", token)
+
+
 @dataclass(frozen=True)
 class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -55,6 +102,8 @@ class Config:
     admins: AdminSettings = field(default_factory=AdminSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    schedule: Schedule = field(default_factory=Schedule)
+    email: EmailSettings = field(default_factory=EmailSettings)
     # One table per IRC network: [[irc]] name = "libera" host = ... (see config.example.toml).
     irc: tuple[IrcNetworkSettings, ...] = ()
     discord: DiscordSettings = field(default_factory=DiscordSettings)
@@ -87,14 +136,17 @@ def _build(cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where or 'the config'} must be a table")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {toml_key(f): f.name for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in names:
             known = ", ".join(sorted(names))
             raise ConfigError(f"unknown key {_name(where, key)} (known keys: {known})")
-    values = {key: _convert(hints[key], value, _name(where, key)) for key, value in raw.items()}
+    values = {
+        names[key]: _convert(hints[names[key]], value, _name(where, key))
+        for key, value in raw.items()
+    }
     missing = [
-        f.name
+        toml_key(f)
         for f in dataclasses.fields(cls)
         if f.name not in values
         and f.default is dataclasses.MISSING

@@ -31,6 +31,14 @@ async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
         up=up,
         down=down,
     )
+    followers = await subscriptions.subscribers(ctx.conn, row.id)
+    ctx.notify(
+        [m for m in followers if m != ctx.member_id],
+        "followed_idea_launched",
+        f"Idea #{row.id}, which you follow, is now a campaign: {row.text}. See "
+        f"`campaign {row.id}`.",
+        idea_id=row.id,
+    )
 
 
 @spec.command(

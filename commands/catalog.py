@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from commands import (
     campaigns,
+    deadlines,
     discussion,
     documents,
+    email,
     help,
     ideas,
     moderation,
+    nextsteps,
     petitions,
+    preferences,
     profile,
     registration,
     subscriptions,
+    updates,
     votes,
 )
 from commands.registry import CommandSet, Registry
@@ -28,6 +33,11 @@ FEATURES: tuple[CommandSet, ...] = (
     subscriptions.spec,
     profile.spec,
     moderation.spec,
+    updates.spec,
+    nextsteps.spec,
+    deadlines.spec,
+    email.spec,
+    preferences.spec,
     help.spec,
 )
 

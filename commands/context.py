@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commands import calendar, notices
+from commands.calendar import Schedule
 from commands.rules import Rules
-from storage.repos import outbox
+from storage.repos import outbox, prefs
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -87,6 +90,9 @@ class Ctx:
     member: sa.Row | None = None
     role: Role = Role.NOBODY
     pending: list[dict[str, Any]] = field(default_factory=list)
+    schedule: Schedule = field(default_factory=Schedule)
+    email_enabled: bool = False
+    _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property
     def member_id(self) -> int:
@@ -115,25 +121,91 @@ class Ctx:
                 }
             )
 
-    def notify(self, member_ids: Iterable[int], event: str, text: str, **data: Any) -> None:
-        """Queue a private notice to each member."""
+    def notify(
+        self,
+        member_ids: Iterable[int],
+        event: str,
+        text: str,
+        *,
+        notice: str = notices.FOLLOWING,
+        **data: Any,
+    ) -> None:
+        """Queue a private notice to each member; their ``notify`` preference decides whether
+        it comes by DM, email, both, in the daily digest or not at all (see commands.notices).
+        """
         payload = {"text": text, **data}
         for member_id in member_ids:
             self.pending.append(
                 {
-                    "kind": "dm",
+                    "kind": "notice",
+                    "notice": notice,
                     "member_id": member_id,
                     "event": event,
                     "payload": payload,
                     "created_at": self.now,
-                    "available_at": self.now,
-                    "attempts": 0,
                 }
             )
 
+    def email(self, member_id: int, event: str, **data: Any) -> None:
+        """Queue an email to one member whatever their ``notify`` choice (verification
+        codes, the weekly update); commands.mailings says what it contains."""
+        self.pending.append(
+            {
+                "kind": "email",
+                "member_id": member_id,
+                "event": event,
+                "payload": data,
+                "created_at": self.now,
+                "available_at": self.now,
+                "attempts": 0,
+            }
+        )
+
+    async def notify_in_zones(
+        self,
+        member_ids: Iterable[int],
+        event: str,
+        render: Callable[[ZoneInfo], str],
+        *,
+        notice: str = notices.FOLLOWING,
+        **data: Any,
+    ) -> None:
+        """Like ``notify``, for a text with times in it: each member reads them in their zone."""
+        ids = list(dict.fromkeys(member_ids))
+        chosen = await prefs.timezones_of(self.conn, ids)
+        groups: dict[str, list[int]] = {}
+        for member_id in ids:
+            groups.setdefault(chosen.get(member_id, self.schedule.timezone), []).append(member_id)
+        for name, group in groups.items():
+            text = render(_safe_zone(name, self.schedule))
+            self.notify(group, event, text, notice=notice, **data)
+
+    async def zone(self) -> ZoneInfo:
+        """The invoker's time zone: their own, else the configured one."""
+        if self._zone is None:
+            name = await prefs.timezone_of(self.conn, self.member_id) if self.member else None
+            self._zone = _safe_zone(name or self.schedule.timezone, self.schedule)
+        return self._zone
+
     async def flush_outbox(self) -> int:
-        rows: Sequence[dict[str, Any]] = self.pending
+        queued = [row for row in self.pending if row["kind"] != "notice"]
+        routed = await notices.expand(
+            self.conn, [row for row in self.pending if row["kind"] == "notice"]
+        )
+        # One executemany needs the same keys in every row (announcements have no member,
+        # notices no space).
+        rows: Sequence[dict[str, Any]] = [
+            {"space": None, "member_id": None, **row} for row in queued + routed
+        ]
         await outbox.add(self.conn, rows)
         n = len(rows)
         self.pending = []
         return n
+
+
+def _safe_zone(name: str, schedule: Schedule) -> ZoneInfo:
+    # A zone saved earlier may vanish from a later tzdata; fall back rather than fail.
+    try:
+        return calendar.zone(name)
+    except calendar.TimeError:
+        return schedule.zone

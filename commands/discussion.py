@@ -7,6 +7,7 @@ from commands.context import CommandError, Ctx, Reply
 from commands.formatting import who
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
+from storage.repos import activity
 
 spec = CommandSet()
 
@@ -29,6 +30,7 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
     text = check_text(text, ctx.rules.say_max_chars, "message", f"say {campaign} Hello all")
     assert ctx.member is not None
     author = who(ctx.pseudonym, ctx.member.revealed_name)
+    await activity.touch(ctx.conn, campaign, ctx.now)
     ctx.announce(
         "campaign_say",
         f"[campaign {campaign}] <{author}> {text}",

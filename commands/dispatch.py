@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from commands import email
+from commands.calendar import Schedule
 from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
 from commands.registry import Command, Registry, UsageError
 from commands.rules import Rules
@@ -47,6 +49,8 @@ class Invoker:
     # vote counts it shows); a listener must be quick and must not raise.
     listeners: list[Callable[[Command, Reply], None]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    schedule: Schedule = field(default_factory=Schedule)
+    email_enabled: bool = False
 
     async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
         """Parse a typed line and run it."""
@@ -136,9 +140,15 @@ class Invoker:
                 registry=self.registry,
                 member=member,
                 role=role,
+                schedule=self.schedule,
+                email_enabled=self.email_enabled,
             )
             reply = await command.handler(ctx, **args)
             queued = await ctx.flush_outbox() if command.writes else 0
+            # A mail to this member bounced: tell them now, once (see commands.email).
+            trouble = member is not None and bool(member.email_trouble)
+            if trouble and command.writes:
+                reply = await email.tell_undelivered(conn, member.id, reply, now)
             if (
                 command.writes
                 and reply.ok
@@ -146,6 +156,9 @@ class Invoker:
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):
                 await members.touch_identity(conn, identity.key, now)
+        if trouble and not command.writes:
+            async with self.db.write() as conn:
+                reply = await email.tell_undelivered(conn, member.id, reply, now)
         if queued and self.on_outbox is not None:
             self.on_outbox()
         return reply

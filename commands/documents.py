@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from commands import lookup
+from commands import calendar, lookup, notices
 from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural, when
+from commands.formatting import plural
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
-from storage.repos import campaigns, documents
+from storage.repos import activity, campaigns, documents, subscriptions
 
 spec = CommandSet()
 
@@ -50,15 +50,16 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
             )
         return Reply(
             f"Document of campaign #{campaign} (revision {head.rev}, by {head.pseudonym}, "
-            f"{when(head.created_at)}):\n{head.text}"
+            f"{calendar.show(head.created_at, await ctx.zone())}):\n{head.text}"
         )
     if action == "history":
         rows = await documents.history(ctx.conn, campaign, limit=20)
         if not rows:
             return Reply(f"The document of campaign #{campaign} has no revisions yet.")
+        zone = await ctx.zone()
         lines = [f"Revisions of campaign #{campaign}'s document, newest first:"]
         lines += [
-            f"r{r.rev} {r.action} by {r.pseudonym}, {when(r.created_at)}, "
+            f"r{r.rev} {r.action} by {r.pseudonym}, {calendar.show(r.created_at, zone)}, "
             f"{plural(r.length, 'character')}"
             for r in rows
         ]
@@ -95,6 +96,16 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
         action=action if action != "revert" else f"revert:{rev}",
         text=new_text,
         now=ctx.now,
+    )
+    await activity.touch(ctx.conn, campaign, ctx.now)
+    # Edits come in bursts; only members who chose the digest hear of them, there.
+    ctx.notify(
+        [m for m in await subscriptions.subscribers(ctx.conn, campaign) if m != ctx.member_id],
+        "doc_edited",
+        f"Campaign #{campaign}'s document has a new revision {rev_no} by {ctx.pseudonym} "
+        f"(`doc {campaign}`).",
+        notice=notices.DIGEST,
+        campaign_id=campaign,
     )
     return Reply(
         f"Saved revision {rev_no} of campaign #{campaign}'s document "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from commands.rules import Rules
@@ -36,10 +35,6 @@ def idea_line(row: Any, rules: Rules) -> str:
         f"#{row.id} [{status}{score(row.up, row.down)}{extra}] {row.text} "
         f"— {who(row.pseudonym, row.author_revealed)}"
     )
-
-
-def when(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plural(n: int, word: str) -> str:

@@ -11,7 +11,9 @@ SECTIONS = (
     ("Joining", ("register", "another", "choose", "link", "whoami", "reveal", "unreveal")),
     ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
     ("Campaigns", ("campaigns", "campaign", "say", "doc", "petition", "sign", "unsign", "signers")),
+    ("Momentum", ("update", "nextstep", "object")),
     ("Following", ("subscribe", "unsubscribe", "subscriptions")),
+    ("Staying in touch", ("notify", "email", "verify", "timezone")),
 )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import lookup
+from commands import calendar, lookup
 from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import when
 from commands.registry import CommandSet, Param
 from storage.repos import campaigns, ideas, members, moderation
 
@@ -185,11 +184,10 @@ async def unban(ctx: Ctx, pseudonym: str) -> Reply:
 async def member_info(ctx: Ctx, pseudonym: str) -> Reply:
     target = await _member(ctx, pseudonym)
     kind = "a worker code" if target.code_kind == "worker" else "an invite code (not a worker)"
-    banned = f" Banned since {when(target.banned_at)}." if target.banned_at else ""
-    return Reply(
-        f"{target.pseudonym}: {target.role}, registered {when(target.created_at)} with "
-        f"{kind}.{banned}"
-    )
+    zone = await ctx.zone()
+    banned = f" Banned since {calendar.show(target.banned_at, zone)}." if target.banned_at else ""
+    since = calendar.show(target.created_at, zone)
+    return Reply(f"{target.pseudonym}: {target.role}, registered {since} with {kind}.{banned}")
 
 
 @spec.command(
@@ -203,8 +201,10 @@ async def log(ctx: Ctx) -> Reply:
     rows = await moderation.recent(ctx.conn, limit=30)
     if not rows:
         return Reply("The moderation log is empty.")
+    zone = await ctx.zone()
     lines = ["Moderation log, newest first:"]
     for r in rows:
         detail = f" ({r.detail})" if r.detail else ""
-        lines.append(f"{when(r.created_at)} {r.actor or 'console'}: {r.action} {r.target}{detail}")
+        at = calendar.show(r.created_at, zone)
+        lines.append(f"{at} {r.actor or 'console'}: {r.action} {r.target}{detail}")
     return Reply("\n".join(lines))

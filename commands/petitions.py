@@ -7,11 +7,14 @@ from commands.context import CommandError, Ctx, Reply, Role
 from commands.formatting import plural
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
-from storage.repos import campaigns, petitions, subscriptions
+from storage.repos import activity, campaigns, ledger, petitions, subscriptions
 
 spec = CommandSet()
 
 CATEGORIES = ("worker", "researcher", "ally")
+# Followers are told when a petition reaches each of these (once, however people sign and
+# unsign around it).
+MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
 
 
 @spec.command(
@@ -77,12 +80,31 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
     if new:
         total = await campaigns.add_signatures(ctx.conn, campaign, 1)
         await subscriptions.subscribe(ctx.conn, ctx.member_id, campaign, ctx.now)
+        await _milestone(ctx, campaign, total)
+    await activity.touch(ctx.conn, campaign, ctx.now)
     shown = f', showing "{name}"' if name else ""
     lead = "Signed" if new else "Your signature is updated"
     return Reply(
         f"{lead}: campaign #{campaign}'s petition, as {category or 'worker'}{shown}. "
         f"It has {plural(total, 'signature')}.",
         data={"campaign_id": campaign, "signatures": total, "new": new},
+    )
+
+
+async def _milestone(ctx: Ctx, campaign: int, total: int) -> None:
+    if total not in MILESTONES:
+        return
+    if not await ledger.claim(
+        ctx.conn, "petition_milestone", f"campaign-{campaign}:{total}", ctx.now
+    ):
+        return
+    ctx.notify(
+        [m for m in await subscriptions.subscribers(ctx.conn, campaign) if m != ctx.member_id],
+        "petition_milestone",
+        f"The petition of campaign #{campaign}, which you follow, passed "
+        f"{plural(total, 'signature')}. Ask others to sign: `sign {campaign}`.",
+        campaign_id=campaign,
+        signatures=total,
     )
 
 

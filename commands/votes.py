@@ -6,7 +6,7 @@ from commands import campaigns, lookup
 from commands.context import CommandError, Ctx, Reply
 from commands.formatting import needed_text, score
 from commands.registry import CommandSet, Param
-from storage.repos import ideas, subscriptions, votes
+from storage.repos import activity, ideas, subscriptions, votes
 
 spec = CommandSet()
 
@@ -42,6 +42,7 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
         else:
             text += f", {needed_text(ctx.rules, up, down)}."
     else:
+        await activity.touch(ctx.conn, idea_id, ctx.now)
         text += "."
     if outcome == "new":
         text += " You now follow it."

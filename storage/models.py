@@ -239,4 +239,130 @@ class SpaceRef(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+class MemberEmail(SQLModel, table=True):
+    """A member's email address: used only to mail them, never shown to anyone.
+
+    ``address`` is the verified one. ``pending_address`` waits for ``verify CODE``; the code
+    is made when the mail is composed and only its hash is kept. A permanent delivery
+    failure is recorded in ``failure`` (and ``failed_at`` when it is the verified address,
+    which then gets no more mail) and told to the member the next time they act.
+    """
+
+    __tablename__ = "member_email"
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    address: str | None = Field(default=None, sa_column=sa.Column(sa.String(254)))
+    verified_at: datetime | None = _ts(nullable=True)
+    pending_address: str | None = Field(default=None, sa_column=sa.Column(sa.String(254)))
+    code_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    code_expires_at: datetime | None = _ts(nullable=True)
+    code_attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
+    )
+    # Verification mails asked for since ``requests_since`` (a daily allowance).
+    requests: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    requests_since: datetime | None = _ts(nullable=True)
+    unsubscribe_token: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(32), unique=True)
+    )
+    failed_at: datetime | None = _ts(nullable=True)
+    failure: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    failure_shown_at: datetime | None = _ts(nullable=True)
+
+
+class MemberPrefs(SQLModel, table=True):
+    """How a member wants notices (dm, email, both, digest, off) and their time zone."""
+
+    __tablename__ = "member_prefs"
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    notify: str = Field(default="dm", sa_column=sa.Column(sa.String(8), nullable=False))
+    timezone: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+
+
+class Ledger(SQLModel, table=True):
+    """What scheduled work has been done, keyed by (kind, period): the weekly update of
+    ``2026-W48``, the reminder for idea 12's deadline. The row is written first, in the same
+    transaction as the outbox rows it causes, so nothing is ever sent twice. ``content``
+    keeps what a bulletin said, for the mails rendered from it later.
+    """
+
+    __tablename__ = "ledger"
+    kind: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    period: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    created_at: datetime = _created()
+    content: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+
+
+class CampaignUpdate(SQLModel, table=True):
+    """One revision of a campaign's update draft; the weekly email publishes the newest."""
+
+    __tablename__ = "campaign_update"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "rev", name="uq_campaign_update_rev"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False))
+    rev: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+    # The weekly period that published this draft; None while it is still a draft.
+    published_in: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+
+
+class Deadline(SQLModel, table=True):
+    """An idea that must launch by ``due_at`` or close."""
+
+    __tablename__ = "deadline"
+    idea_id: int = Field(sa_column=sa.Column(sa.ForeignKey("idea.id"), primary_key=True))
+    due_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    set_by: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+    set_at: datetime = _created()
+
+
+class NextStep(SQLModel, table=True):
+    """A proposed next step of a campaign: adopted when its objection window ends without
+    objections, disputed (and mediated by moderators) with any."""
+
+    __tablename__ = "next_step"
+    __table_args__ = (sa.Index("ix_next_step_status_window", "status", "window_ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False, index=True)
+    )
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    proposer_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    created_at: datetime = _created()
+    window_ends_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="proposed", sa_column=sa.Column(sa.String(16), nullable=False))
+    decided_at: datetime | None = _ts(nullable=True)
+    undone_at: datetime | None = _ts(nullable=True)
+    undone_by: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+
+
+class Objection(SQLModel, table=True):
+    __tablename__ = "objection"
+    step_id: int = Field(sa_column=sa.Column(sa.ForeignKey("next_step.id"), primary_key=True))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+
+
+class CampaignActivity(SQLModel, table=True):
+    """When a campaign last saw a vote, signature, edit, message, update or next step; a
+    campaign quiet for ``[schedule] stall_days`` gets its organizers a nudge."""
+
+    __tablename__ = "campaign_activity"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    last_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
 metadata = SQLModel.metadata
+
+# APScheduler's job store table, exactly as its SQLAlchemyJobStore defines it. Declared here
+# so the migrations create it and the schema checks know it (otherwise the job store would
+# create it behind Alembic's back on first start).
+scheduler_jobs = sa.Table(
+    "apscheduler_jobs",
+    metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)

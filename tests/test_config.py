@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Config, ConfigError, from_dict, load
+from bot.config import Config, ConfigError, from_dict, load, toml_key
 from bot.transports.discord.settings import DiscordGuildSettings
 from bot.transports.irc.settings import IrcNetworkSettings
 
@@ -25,7 +25,7 @@ def test_example_documents_every_default() -> None:
         if isinstance(table, tuple):  # arrays of tables are shown commented out
             continue
         assert section in raw, f"[{section}] missing from config.example.toml"
-        for key in vars(table):
+        for key in map(toml_key, dataclasses.fields(table)):
             if key in ("guilds",):
                 continue
             assert key in raw[section], f"[{section}] {key} missing from config.example.toml"
@@ -37,9 +37,7 @@ def test_example_documents_every_default() -> None:
 def test_commented_tables_in_example_are_valid() -> None:
     """Uncommenting the example [[irc]] and [[discord.guilds]] tables gives a valid config."""
     lines = EXAMPLE.read_text().splitlines()
-    uncommented = [
-        line[1:] if re.match(r"^#(\[\[|[a-z_]+ = )", line) else line for line in lines
-    ]
+    uncommented = [line[1:] if re.match(r"^#(\[\[|[a-z_]+ = )", line) else line for line in lines]
     config = from_dict(tomllib.loads("\n".join(uncommented)))
     assert config.irc[0].name == "libera" and config.irc[0].channels == ("#dynamo",)
     assert config.discord.guilds[0].id == 123456789012345678

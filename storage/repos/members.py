@@ -8,23 +8,32 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Identity, Member, PendingRegistration
+from storage.models import Identity, Member, MemberEmail, PendingRegistration
 
 members_t = Member.__table__
 identities_t = Identity.__table__
 pending_t = PendingRegistration.__table__
+emails_t = MemberEmail.__table__
 
 
-# Built once: this runs before every command.
+# Built once: this runs before every command. ``email_trouble`` is true when a mail to the
+# member bounced and they have not been told yet (joined here to save a round trip).
 _BY_IDENTITY = (
-    sa.select(members_t, identities_t.c.last_seen_at.label("identity_seen_at"))
+    sa.select(
+        members_t,
+        identities_t.c.last_seen_at.label("identity_seen_at"),
+        sa.and_(emails_t.c.failure.is_not(None), emails_t.c.failure_shown_at.is_(None)).label(
+            "email_trouble"
+        ),
+    )
     .join(identities_t, identities_t.c.member_id == members_t.c.id)
+    .outerjoin(emails_t, emails_t.c.member_id == members_t.c.id)
     .where(identities_t.c.key == sa.bindparam("key"))
 )
 
 
 async def member_by_identity(conn: AsyncConnection, key: str) -> sa.Row | None:
-    """The member behind an identity, with the identity's last_seen_at."""
+    """The member behind an identity, with the identity's last_seen_at and email_trouble."""
     result = await conn.execute(_BY_IDENTITY, {"key": key})
     return result.first()
 
@@ -139,3 +148,15 @@ async def names_of(conn: AsyncConnection, member_ids: Sequence[int]) -> dict[int
 async def count_members(conn: AsyncConnection) -> int:
     result = await conn.execute(sa.select(sa.func.count()).select_from(members_t))
     return int(result.scalar_one())
+
+
+async def staff_ids(conn: AsyncConnection, admin_identity_keys: Sequence[str]) -> list[int]:
+    """Moderators and admins: by role, and the members behind the configured admin accounts."""
+    by_role = sa.select(members_t.c.id).where(
+        members_t.c.role.in_(("moderator", "admin")), members_t.c.banned_at.is_(None)
+    )
+    by_key = sa.select(identities_t.c.member_id).where(
+        identities_t.c.key.in_(list(admin_identity_keys))
+    )
+    result = await conn.execute(sa.union(by_role, by_key))
+    return sorted({int(m) for m in result.scalars()})

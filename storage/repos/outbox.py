@@ -129,3 +129,55 @@ async def release(
         .values(available_at=now)
     )
     return int(result.rowcount or 0)
+
+
+async def claim_kind(
+    conn: AsyncConnection, kind: str, *, now: datetime, lease: timedelta, limit: int
+) -> list[sa.Row]:
+    """Claim due rows of one kind (the mailer's ``email`` rows), oldest first."""
+    query = (
+        sa.select(outbox_t)
+        .where(
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+            outbox_t.c.kind == kind,
+            outbox_t.c.available_at <= now,
+            sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+        )
+        .order_by(outbox_t.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await conn.execute(query))
+    if rows:
+        await conn.execute(
+            sa.update(outbox_t)
+            .where(outbox_t.c.id.in_([r.id for r in rows]))
+            .values(claimed_until=now + lease, attempts=outbox_t.c.attempts + 1)
+        )
+    return rows
+
+
+async def give_back(
+    conn: AsyncConnection, ids: Sequence[int], *, available_at: datetime, error: str
+) -> None:
+    """Give claimed rows back, to be tried again from ``available_at``."""
+    if ids:
+        await conn.execute(
+            sa.update(outbox_t)
+            .where(outbox_t.c.id.in_(list(ids)))
+            .values(available_at=available_at, claimed_until=None, last_error=error[:500])
+        )
+
+
+async def held(conn: AsyncConnection, kind: str) -> list[sa.Row]:
+    """Unsent rows of a kind nobody claims (``digest``: notices kept for the daily digest)."""
+    result = await conn.execute(
+        sa.select(outbox_t)
+        .where(
+            outbox_t.c.kind == kind, outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None)
+        )
+        .order_by(outbox_t.c.member_id, outbox_t.c.id)
+    )
+    return list(result)

@@ -64,7 +64,7 @@ class IrcChat:
             self.app.add_transport(transport)
 
     async def start(self) -> None:
-        await self.app.start()
+        await self.app.start(schedule=False)
         async with asyncio.timeout(15):
             for transport in self.transports.values():
                 await transport.conn.wait_ready()

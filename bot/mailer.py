@@ -1,0 +1,309 @@
+"""The mailer: claims ``email`` rows from the outbox and sends them over SMTP (aiosmtplib).
+
+- Connections are kept open and reused for many mails, at most ``[email] connections`` at
+  once (that is also the number of mails in flight).
+- The server down or unreachable: the claimed rows go back with a growing delay (1 s up to
+  5 min) that does not count towards giving up, so after an outage of any length every
+  mail goes out once it is back.
+- A 4xx answer for one mail: that row is retried with backoff, and after many tries marked
+  failed.
+- A 5xx answer to the recipient or the message (a bad address): the row is marked failed,
+  the failure is recorded on the member and told to them the next time they act; that
+  address gets no more mail.
+- A row is marked sent only after the server accepted it; a crash in between means the
+  lease runs out and it is sent again (its Message-ID stays the same).
+
+Log lines name outbox ids and SMTP codes, never addresses or pseudonyms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiosmtplib
+
+from bot.config import ConfigError, EmailSettings
+from bot.mime import MessageBuilder
+from commands.calendar import Schedule
+from commands.email import masked
+from commands.mailings import Composer, Letter, Skip
+from storage.db import Database
+from storage.repos import emails, outbox
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 30
+LONGEST_OUTAGE_DELAY = 300.0
+CLOSE_IDLE_AFTER = 30.0
+# On stop, the round in progress may finish (so accepted mails get marked sent) this long.
+STOP_PATIENCE = 20.0
+
+_CONNECTION_TROUBLE = (
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+    aiosmtplib.SMTPHeloError,
+    aiosmtplib.SMTPAuthenticationError,
+    aiosmtplib.SMTPNotSupported,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+@dataclass
+class _Outcome:
+    sent: list[int] = field(default_factory=list)
+    temporary: list[tuple[Letter, str]] = field(default_factory=list)
+    permanent: list[tuple[Letter, str]] = field(default_factory=list)
+    # Not tried because the server could not be reached (or the connection broke).
+    unsent: list[Letter] = field(default_factory=list)
+    trouble: str | None = None
+
+
+class Mailer:
+    def __init__(
+        self,
+        db: Database,
+        settings: EmailSettings,
+        schedule: Schedule,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        environ: Mapping[str, str] = os.environ,
+        poll_seconds: float = 1.0,
+        batch: int = 250,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.password: str | None = None
+        if settings.username:
+            self.password = environ.get(settings.password_env)
+            if not self.password:
+                raise ConfigError(
+                    f"[email] username is set but the environment variable "
+                    f"{settings.password_env} (password_env) is empty"
+                )
+        self.composer = Composer(schedule)
+        self.builder = MessageBuilder(settings.sender, settings.list_unsubscribe)
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._outage_delay = 0.0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.sent = 0
+        self.failed = 0
+        self.connections_opened = 0
+
+    # -- running ----------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="mailer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            # Let the round in progress finish: a mail the server took but we never marked
+            # sent would go out again after its lease.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(self._task, timeout=STOP_PATIENCE)
+            except TimeoutError:
+                logger.warning("mailer stopped in the middle of a round")
+            self._task = None
+            self._stopping = False
+        await self.close_connections()
+
+    async def _loop(self) -> None:
+        last_work = time.monotonic()
+        while not self._stopping:
+            try:
+                while not self._stopping and await self.run_once():
+                    last_work = time.monotonic()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("mailer round failed; retrying shortly")
+            if self._idle and time.monotonic() - last_work > CLOSE_IDLE_AFTER:
+                await self.close_connections()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Send everything due now (tests, benchmarks). Returns rows handled."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    async def close_connections(self) -> None:
+        idle, self._idle = self._idle, []
+        for client in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    # -- one round --------------------------------------------------------------------
+    async def run_once(self) -> int:
+        now = self.clock()
+        async with self.db.write() as conn:
+            rows = await outbox.claim_kind(conn, "email", now=now, lease=LEASE, limit=self.batch)
+            if not rows:
+                return 0
+            composed = await self.composer.compose(conn, rows, now)
+        attempts = {row.id: row.attempts + 1 for row in rows}
+        letters = [c for c in composed if isinstance(c, Letter)]
+        skipped = [c for c in composed if isinstance(c, Skip)]
+        outcome = await self._send(letters, now)
+        await self._record(outcome, skipped, attempts)
+        return len(rows)
+
+    async def _send(self, letters: list[Letter], now: datetime) -> _Outcome:
+        outcome = _Outcome()
+        queue = deque(letters)
+        workers = min(self.settings.connections, len(queue))
+        await asyncio.gather(*(self._worker(queue, outcome, now) for _ in range(workers)))
+        outcome.unsent.extend(queue)
+        return outcome
+
+    async def _worker(self, queue: deque[Letter], outcome: _Outcome, now: datetime) -> None:
+        client: aiosmtplib.SMTP | None = None
+        reused = False
+        try:
+            while queue and outcome.trouble is None:
+                letter = queue.popleft()
+                if client is None:
+                    try:
+                        client, reused = await self._client()
+                    except _CONNECTION_TROUBLE as exc:
+                        outcome.trouble = _describe(exc)
+                        outcome.unsent.append(letter)
+                        return
+                message = self.builder.build(letter, now)
+                try:
+                    await client.sendmail(self.settings.sender, [letter.to], message)
+                except _CONNECTION_TROUBLE as exc:
+                    client.close()
+                    client = None
+                    if reused:
+                        # A pooled connection the server dropped while idle: try once more
+                        # on a fresh one before calling the server unreachable.
+                        reused = False
+                        queue.appendleft(letter)
+                        continue
+                    outcome.trouble = _describe(exc)
+                    outcome.unsent.append(letter)
+                    return
+                except aiosmtplib.SMTPRecipientsRefused as exc:
+                    code = exc.recipients[0].code if exc.recipients else 550
+                    self._refused(outcome, letter, code, exc.recipients[0].message)
+                    continue
+                except (aiosmtplib.SMTPDataError, aiosmtplib.SMTPRecipientRefused) as exc:
+                    self._refused(outcome, letter, exc.code, exc.message)
+                    continue
+                except aiosmtplib.SMTPResponseException as exc:
+                    # The sender refused, or another answer about our side: try later.
+                    outcome.temporary.append((letter, f"{exc.code} {exc.message}"))
+                    continue
+                except ValueError as exc:  # an address aiosmtplib will not send to
+                    outcome.permanent.append((letter, f"the address was refused ({exc})"))
+                    continue
+                outcome.sent.append(letter.outbox_id)
+                reused = True
+        finally:
+            if client is not None:
+                self._idle.append(client)
+
+    def _refused(self, outcome: _Outcome, letter: Letter, code: int, message: str) -> None:
+        # The server's text often quotes the address; keep only a masked form of it.
+        reason = f"{code} {message.replace(letter.to, masked(letter.to))}"[:300]
+        if code >= 500:
+            outcome.permanent.append((letter, reason))
+        else:
+            outcome.temporary.append((letter, reason))
+
+    async def _client(self) -> tuple[aiosmtplib.SMTP, bool]:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client, True
+            client.close()
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            timeout=s.timeout,
+            use_tls=s.tls,
+            start_tls=s.starttls,
+            username=s.username or None,
+            password=self.password,
+        )
+        await client.connect()
+        self.connections_opened += 1
+        return client, False
+
+    async def _record(
+        self, outcome: _Outcome, skipped: list[Skip], attempts: dict[int, int]
+    ) -> None:
+        now = self.clock()
+        if outcome.unsent:
+            self._outage_delay = min(max(self._outage_delay * 2, 1.0), LONGEST_OUTAGE_DELAY)
+            logger.warning(
+                "SMTP server unreachable (%s): %d mail(s) wait %.0f s",
+                outcome.trouble,
+                len(outcome.unsent),
+                self._outage_delay,
+            )
+        elif outcome.sent:
+            self._outage_delay = 0.0
+        async with self.db.write() as conn:
+            await outbox.mark_sent(conn, outcome.sent, now)
+            await outbox.give_back(
+                conn,
+                [letter.outbox_id for letter in outcome.unsent],
+                available_at=now + timedelta(seconds=self._outage_delay),
+                error=f"SMTP server unreachable: {outcome.trouble}",
+            )
+            for letter, reason in outcome.temporary:
+                tries = attempts[letter.outbox_id]
+                if tries >= MAX_ATTEMPTS:
+                    await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
+                    logger.error("mail %s gave up after %d attempts", letter.outbox_id, tries)
+                    continue
+                delay = timedelta(seconds=min(2 ** min(tries, 11), 1800))
+                await outbox.mark_retry(
+                    conn, letter.outbox_id, available_at=now + delay, error=reason
+                )
+            for letter, reason in outcome.permanent:
+                await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
+                await emails.record_failure(conn, letter.member_id, letter.to, reason, now)
+                logger.warning("mail %s refused permanently (%s)", letter.outbox_id, reason[:3])
+            for skip in skipped:
+                await outbox.mark_failed(conn, skip.outbox_id, now=now, error=skip.reason)
+        self.sent += len(outcome.sent)
+        self.failed += len(outcome.permanent)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -1,0 +1,59 @@
+"""Email messages as bytes: a text and an HTML part, and per-recipient headers.
+
+A bulletin goes to thousands of members with the same body, so the MIME body (encoded once
+with the stdlib's email package) is cached and each recipient only gets their own header
+lines in front of it: To, Date, Message-ID and List-Unsubscribe.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from commands.mailings import Letter
+
+
+class MessageBuilder:
+    def __init__(
+        self, sender: str, list_unsubscribe: Callable[[str], str], *, cache_size: int = 256
+    ) -> None:
+        self.sender = sender
+        self.domain = sender.rpartition("@")[2] or "dynamo.invalid"
+        self.list_unsubscribe = list_unsubscribe
+        self.cache_size = cache_size
+        self._bodies: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+
+    def build(self, letter: Letter, now: datetime) -> bytes:
+        # Addresses are checked to be plain ASCII without CR/LF before they are stored
+        # (commands.email.valid_address), so they can go into a header as they are.
+        headers = [
+            f"To: {letter.to}",
+            f"Date: {format_datetime(now, usegmt=True)}",
+            # Stable per outbox row: a mail resent after a crash can be recognised.
+            f"Message-ID: <{letter.reference}.{letter.outbox_id}@{self.domain}>",
+        ]
+        if letter.unsubscribe_token is not None:
+            headers.append(f"List-Unsubscribe: <{self.list_unsubscribe(letter.unsubscribe_token)}>")
+        head = ("\r\n".join(headers) + "\r\n").encode("ascii")
+        return head + self._body(letter.subject, letter.text, letter.html)
+
+    def _body(self, subject: str, text: str, html: str) -> bytes:
+        key = (subject, text, html)
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+            return body
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.sender
+        message["Subject"] = subject
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        body = message.as_bytes()
+        self._bodies[key] = body
+        if len(self._bodies) > self.cache_size:
+            self._bodies.popitem(last=False)
+        return body

@@ -1,0 +1,163 @@
+"""Deadlines on ideas (the paper: "we set deadlines for discussions, so participants knew
+when to gear towards building consensus"). Followers get a reminder ahead of time; at the
+deadline an idea that has not launched closes and its followers are told.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from commands import calendar, lookup
+from commands.context import CommandError, Ctx, Reply, Role
+from commands.formatting import needed_text
+from commands.registry import CommandSet, Param
+from storage.repos import deadlines, ideas, ledger, subscriptions
+
+if TYPE_CHECKING:
+    from commands.jobs import JobEnv
+
+logger = logging.getLogger(__name__)
+
+spec = CommandSet()
+
+
+def _key(idea_id: int, due_at: datetime) -> str:
+    # A moved deadline is a new deadline: it gets its own reminder.
+    return f"idea-{idea_id}@{due_at:%Y%m%dT%H%M%SZ}"
+
+
+@spec.command(
+    "mod deadline",
+    "Give an idea a deadline: unless it launches by then, it closes. `mod deadline N WHEN`, "
+    "`mod deadline N off`, or `mod deadline N` to see it.",
+    params=(
+        Param("idea", "int", "The idea's number"),
+        Param("when", "text", "A date, a date and time, `in 7d`, or off", required=False),
+    ),
+    examples=(
+        "mod deadline 12",
+        "mod deadline 12 2026-12-01",
+        "mod deadline 12 2026-12-01 18:00",
+        "mod deadline 12 in 7d",
+        "mod deadline 12 off",
+    ),
+    min_role=Role.MODERATOR,
+    details="A date alone means the end of that day, in your time zone. Followers are "
+    "reminded ahead of the deadline and told when the idea closes.",
+)
+async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
+    row = await lookup.idea(ctx, idea)
+    zone = await ctx.zone()
+    current = await deadlines.get(ctx.conn, idea)
+    if when is None:
+        if current is None:
+            return Reply(f"Idea #{idea} has no deadline. Set one: `mod deadline {idea} in 7d`.")
+        return Reply(f"Idea #{idea} must launch by {calendar.show(current, zone)} or it closes.")
+    if when.strip().lower() in ("off", "none"):
+        if not await deadlines.clear(ctx.conn, idea):
+            return Reply(f"Idea #{idea} had no deadline.")
+        ctx.notify(
+            await _followers(ctx, idea),
+            "deadline_cleared",
+            f"Idea #{idea} no longer has a deadline: {row.text}",
+            idea_id=idea,
+        )
+        return Reply(f"The deadline of idea #{idea} is lifted.")
+    if row.status != "open":
+        state = "a campaign already" if row.status == "campaign" else "closed"
+        raise CommandError(f"#{idea} is {state}; deadlines are for open ideas.")
+    try:
+        due_at = calendar.parse_moment(when, ctx.now, zone)
+    except calendar.TimeError as exc:
+        raise CommandError(str(exc)) from exc
+    if due_at <= ctx.now:
+        raise CommandError(f"{calendar.show(due_at, zone)} has passed; pick a later time.")
+    await deadlines.set_due(ctx.conn, idea, due_at, ctx.member_id, ctx.now)
+    needed = needed_text(ctx.rules, row.up, row.down)
+    if not row.hidden:
+        ctx.announce(
+            "deadline_set",
+            f"Idea #{idea} has a deadline: unless it launches by "
+            f"{calendar.show(due_at, ctx.schedule.zone)} it closes ({needed}): {row.text}",
+            idea_id=idea,
+            due_at=due_at.isoformat(),
+        )
+    await ctx.notify_in_zones(
+        await _followers(ctx, idea),
+        "deadline_set",
+        lambda z: (
+            f"Idea #{idea}, which you follow, must launch by {calendar.show(due_at, z)} "
+            f"or it closes ({needed}): {row.text}"
+        ),
+        idea_id=idea,
+    )
+    return Reply(
+        f"Idea #{idea} must launch by {calendar.show(due_at, zone)} "
+        f"(in {calendar.show_span(due_at - ctx.now)}) or it closes. Its followers are "
+        f"reminded {calendar.show_span(ctx.schedule.reminder)} before."
+    )
+
+
+async def _followers(ctx: Ctx, idea_id: int) -> list[int]:
+    return [m for m in await subscriptions.subscribers(ctx.conn, idea_id) if m != ctx.member_id]
+
+
+async def sweep(env: JobEnv, now: datetime) -> int:
+    """Remind ahead of deadlines and close ideas at them, each exactly once."""
+    async with env.db.read() as conn:
+        due = await deadlines.open_due_before(conn, now + env.schedule.reminder)
+    done = 0
+    for row in due:
+        if row.due_at <= now:
+            done += await _close(env, row, now)
+        elif row.due_at - row.set_at > env.schedule.reminder:
+            # Set less than a reminder-span ahead, the announcement itself was the reminder.
+            done += await _remind(env, row, now)
+    return done
+
+
+async def _remind(env: JobEnv, row: Any, now: datetime) -> int:
+    async with env.transaction(now) as ctx:
+        if not await ledger.claim(
+            ctx.conn, "deadline_reminder", _key(row.idea_id, row.due_at), now
+        ):
+            return 0
+        needed = needed_text(ctx.rules, row.up, row.down)
+        left = calendar.show_span(row.due_at - now)
+        await ctx.notify_in_zones(
+            await subscriptions.subscribers(ctx.conn, row.idea_id),
+            "deadline_reminder",
+            lambda z: (
+                f"Reminder: idea #{row.idea_id} closes in {left} "
+                f"({calendar.show(row.due_at, z)}) unless it launches; it {needed}: {row.text}"
+            ),
+            idea_id=row.idea_id,
+        )
+        return 1
+
+
+async def _close(env: JobEnv, row: Any, now: datetime) -> int:
+    async with env.transaction(now) as ctx:
+        if not await ledger.claim(ctx.conn, "deadline_close", _key(row.idea_id, row.due_at), now):
+            return 0
+        current = await ideas.get(ctx.conn, row.idea_id)
+        # It may have launched since the sweep looked; a campaign is never closed by this.
+        if current is None or current.status != "open":
+            return 0
+        await ideas.close(ctx.conn, row.idea_id, now)
+        text = (
+            f"Idea #{row.idea_id} reached its deadline without launching, so it is closed: "
+            f"{row.text}"
+        )
+        ctx.notify(
+            await subscriptions.subscribers(ctx.conn, row.idea_id),
+            "deadline_closed",
+            text,
+            idea_id=row.idea_id,
+        )
+        if not row.hidden:
+            ctx.announce("closed", text, idea_id=row.idea_id)
+        logger.info("idea %s closed at its deadline", row.idea_id)
+        return 1
