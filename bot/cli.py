@@ -1,4 +1,8 @@
-"""The ``dynamo`` command line."""
+"""The ``dynamo`` command line.
+
+Only what every subcommand needs is imported up front: ``dynamo run`` connects to IRC first
+and loads the database layer and the commands meanwhile (see bot/transports/irc/early.py).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,23 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import importlib
 import logging
+import os
 import re
 import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import App
 from bot.config import Config, ConfigError, load
-from bot.runtime import build_app
-from commands import admin
-from storage.db import DatabaseUrlError
-from storage.types import utcnow
+from commands.codes import KINDS
+from storage.errors import DatabaseUrlError
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.transports.irc.early import EarlyConnection
 
 logger = logging.getLogger("dynamo")
 
@@ -51,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mint = codes.add_parser("mint", help="mint single-use registration codes")
     mint.add_argument("count", type=int, help="how many codes")
-    mint.add_argument("--kind", choices=admin.KINDS, default="worker")
+    mint.add_argument("--kind", choices=KINDS, default="worker")
     mint.add_argument("--expires", type=parse_duration, help="e.g. 30d (default: never)")
     mint.add_argument("--batch", help="a label for this batch (default: a timestamp)")
     mint.add_argument("--out", type=Path, help="write a CSV here instead of printing")
@@ -100,13 +108,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         return await sync_main(config.discord, args.guild)
     if args.command == "run":
-        try:
-            app = build_app(config)
-        except ConfigError as exc:
-            print(f"dynamo: configuration error: {exc}", file=sys.stderr)
-            return 2
-    else:
-        app = App(config)
+        return await _run(config)
+    from bot.app import App
+
+    app = App(config)
     try:
         if args.command == "db":
             await app.migrate()
@@ -114,15 +119,16 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
             return 0
         if args.command == "codes":
             return await _mint(app, args)
-        if args.command == "console":
-            return await _console(app)
-        return await _run(app)
+        return await _console(app)
     finally:
         await app.db.dispose()
 
 
 async def _mint(app: App, args: argparse.Namespace) -> int:
     await app.migrate()
+    from commands import admin
+    from storage.types import utcnow
+
     now = utcnow()
     expires_at = now + args.expires if args.expires else None
     batch = args.batch or now.strftime("%Y%m%d-%H%M%S")
@@ -158,13 +164,40 @@ async def _console(app: App) -> int:
     return 0
 
 
-async def _run(app: App) -> int:
-    if not app.transports:
+async def _run(config: Config) -> int:
+    if not config.irc and not config.discord.enabled:
         print(
             "dynamo: no chat transport is configured. Add an [[irc]] table to your config "
             "(see config.example.toml), or try everything locally with `dynamo console`.",
             file=sys.stderr,
         )
+        return 2
+    for network in config.irc:
+        problem = network.startup_problem(os.environ)
+        if problem:
+            print(f"dynamo: configuration error: {problem}", file=sys.stderr)
+            return 2
+    early: dict[str, EarlyConnection] = {}
+    if config.irc:
+        from bot.transports.irc.early import EarlyConnection
+
+        for network in config.irc:
+            early[network.name] = EarlyConnection(network, os.environ)
+            await early[network.name].start()
+    # Load the rest while IRC registers and joins; a short switch interval keeps the
+    # loop's thread responsive while the import thread runs.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        runtime = await asyncio.to_thread(importlib.import_module, "bot.runtime")
+    finally:
+        sys.setswitchinterval(interval)
+    try:
+        app = runtime.build_app(config, early=early)
+    except ConfigError as exc:
+        print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+        for connection in early.values():
+            await connection.conn.stop()
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.transports.discord.settings import DiscordSettings
 from bot.transports.irc.settings import IrcNetworkSettings
+from commands.addresses import valid_address
 from commands.calendar import Schedule
-from commands.email import valid_address
 from commands.rules import Rules
 
 

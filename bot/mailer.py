@@ -19,6 +19,7 @@ Log lines name outbox ids and SMTP codes, never addresses or pseudonyms.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -31,8 +32,8 @@ import aiosmtplib
 
 from bot.config import ConfigError, EmailSettings
 from bot.mime import MessageBuilder
+from commands.addresses import masked
 from commands.calendar import Schedule
-from commands.email import masked
 from commands.mailings import Composer, Letter, Skip
 from storage.db import Database
 from storage.repos import emails, outbox
@@ -140,10 +141,11 @@ class Mailer:
                 logger.exception("mailer round failed; retrying shortly")
             if self._idle and time.monotonic() - last_work > CLOSE_IDLE_AFTER:
                 await self.close_connections()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that arrives as the event is set, and stop() would hang.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def drain(self, max_rounds: int = 1000) -> int:

@@ -29,7 +29,7 @@ class MessageBuilder:
 
     def build(self, letter: Letter, now: datetime) -> bytes:
         # Addresses are checked to be plain ASCII without CR/LF before they are stored
-        # (commands.email.valid_address), so they can go into a header as they are.
+        # (commands.addresses.valid_address), so they can go into a header as they are.
         headers = [
             f"To: {letter.to}",
             f"Date: {format_datetime(now, usegmt=True)}",

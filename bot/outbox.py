@@ -11,6 +11,7 @@ blocks the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,10 +138,11 @@ class Dispatcher:
                 raise
             except Exception:
                 logger.exception("outbox dispatch failed; retrying shortly")
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that arrives as the event is set, and stop() would hang.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await wake.wait()
             wake.clear()
 
     async def drain(self, max_rounds: int = 1000) -> int:

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import Config
 
+if TYPE_CHECKING:
+    from bot.transports.irc.early import EarlyConnection
 
-def build_app(config: Config, *, environ: Mapping[str, str] = os.environ) -> App:
-    """Every transport the config names. Raises ConfigError for what cannot start."""
+
+def build_app(
+    config: Config,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    early: Mapping[str, EarlyConnection] | None = None,
+) -> App:
+    """Every transport the config names. Raises ConfigError for what cannot start.
+
+    ``early``: IRC connections already started by ``dynamo run``, by network name.
+    """
     app = App(config)
     for network in config.irc:
         from bot.transports.irc.transport import IrcTransport
 
-        app.add_transport(IrcTransport(app, network, environ=environ))
+        connection = (early or {}).get(network.name)
+        app.add_transport(IrcTransport(app, network, environ=environ, early=connection))
     if config.discord.enabled:
         from bot.transports.discord.transport import DiscordTransport
 

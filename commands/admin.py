@@ -8,7 +8,7 @@ from commands import codes
 from storage.db import Database
 from storage.repos import codes as code_repo
 
-KINDS = ("worker", "invite")
+KINDS = codes.KINDS
 
 
 async def mint(

@@ -11,6 +11,8 @@ import hashlib
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# Workers, and people asked to help who are not workers (shown only to moderators).
+KINDS = ("worker", "invite")
 GROUP = 4
 
 

@@ -7,7 +7,6 @@ is stored. A permanent delivery failure is told to the member the next time they
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands import codes
+from commands.addresses import masked, valid_address
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.registry import CommandSet, Param
 from storage.repos import emails
@@ -24,27 +24,6 @@ spec = CommandSet()
 CODE_LIFETIME = timedelta(hours=24)
 CODE_ATTEMPTS = 5
 REQUESTS_PER_DAY = 5
-
-# Deliberately plain ASCII: no display names, quoting or IDN, and never CR or LF, so an
-# address can go into a header as it is.
-_ADDRESS = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
-)
-
-
-def valid_address(text: str) -> str | None:
-    address = text.strip().strip("<>")
-    if len(address) > 254 or not _ADDRESS.match(address) or ".." in address:
-        return None
-    local, _, domain = address.partition("@")
-    return f"{local}@{domain.lower()}"
-
-
-def masked(address: str) -> str:
-    """What even the owner is shown: ``j…@e….org``."""
-    local, _, domain = address.partition("@")
-    name, _, tld = domain.rpartition(".")
-    return f"{local[:1]}…@{name[:1]}….{tld}"
 
 
 def new_unsubscribe_token() -> str:

@@ -34,11 +34,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage.errors import DatabaseUrlError
+
 logger = logging.getLogger(__name__)
-
-
-class DatabaseUrlError(ValueError):
-    pass
 
 
 def async_url(url: str) -> str:

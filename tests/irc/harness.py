@@ -78,7 +78,13 @@ class IrcChat:
         for client in [*self.people.values(), *self.watchers.values()]:
             with contextlib.suppress(Exception):
                 await client.quit()
-        await self.app.stop()
+        try:
+            async with asyncio.timeout(30):
+                await self.app.stop()
+        except TimeoutError:
+            for task in asyncio.all_tasks():
+                task.print_stack()
+            raise
 
     # -- acting -------------------------------------------------------------------------
     async def client(self, person: str, network: str | None = None) -> IrcTestClient:

@@ -475,17 +475,16 @@ class IrcConnection:
             " (TLS)" if settings.tls else "",
         )
         self._cap_negotiating = True
-        await asyncio.wait_for(
-            self._conn.connect(
+        # asyncio.timeout, not wait_for: wait_for can swallow stop()'s cancellation (3.11).
+        async with asyncio.timeout(self._connect_timeout):
+            await self._conn.connect(
                 settings.host,
                 settings.port,
                 next(self._nick_candidates),
                 username=settings.nick,
                 ircname=settings.realname,
                 connect_factory=factory,
-            ),
-            self._connect_timeout,
-        )
+            )
         if not self._conn.connected:
             # The server hung up before connect() even returned.
             raise ConnectionResetError("connection closed during registration")

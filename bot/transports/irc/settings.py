@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 IDENTITY_MODES = ("nick", "account")
@@ -72,6 +73,17 @@ class IrcNetworkSettings:
         for name in ("rate", "ping_timeout", "reconnect_max_delay", "regain_nick_interval"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{where}: {name} must be positive")
+
+    def startup_problem(self, environ: Mapping[str, str]) -> str | None:
+        """Why this network cannot be served with this environment, or None."""
+        if not self.channels:
+            return f"[[irc]] {self.name}: channels needs at least one channel"
+        if self.sasl and not (self.password_env and environ.get(self.password_env)):
+            return (
+                f"[[irc]] {self.name}: sasl = true needs a password: set password_env to the "
+                f"name of an environment variable and put the password in it"
+            )
+        return None
 
     @property
     def announce_channel(self) -> str | None:

@@ -21,6 +21,7 @@ from bot.app import App
 from bot.config import ConfigError
 from bot.outbox import NotReachable
 from bot.transports.irc.connection import IncomingMessage, IrcConnection
+from bot.transports.irc.early import EarlyConnection
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, paginate, split_message
 from commands.audience import active_campaigns, follower_identities
@@ -51,28 +52,30 @@ class IrcTransport:
         environ: Mapping[str, str] = os.environ,
         reconnect_base_delay: float = 2.0,
         join_timeout: float = 30.0,
+        early: EarlyConnection | None = None,
     ) -> None:
-        if not settings.channels:
-            raise ConfigError(f"[[irc]] {settings.name}: channels needs at least one channel")
-        if settings.sasl and not (settings.password_env and environ.get(settings.password_env)):
-            raise ConfigError(
-                f"[[irc]] {settings.name}: sasl = true needs a password: set password_env to "
-                f"the name of an environment variable and put the password in it"
-            )
+        problem = settings.startup_problem(environ)
+        if problem:
+            raise ConfigError(problem)
         self.app = app
         self.settings = settings
         self.space = f"irc:{settings.name}"
         self.spaces = (self.space,)
         self.key_prefix = f"{self.space}:"
-        self.conn = IrcConnection(
-            settings,
-            on_message=self._on_message,
-            on_join=self._on_join,
-            on_ready=self._on_ready,
-            environ=environ,
-            reconnect_base_delay=reconnect_base_delay,
-            join_timeout=join_timeout,
-        )
+        self._early = early
+        if early is not None:
+            # Connected while the rest of the bot was loading (see bot/transports/irc/early.py).
+            self.conn = early.conn
+        else:
+            self.conn = IrcConnection(
+                settings,
+                on_message=self._on_message,
+                on_join=self._on_join,
+                on_ready=self._on_ready,
+                environ=environ,
+                reconnect_base_delay=reconnect_base_delay,
+                join_timeout=join_timeout,
+            )
         self._pages: dict[str, list[str]] = {}
 
     @property
@@ -83,7 +86,11 @@ class IrcTransport:
         return f"#{self.settings.channel_prefix}-{campaign_id}"
 
     async def start(self) -> None:
-        await self.conn.start()
+        if self._early is None:
+            await self.conn.start()
+            return
+        # What arrived while the bot was loading is handled now, oldest first.
+        await self._early.hand_over(self._on_message, self._on_join, self._on_ready)
 
     async def stop(self) -> None:
         await self.conn.stop()

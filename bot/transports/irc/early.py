@@ -1,0 +1,65 @@
+"""Connect to IRC first, load the rest of the bot meanwhile.
+
+Importing the database layer and the commands takes most of a second; an IRC bot should be
+in its channels long before that. ``dynamo run`` starts an ``EarlyConnection`` per network
+before importing anything heavy: it registers and joins at once and keeps what people say
+until the transport takes over and answers it, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from bot.transports.irc.connection import IncomingMessage, IrcConnection
+from bot.transports.irc.settings import IrcNetworkSettings
+
+MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
+JoinHandler = Callable[[str, str, str | None, str], Awaitable[None]]
+ReadyHandler = Callable[[str], Awaitable[None]]
+
+# Messages kept while loading; beyond this the oldest are dropped (a flood at start-up).
+KEEP = 500
+
+
+class EarlyConnection:
+    def __init__(self, settings: IrcNetworkSettings, environ: Mapping[str, str]) -> None:
+        self.settings = settings
+        self._events: list[tuple[str, tuple[Any, ...]]] = []
+        self._ready = False
+        self.conn = IrcConnection(
+            settings,
+            on_message=self._keep_message,
+            on_join=self._keep_join,
+            on_ready=self._keep_ready,
+            environ=environ,
+        )
+
+    async def start(self) -> None:
+        await self.conn.start()
+
+    async def _keep_message(self, msg: IncomingMessage) -> None:
+        self._events.append(("message", (msg,)))
+        del self._events[:-KEEP]
+
+    async def _keep_join(self, network: str, nick: str, identity: str | None, channel: str) -> None:
+        self._events.append(("join", (network, nick, identity, channel)))
+        del self._events[:-KEEP]
+
+    async def _keep_ready(self, network: str) -> None:
+        self._ready = True
+
+    async def hand_over(
+        self, on_message: MessageHandler, on_join: JoinHandler, on_ready: ReadyHandler
+    ) -> None:
+        """From now on events go to the transport; first, replay what was kept."""
+        conn = self.conn
+        conn.on_message, conn.on_join, conn.on_ready = on_message, on_join, on_ready
+        events, self._events = self._events, []
+        for kind, args in events:
+            if kind == "message":
+                await on_message(*args)
+            else:
+                await on_join(*args)
+        if self._ready:
+            await on_ready(self.settings.name)

@@ -1,0 +1,62 @@
+"""`dynamo run` as a real process on a real ngircd: joins at once, answers, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from tests.irc.client import IrcTestClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_dynamo_run_joins_answers_and_stops(
+    ngircd_factory: Callable[..., Awaitable], tmp_path: Path
+) -> None:
+    server = await ngircd_factory(penalties=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "run.db"}"\n\n'
+        f'[[irc]]\nname = "local"\nhost = "127.0.0.1"\nport = {server.port}\n'
+        'nick = "dynamo"\nchannels = ["#dynamo"]\n'
+    )
+    watcher = await IrcTestClient.connect(server.host, server.port, "watcher")
+    await watcher.join("#dynamo")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DYNAMO_DATABASE_URL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "--config",
+        str(config),
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await watcher.wait_for(lambda line: line.command == "JOIN" and line.nick == "dynamo")
+        # Asked while the bot may still be loading: the answer still comes.
+        await watcher.privmsg("dynamo", "ideas")
+        reply = await watcher.wait_for(
+            lambda line: line.command == "PRIVMSG" and line.nick == "dynamo", timeout=20
+        )
+        assert "No open ideas yet" in reply.text
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            code = await process.wait()
+        assert code == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await watcher.quit()
+    assert process.stderr is not None
+    errors = (await process.stderr.read()).decode()
+    assert "Traceback" not in errors, errors
