@@ -81,7 +81,7 @@ async def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
     rows = await ideas.list_open(
         ctx.conn, newest=order == "new", limit=size, offset=(page - 1) * size
     )
-    total = rows[0].total if rows else await ideas.count_open(ctx.conn)
+    total = await ideas.count_open(ctx.conn)
     if not rows:
         if total == 0:
             return Reply("No open ideas yet. Be the first: `pitch YOUR IDEA`.")

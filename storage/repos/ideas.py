@@ -57,32 +57,41 @@ async def count_by_author_since(conn: AsyncConnection, author_id: int, since: da
     return int(result.scalar_one())
 
 
-# Listings are the most frequent read (channels ask for them too): built once, and each row
-# carries the total so a page costs one statement.
+# Listings are the most frequent read (channels ask for them too): built once. The total is
+# a separate count on the index; a window count would make the database join and sort every
+# open idea instead of keeping only the top of the list.
 _OPEN = ideas_t.c.status == "open", ideas_t.c.hidden.is_(False)
-_LISTING = (
-    sa.select(
-        ideas_t,
-        members_t.c.pseudonym,
-        members_t.c.revealed_name.label("author_revealed"),
-        sa.func.count().over().label("total"),
+
+
+def _listing(*order: sa.ColumnElement) -> sa.Select:
+    """The page of ideas first, then their authors: only the page's rows are joined."""
+    page = (
+        sa.select(ideas_t)
+        .where(*_OPEN)
+        .order_by(*order)
+        .limit(sa.bindparam("lim"))
+        .offset(sa.bindparam("off"))
+        .subquery("page")
     )
-    .join(members_t, members_t.c.id == ideas_t.c.author_id)
-    .where(*_OPEN)
+    return sa.select(
+        page, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed")
+    ).join(members_t, members_t.c.id == page.c.author_id)
+
+
+_TOP_PAGE = _listing((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
+_TOP = _TOP_PAGE.order_by(
+    sa.desc(_TOP_PAGE.selected_columns.up - _TOP_PAGE.selected_columns.down),
+    _TOP_PAGE.selected_columns.id.desc(),
 )
-_TOP = (
-    _LISTING.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
-    .limit(sa.bindparam("lim"))
-    .offset(sa.bindparam("off"))
-)
-_NEW = _LISTING.order_by(ideas_t.c.id.desc()).limit(sa.bindparam("lim")).offset(sa.bindparam("off"))
+_NEW_PAGE = _listing(ideas_t.c.id.desc())
+_NEW = _NEW_PAGE.order_by(_NEW_PAGE.selected_columns.id.desc())
 _COUNT_OPEN = sa.select(sa.func.count()).select_from(ideas_t).where(*_OPEN)
 
 
 async def list_open(
     conn: AsyncConnection, *, newest: bool, limit: int, offset: int = 0
 ) -> list[sa.Row]:
-    """Open, visible ideas, best or newest first; each row has ``total`` (all open ideas)."""
+    """Open, visible ideas, best or newest first."""
     result = await conn.execute(_NEW if newest else _TOP, {"lim": limit, "off": offset})
     return list(result)
 
