@@ -34,16 +34,29 @@ async def claim(
     limit: int,
 ) -> list[sa.Row]:
     """Claim due deliveries for these spaces (and DMs), oldest first."""
+    wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]
+    if include_dms:
+        wanted.append(outbox_t.c.kind == "dm")
+    return await _claim(conn, sa.or_(*wanted), now=now, lease=lease, limit=limit)
+
+
+async def _claim(
+    conn: AsyncConnection,
+    wanted: sa.ColumnElement[bool],
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[sa.Row]:
+    """Lease the due, unsent rows matching ``wanted``; PostgreSQL skips rows another
+    process is claiming at the same moment."""
     due = sa.and_(
         outbox_t.c.sent_at.is_(None),
         outbox_t.c.failed_at.is_(None),
         outbox_t.c.available_at <= now,
         sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
     )
-    wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]
-    if include_dms:
-        wanted.append(outbox_t.c.kind == "dm")
-    query = sa.select(outbox_t).where(due, sa.or_(*wanted)).order_by(outbox_t.c.id).limit(limit)
+    query = sa.select(outbox_t).where(due, wanted).order_by(outbox_t.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(await conn.execute(query))
@@ -135,28 +148,7 @@ async def claim_kind(
     conn: AsyncConnection, kind: str, *, now: datetime, lease: timedelta, limit: int
 ) -> list[sa.Row]:
     """Claim due rows of one kind (the mailer's ``email`` rows), oldest first."""
-    query = (
-        sa.select(outbox_t)
-        .where(
-            outbox_t.c.sent_at.is_(None),
-            outbox_t.c.failed_at.is_(None),
-            outbox_t.c.kind == kind,
-            outbox_t.c.available_at <= now,
-            sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-        )
-        .order_by(outbox_t.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(await conn.execute(query))
-    if rows:
-        await conn.execute(
-            sa.update(outbox_t)
-            .where(outbox_t.c.id.in_([r.id for r in rows]))
-            .values(claimed_until=now + lease, attempts=outbox_t.c.attempts + 1)
-        )
-    return rows
+    return await _claim(conn, outbox_t.c.kind == kind, now=now, lease=lease, limit=limit)
 
 
 async def give_back(
