@@ -85,6 +85,19 @@ _TOP = _TOP_PAGE.order_by(
 )
 _NEW_PAGE = _listing(ideas_t.c.id.desc())
 _NEW = _NEW_PAGE.order_by(_NEW_PAGE.selected_columns.id.desc())
+
+# SQLite plans the plain join well (a top-N sort, then one lookup per row) and the page
+# subquery costs it half a millisecond more; PostgreSQL needs the subquery to avoid hashing
+# every member. Each database gets the form that is fastest there.
+_FLAT = _with_author.where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
+_TOP_FLAT = (
+    _FLAT.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
+    .limit(sa.bindparam("lim"))
+    .offset(sa.bindparam("off"))
+)
+_NEW_FLAT = (
+    _FLAT.order_by(ideas_t.c.id.desc()).limit(sa.bindparam("lim")).offset(sa.bindparam("off"))
+)
 _COUNT_OPEN = sa.select(sa.func.count()).select_from(ideas_t).where(*_OPEN)
 
 
@@ -92,7 +105,11 @@ async def list_open(
     conn: AsyncConnection, *, newest: bool, limit: int, offset: int = 0
 ) -> list[sa.Row]:
     """Open, visible ideas, best or newest first."""
-    result = await conn.execute(_NEW if newest else _TOP, {"lim": limit, "off": offset})
+    if conn.dialect.name == "postgresql":
+        query = _NEW if newest else _TOP
+    else:
+        query = _NEW_FLAT if newest else _TOP_FLAT
+    result = await conn.execute(query, {"lim": limit, "off": offset})
     return list(result)
 
 
