@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import resource
 import statistics
 import tempfile
@@ -19,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-import sqlalchemy as sa
+from seeding import IDEAS, MEMBERS, VOTES_EACH, seed_movement
 
 from commands.catalog import build_registry
 from commands.context import IdentityRef
@@ -27,90 +26,24 @@ from commands.dispatch import Invoker
 from commands.rules import Rules
 from storage import migrate
 from storage.db import Database
-from storage.models import Idea, Identity, Member, Subscription, Vote
 from storage.types import utcnow
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-MEMBERS, IDEAS, VOTES_EACH = 10_000, 1_000, 10  # 100,000 votes
 
 
 def ident(m: int) -> IdentityRef:
     return IdentityRef(key=f"bench:{m}", platform="bench")
 
 
-def seeded_ideas(m: int) -> range:
-    """Idea indexes (0-based) member m voted on while seeding: 10 in a row from 7m."""
-    return range(7 * m, 7 * m + VOTES_EACH)
-
-
 async def seed(db: Database) -> None:
-    now = utcnow()
-    rnd = random.Random(7)
-    up = [0] * IDEAS
-    down = [0] * IDEAS
-    votes = []
-    for m in range(MEMBERS):
-        for i in seeded_ideas(m):
-            idea = i % IDEAS
-            value = 1 if rnd.random() < 0.6 else -1
-            votes.append(
-                {"idea_id": idea + 1, "member_id": m + 1, "value": value, "created_at": now}
-            )
-            if value > 0:
-                up[idea] += 1
-            else:
-                down[idea] += 1
     async with db.write() as conn:
-        await conn.execute(
-            sa.insert(Member.__table__),
-            [
-                {
-                    "pseudonym": f"bench_{m}",
-                    "code_kind": "worker",
-                    "role": "member",
-                    "created_at": now,
-                }
-                for m in range(MEMBERS)
-            ],
+        await seed_movement(
+            conn,
+            now=utcnow(),
+            identity_key=lambda m: ident(m).key,
+            platform="bench",
+            idea_text=lambda i: f"Benchmark idea number {i}",
         )
-        await conn.execute(
-            sa.insert(Identity.__table__),
-            [
-                {
-                    "key": ident(m).key,
-                    "platform": "bench",
-                    "member_id": m + 1,
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
-                for m in range(MEMBERS)
-            ],
-        )
-        await conn.execute(
-            sa.insert(Idea.__table__),
-            [
-                {
-                    "author_id": (i % MEMBERS) + 1,
-                    "text": f"Benchmark idea number {i}",
-                    "created_at": now,
-                    "up": up[i],
-                    "down": down[i],
-                    "status": "open",
-                    "hidden": False,
-                }
-                for i in range(IDEAS)
-            ],
-        )
-        for start in range(0, len(votes), 20_000):
-            chunk = votes[start : start + 20_000]
-            await conn.execute(sa.insert(Vote.__table__), chunk)
-            await conn.execute(
-                sa.insert(Subscription.__table__),
-                [
-                    {"member_id": v["member_id"], "idea_id": v["idea_id"], "created_at": now}
-                    for v in chunk
-                ],
-            )
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

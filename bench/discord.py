@@ -29,7 +29,6 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
@@ -40,16 +39,16 @@ from typing import Any  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.seeding import IDEAS, MEMBERS, VOTES_EACH, seed_movement  # noqa: E402
 from bot.config import from_dict  # noqa: E402
 from bot.runtime import build_app  # noqa: E402
 from bot.transports.discord.sync import sync_commands  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Idea, Identity, Member, Outbox, Subscription, Vote  # noqa: E402
+from storage.models import Outbox  # noqa: E402
 from storage.types import utcnow  # noqa: E402
 from tests.discord_standin import GuildSpec, InteractionHandle, StandIn  # noqa: E402
 
-MEMBERS, IDEAS, VOTES_EACH = 10_000, 1_000, 10
 CONCURRENCY = 32
 GUILD = GuildSpec("Bench Workers", text_channels=("general", "announcements"))
 TOKEN_ENV = "DYNAMO_DISCORD_TOKEN"
@@ -82,71 +81,14 @@ async def seed(db: Database, users: list[dict[str, Any]], space: str) -> None:
     """Members (with their Discord identities), ideas, votes, and the outbox rows that
     announce every idea, in bulk."""
     now = utcnow()
-    rnd = random.Random(7)
-    up, down = [0] * IDEAS, [0] * IDEAS
-    votes = []
-    for m in range(MEMBERS):
-        for i in range(7 * m, 7 * m + VOTES_EACH):
-            idea = i % IDEAS
-            value = 1 if rnd.random() < 0.6 else -1
-            votes.append(
-                {"idea_id": idea + 1, "member_id": m + 1, "value": value, "created_at": now}
-            )
-            if value > 0:
-                up[idea] += 1
-            else:
-                down[idea] += 1
     async with db.write() as conn:
-        await conn.execute(
-            sa.insert(Member.__table__),
-            [
-                {
-                    "pseudonym": f"bench_{m}",
-                    "code_kind": "worker",
-                    "role": "member",
-                    "created_at": now,
-                }
-                for m in range(MEMBERS)
-            ],
+        up, down = await seed_movement(
+            conn,
+            now=now,
+            identity_key=lambda m: f"discord:{users[m]['id']}",
+            platform="discord",
+            idea_text=lambda i: f"Benchmark idea number {i + 1}",
         )
-        await conn.execute(
-            sa.insert(Identity.__table__),
-            [
-                {
-                    "key": f"discord:{users[m]['id']}",
-                    "platform": "discord",
-                    "member_id": m + 1,
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
-                for m in range(MEMBERS)
-            ],
-        )
-        await conn.execute(
-            sa.insert(Idea.__table__),
-            [
-                {
-                    "author_id": (i % MEMBERS) + 1,
-                    "text": f"Benchmark idea number {i + 1}",
-                    "created_at": now,
-                    "up": up[i],
-                    "down": down[i],
-                    "status": "open",
-                    "hidden": False,
-                }
-                for i in range(IDEAS)
-            ],
-        )
-        for start in range(0, len(votes), 20_000):
-            chunk = votes[start : start + 20_000]
-            await conn.execute(sa.insert(Vote.__table__), chunk)
-            await conn.execute(
-                sa.insert(Subscription.__table__),
-                [
-                    {"member_id": v["member_id"], "idea_id": v["idea_id"], "created_at": now}
-                    for v in chunk
-                ],
-            )
         await conn.execute(
             sa.insert(Outbox.__table__),
             [
