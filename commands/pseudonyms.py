@@ -19,8 +19,3 @@ def random_name() -> str:
 
 def candidates(n: int) -> list[str]:
     return list({random_name() for _ in range(n)})
-
-
-def is_pseudonym_shaped(text: str) -> bool:
-    adjective, sep, animal = text.lower().partition("_")
-    return bool(sep) and adjective.isalpha() and animal.isalpha()

@@ -84,11 +84,6 @@ async def add_identity(
     )
 
 
-async def identity_exists(conn: AsyncConnection, key: str) -> bool:
-    result = await conn.execute(sa.select(identities_t.c.id).where(identities_t.c.key == key))
-    return result.first() is not None
-
-
 async def touch_identity(conn: AsyncConnection, key: str, now: datetime) -> None:
     await conn.execute(
         sa.update(identities_t).where(identities_t.c.key == key).values(last_seen_at=now)
@@ -131,23 +126,6 @@ async def set_revealed_name(conn: AsyncConnection, member_id: int, name: str | N
 
 async def set_banned(conn: AsyncConnection, member_id: int, at: datetime | None) -> None:
     await conn.execute(sa.update(members_t).where(members_t.c.id == member_id).values(banned_at=at))
-
-
-async def names_of(conn: AsyncConnection, member_ids: Sequence[int]) -> dict[int, sa.Row]:
-    """Pseudonym and revealed name for each member id."""
-    if not member_ids:
-        return {}
-    result = await conn.execute(
-        sa.select(members_t.c.id, members_t.c.pseudonym, members_t.c.revealed_name).where(
-            members_t.c.id.in_(set(member_ids))
-        )
-    )
-    return {row.id: row for row in result}
-
-
-async def count_members(conn: AsyncConnection) -> int:
-    result = await conn.execute(sa.select(sa.func.count()).select_from(members_t))
-    return int(result.scalar_one())
 
 
 async def staff_ids(conn: AsyncConnection, admin_identity_keys: Sequence[str]) -> list[int]:

@@ -105,15 +105,6 @@ async def pending_count(conn: AsyncConnection) -> int:
     return int(result.scalar_one())
 
 
-async def next_due(conn: AsyncConnection) -> datetime | None:
-    result = await conn.execute(
-        sa.select(sa.func.min(outbox_t.c.available_at)).where(
-            outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None)
-        )
-    )
-    return result.scalar_one_or_none()
-
-
 async def release(
     conn: AsyncConnection,
     *,

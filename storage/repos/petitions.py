@@ -71,12 +71,3 @@ async def shown_names(conn: AsyncConnection, campaign_id: int, limit: int) -> li
         .limit(limit)
     )
     return list(result)
-
-
-async def has_signed(conn: AsyncConnection, campaign_id: int, member_id: int) -> bool:
-    result = await conn.execute(
-        sa.select(signatures_t.c.member_id).where(
-            signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id
-        )
-    )
-    return result.first() is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -28,10 +27,3 @@ def insert_ignore_returning(dialect: str, table: sa.Table, *columns: str) -> Any
     """A prebuilt insert-or-skip that returns ``columns`` of the row when it was inserted;
     execute it with the row's values as parameters."""
     return _insert_ignore(dialect, table).returning(*(table.c[c] for c in columns))
-
-
-async def insert_ignore_rows(
-    conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]
-) -> None:
-    if rows:
-        await conn.execute(insert_ignore(conn, table), list(rows))

@@ -25,7 +25,7 @@ from bot.transports.irc.early import EarlyConnection
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, paginate, split_message
 from commands.audience import active_campaigns, follower_identities
-from commands.context import IdentityRef, Reply
+from commands.context import IdentityRef
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +132,7 @@ class IrcTransport:
             hint = f"{reply.text} (Type /msg {self.conn.current_nick} {line.split()[0]} ...)"
             await self._send_paged(msg.nick, hint, "more")
             return
-        await self._send_paged(target, self._render(reply), more)
-
-    def _render(self, reply: Reply) -> str:
-        return to_irc(reply.text)
+        await self._send_paged(target, to_irc(reply.text), more)
 
     async def _send_paged(self, target: str, text: str, more: str) -> None:
         lines = [piece for line in text.splitlines() for piece in split_message(line, LINE_BYTES)]
