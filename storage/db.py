@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import DatabaseUrlError
+from storage.sqlite_reader import ReaderCache, SqliteReader, open_reader
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,11 @@ class Database:
         self._checkpointer: asyncio.Task[None] | None = None
         self._checkpoint_pool: ThreadPoolExecutor | None = None
         self.path = (make_url(self.url).database or "") if self.is_sqlite else ""
+        self._readers: list[SqliteReader] = []
+        # An in-memory database exists once per connection: readers of their own would
+        # each see an empty one.
+        self._kept_readers = self.is_sqlite and self.path not in ("", ":memory:")
+        self._reader_cache: ReaderCache | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -88,9 +94,36 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reading; whatever it started is rolled back at the end."""
-        async with self.engine.connect() as conn:
-            yield conn
+        """A connection for reading; whatever it started is rolled back at the end.
+
+        On SQLite this is a kept read-only ``SqliteReader`` (see storage/sqlite_reader.py):
+        it runs the same Core statements with ``execute``/``scalar``/``scalars`` and returns
+        the same rows, without the async engine's per-statement machinery.
+        """
+        if not self._kept_readers:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        reader = self._readers.pop() if self._readers else self._open_reader()
+        try:
+            # Callers use the AsyncConnection API, of which the reader has the read part.
+            yield cast(AsyncConnection, reader)
+        finally:
+            # A refused command raises through here too: the reader stays usable.
+            try:
+                reader.end()
+            except sqlite3.Error:
+                reader.close()
+                raise
+            if len(self._readers) < KEPT_READERS:
+                self._readers.append(reader)
+            else:
+                reader.close()
+
+    def _open_reader(self) -> SqliteReader:
+        if self._reader_cache is None:
+            self._reader_cache = ReaderCache(self.engine.dialect)
+        return open_reader(self.path, self._reader_cache, SQLITE_BUSY_MS)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -136,6 +169,9 @@ class Database:
             pool, self._checkpoint_pool = self._checkpoint_pool, None
             await asyncio.get_running_loop().run_in_executor(pool, _close_checkpointer)
             pool.shutdown(wait=True)
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
         await self.engine.dispose()
 
 
@@ -160,6 +196,8 @@ def _close_checkpointer() -> None:
 
 # How long BEGIN IMMEDIATE may block the loop, and how long we keep retrying it.
 SQLITE_BUSY_MS = 20
+# Idle read connections kept open (more are opened when reads overlap, then closed).
+KEPT_READERS = 4
 SQLITE_LOCK_PATIENCE = 30.0
 
 
