@@ -19,7 +19,6 @@ Log lines name outbox ids and SMTP codes, never addresses or pseudonyms.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -32,6 +31,7 @@ import aiosmtplib
 
 from bot.config import ConfigError, EmailSettings
 from bot.mime import MessageBuilder
+from bot.outbox import due, wait_or_poll
 from commands.addresses import masked
 from commands.calendar import Schedule
 from commands.mailings import Composer, Letter, Skip
@@ -131,22 +131,21 @@ class Mailer:
 
     async def _loop(self) -> None:
         last_work = time.monotonic()
+        check = outbox.due_check(outbox.of_kind("email"))
+        look = True  # at start: send what is already waiting
         while not self._stopping:
-            try:
-                while not self._stopping and await self.run_once():
-                    last_work = time.monotonic()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("mailer round failed; retrying shortly")
+            if look:
+                try:
+                    while not self._stopping and await self.run_once():
+                        last_work = time.monotonic()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("mailer round failed; retrying shortly")
             if self._idle and time.monotonic() - last_work > CLOSE_IDLE_AFTER:
                 await self.close_connections()
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-            # cancellation that arrives as the event is set, and stop() would hang.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
-            self._wake.clear()
+            woken = await wait_or_poll(self._wake, self.poll_seconds)
+            look = woken or await due(self.db, check, self.clock())
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Send everything due now (tests, benchmarks). Returns rows handled."""
@@ -170,7 +169,9 @@ class Mailer:
     async def run_once(self) -> int:
         now = self.clock()
         async with self.db.write() as conn:
-            rows = await outbox.claim_kind(conn, "email", now=now, lease=LEASE, limit=self.batch)
+            rows = await outbox.claim(
+                conn, outbox.of_kind("email"), now=now, lease=LEASE, limit=self.batch
+            )
             if not rows:
                 return 0
             composed = await self.composer.compose(conn, rows, now)

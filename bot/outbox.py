@@ -16,11 +16,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.db import Database
 from storage.repos import members, outbox
 from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 logger = logging.getLogger(__name__)
 
@@ -130,20 +133,19 @@ class Dispatcher:
         self._wakes = []
 
     async def _loop(self, spaces: tuple[str, ...], dms: bool, wake: asyncio.Event) -> None:
+        check = outbox.due_check(outbox.lane(spaces, dms))
+        look = True  # at start: deliver what is already waiting
         while True:
-            try:
-                while await self.run_once(spaces, dms):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox dispatch failed; retrying shortly")
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
-            # cancellation that arrives as the event is set, and stop() would hang.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await wake.wait()
-            wake.clear()
+            if look:
+                try:
+                    while await self.run_once(spaces, dms):
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("outbox dispatch failed; retrying shortly")
+            woken = await wait_or_poll(wake, self.poll_seconds)
+            look = woken or await due(self.db, check, self.clock())
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Deliver everything due now (for the console and tests). Returns rows handled."""
@@ -162,12 +164,7 @@ class Dispatcher:
         now = self.clock()
         async with self.db.write() as conn:
             rows = await outbox.claim(
-                conn,
-                now=now,
-                lease=LEASE,
-                spaces=spaces,
-                include_dms=dms,
-                limit=self.batch,
+                conn, outbox.lane(spaces, dms), now=now, lease=LEASE, limit=self.batch
             )
         if not rows:
             return 0
@@ -229,3 +226,28 @@ class Dispatcher:
             if delay is None:
                 delay = timedelta(seconds=min(2 ** min(delivery.attempts, 12), 300))
             await outbox.mark_retry(conn, delivery.id, available_at=now + delay, error=error)
+
+
+async def wait_or_poll(wake: asyncio.Event, seconds: float) -> bool:
+    """Wait until `wake` is set (True) or `seconds` pass (False); clears `wake`."""
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+    # that arrives as the event is set, and stop() would hang.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()
+    woken = wake.is_set()
+    wake.clear()
+    return woken
+
+
+async def due(db: Database, check: Select, now: datetime) -> bool:
+    """Whether a poll should claim: rows retried later, or written by another process.
+
+    A read, so an idle bot writes nothing (no write lock, no WAL growth, nothing for the
+    checkpointer). On a database error it says yes, and the claim reports the error.
+    """
+    try:
+        async with db.read() as conn:
+            return await outbox.any_due(conn, check, now=now)
+    except Exception:
+        return True

@@ -76,6 +76,8 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._checkpointer: asyncio.Task[None] | None = None
         self._checkpoint_pool: ThreadPoolExecutor | None = None
+        # Commits since the last checkpoint started (SQLite).
+        self._unchecked_writes = False
         self.path = (make_url(self.url).database or "") if self.is_sqlite else ""
         self._readers: list[SqliteReader] = []
         # An in-memory database exists once per connection: readers of their own would
@@ -140,6 +142,7 @@ class Database:
                         await conn.rollback()
                         raise
                     await conn.commit()
+                    self._unchecked_writes = True
         else:
             async with self.engine.begin() as conn:
                 yield conn
@@ -154,9 +157,13 @@ class Database:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
+            if not self._unchecked_writes:
+                continue  # nothing new in the WAL: an idle bot stays idle
+            self._unchecked_writes = False
             try:
                 await loop.run_in_executor(self._checkpoint_pool, _checkpoint, self.path)
             except sqlite3.Error as exc:  # busy or locked: the next round tries again
+                self._unchecked_writes = True
                 logger.debug("checkpoint skipped: %s", exc)
 
     async def dispose(self) -> None:

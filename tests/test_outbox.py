@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bot.config import Config
+from bot.outbox import Dispatcher
 from commands.context import IdentityRef
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox
+from storage.types import utcnow
 from tests.harness import ConsoleChat
+from tests.waiting import eventually
 
 outbox_t = Outbox.__table__
 
@@ -110,10 +115,9 @@ async def test_a_claim_that_dies_is_delivered_after_its_lease(db: Database) -> N
     async with db.write() as conn:
         claimed = await outbox.claim(
             conn,
+            outbox.lane(("console",), include_dms=True),
             now=clock.now,
             lease=timedelta(minutes=2),
-            spaces=("console",),
-            include_dms=True,
             limit=10,
         )
     assert len(claimed) == 1
@@ -139,3 +143,48 @@ async def test_dm_notice_waits_until_member_is_reachable(chat: ConsoleChat) -> N
         await conn.execute(sa.update(outbox_t).values(available_at=chat.app.clock()))
     await chat.deliver()
     assert any("made you moderator" in d for d in chat.dms_of("bob"))
+
+
+class CountingSink(FlakySink):
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+
+
+async def test_an_idle_outbox_is_polled_with_reads_and_sees_rows_from_elsewhere(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling finds rows that no wake() announced (written by another process, or due
+    for a retry) without a write transaction per poll: an idle bot writes nothing."""
+    writes = 0
+    real_write = db.write
+
+    def counting_write() -> Any:
+        nonlocal writes
+        writes += 1
+        return real_write()
+
+    monkeypatch.setattr(db, "write", counting_write)
+    dispatcher = Dispatcher(db, poll_seconds=0.01)
+    sink = CountingSink()
+    dispatcher.add_sink(sink)  # type: ignore[arg-type]
+    dispatcher.start()
+    try:
+        await asyncio.sleep(0.2)  # about 20 polls of each lane
+        assert writes <= 2  # the first look of each lane at start
+        async with real_write() as conn:  # as another process would, without wake()
+            await outbox.add(
+                conn,
+                [
+                    {
+                        "kind": "announce",
+                        "space": "flaky",
+                        "event": "e",
+                        "payload": {"text": "x"},
+                        "created_at": utcnow(),
+                        "available_at": utcnow(),
+                    }
+                ],
+            )
+        await eventually(lambda: sink.delivered == ["x"], "the polled row delivered")
+    finally:
+        await dispatcher.stop()

@@ -24,23 +24,41 @@ async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         await conn.execute(sa.insert(outbox_t), list(rows))
 
 
-async def claim(
-    conn: AsyncConnection,
-    *,
-    now: datetime,
-    lease: timedelta,
-    spaces: Iterable[str],
-    include_dms: bool,
-    limit: int,
-) -> list[sa.Row]:
-    """Claim due deliveries for these spaces (and DMs), oldest first."""
+def lane(spaces: Iterable[str], include_dms: bool) -> sa.ColumnElement[bool]:
+    """The rows one delivery lane handles: announcements to these spaces, and DMs."""
     wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]
     if include_dms:
         wanted.append(outbox_t.c.kind == "dm")
-    return await _claim(conn, sa.or_(*wanted), now=now, lease=lease, limit=limit)
+    return sa.or_(*wanted)
 
 
-async def _claim(
+def of_kind(kind: str) -> sa.ColumnElement[bool]:
+    """The rows of one kind (the mailer's ``email`` rows)."""
+    return outbox_t.c.kind == kind
+
+
+def _due(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        outbox_t.c.sent_at.is_(None),
+        outbox_t.c.failed_at.is_(None),
+        outbox_t.c.available_at <= now,
+        sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+    )
+
+
+def due_check(wanted: sa.ColumnElement[bool]) -> sa.Select:
+    """The statement `any_due` runs for ``wanted``: build it once and reuse it."""
+    return sa.select(outbox_t.c.id).where(_due(sa.bindparam("now")), wanted).limit(1)
+
+
+async def any_due(conn: AsyncConnection, check: sa.Select, *, now: datetime) -> bool:
+    """Whether a claim would find anything (``check`` from `due_check`): a read, so
+    polling an idle outbox costs no write transaction."""
+    result = await conn.execute(check, {"now": now})
+    return result.first() is not None
+
+
+async def claim(
     conn: AsyncConnection,
     wanted: sa.ColumnElement[bool],
     *,
@@ -48,15 +66,9 @@ async def _claim(
     lease: timedelta,
     limit: int,
 ) -> list[sa.Row]:
-    """Lease the due, unsent rows matching ``wanted``; PostgreSQL skips rows another
-    process is claiming at the same moment."""
-    due = sa.and_(
-        outbox_t.c.sent_at.is_(None),
-        outbox_t.c.failed_at.is_(None),
-        outbox_t.c.available_at <= now,
-        sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-    )
-    query = sa.select(outbox_t).where(due, wanted).order_by(outbox_t.c.id).limit(limit)
+    """Lease the due, unsent rows matching ``wanted`` (a ``lane`` or ``of_kind``), oldest
+    first; PostgreSQL skips rows another process is claiming at the same moment."""
+    query = sa.select(outbox_t).where(_due(now), wanted).order_by(outbox_t.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(await conn.execute(query))
@@ -133,13 +145,6 @@ async def release(
         .values(available_at=now)
     )
     return int(result.rowcount or 0)
-
-
-async def claim_kind(
-    conn: AsyncConnection, kind: str, *, now: datetime, lease: timedelta, limit: int
-) -> list[sa.Row]:
-    """Claim due rows of one kind (the mailer's ``email`` rows), oldest first."""
-    return await _claim(conn, outbox_t.c.kind == kind, now=now, lease=lease, limit=limit)
 
 
 async def give_back(
