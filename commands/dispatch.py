@@ -7,6 +7,7 @@ on in public), roles, bans and the transaction around the handler all happen her
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -164,15 +165,17 @@ class Invoker:
         return reply
 
     def _log(self, identity: IdentityRef, command: Command, outcome: str, started: float) -> None:
-        # One line per invocation; never the identity (pseudonymity invariant).
+        # One line per invocation; never the identity (pseudonymity invariant). Written on
+        # the loop's next turn: the transport sends the reply in this one, so formatting and
+        # writing the log line never delay a member's answer.
         self.stats[outcome] = self.stats.get(outcome, 0) + 1
-        logger.info(
-            "invoke platform=%s command=%s outcome=%s ms=%.2f",
-            identity.platform,
-            command.name.replace(" ", "_"),
-            outcome,
-            (time.perf_counter() - started) * 1000,
-        )
+        ms = (time.perf_counter() - started) * 1000
+        name = command.name.replace(" ", "_")
+        asyncio.get_running_loop().call_soon(_log_invocation, identity.platform, name, outcome, ms)
+
+
+def _log_invocation(platform: str, command: str, outcome: str, ms: float) -> None:
+    logger.info("invoke platform=%s command=%s outcome=%s ms=%.2f", platform, command, outcome, ms)
 
 
 def _unreadable(text: str) -> str | None:

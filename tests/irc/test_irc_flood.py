@@ -112,6 +112,22 @@ async def test_burst_goes_out_at_once_then_one_line_per_interval() -> None:
     await queue.close()
 
 
+async def test_an_idle_queue_writes_at_once_without_waiting_for_its_worker() -> None:
+    queue, wire, _clock = make_queue(burst=2, rate=1.0)
+    queue.start()
+    waiter = queue.put("ann", "PRIVMSG ann :first", wait=True)
+    # Written before put() returned: no turn of the loop in between.
+    assert wire.lines == ["PRIVMSG ann :first"]
+    assert waiter is not None and waiter.done()
+    queue.put("ann", "PRIVMSG ann :second")
+    queue.put("ann", "PRIVMSG ann :third")  # no token left: waits for the worker
+    assert wire.lines == ["PRIVMSG ann :first", "PRIVMSG ann :second"]
+    queue.put("bob", "PRIVMSG bob :behind the queue")  # never ahead of a waiting line
+    await drained(queue)
+    assert wire.lines[2:] == ["PRIVMSG ann :third", "PRIVMSG bob :behind the queue"]
+    await queue.close()
+
+
 async def test_a_long_listing_does_not_delay_a_reply_to_someone_else() -> None:
     queue, wire, _clock = make_queue(burst=4, rate=1.0)
     queue.start()

@@ -192,11 +192,23 @@ class FloodQueue:
 
         With `wait=True`, returns a future that completes when the line has been handed to
         the server connection, or fails with `SendDropped` if it never will be.
+
+        When nothing is queued and a token is available, the line is written at once: a
+        reply to an idle bot must not wait for the worker task's next turn.
         """
         if self._closed:
             raise RuntimeError("flood queue is closed")
         waiter = asyncio.get_running_loop().create_future() if wait else None
-        dropped = self._queue.put(target, QueuedLine(line, waiter))
+        item = QueuedLine(line, waiter)
+        if (
+            self._worker is not None
+            and not self._paused
+            and not self._queue
+            and self._bucket.delay() == 0
+            and self._deliver(item)
+        ):
+            return waiter
+        dropped = self._queue.put(target, item)
         if dropped is not None:
             self.dropped += 1
             # The target stays at DEBUG: at WARNING it would put a member's nick in the log.
@@ -253,21 +265,27 @@ class FloodQueue:
             if popped is None:
                 continue
             target, item = popped
-            try:
-                sent = self._send(item.line)
-            except Exception as exc:
-                # A bug or a line the library refuses must not kill the worker: drop that
-                # one line and carry on with the others.
-                logger.warning("sending a queued line failed: %s", type(exc).__name__)
-                _fail(item, SendDropped(str(exc)))
-                continue
-            if not sent:
+            if not self._deliver(item):
                 self._queue.push_front(target, item)
-                self._paused = True
-                continue
-            self._bucket.take()
-            if item.waiter is not None and not item.waiter.done():
-                item.waiter.set_result(None)
+
+    def _deliver(self, item: QueuedLine) -> bool:
+        """Send one line now. False when there is no usable connection: the caller keeps
+        the line and the queue pauses until `resume()`."""
+        try:
+            sent = self._send(item.line)
+        except Exception as exc:
+            # A bug or a line the library refuses must not kill the worker: drop that
+            # one line and carry on with the others.
+            logger.warning("sending a queued line failed: %s", type(exc).__name__)
+            _fail(item, SendDropped(str(exc)))
+            return True
+        if not sent:
+            self._paused = True
+            return False
+        self._bucket.take()
+        if item.waiter is not None and not item.waiter.done():
+            item.waiter.set_result(None)
+        return True
 
 
 def _fail(item: QueuedLine, exc: Exception) -> None:
