@@ -547,6 +547,39 @@ async def test_whois_tells_the_account_when_the_server_has_no_account_tag(
     assert "WHOIS nia" in server.received
 
 
+async def test_every_shape_of_privmsg_arrives_as_the_library_reads_it(
+    scripted_ircd: Callable[..., Awaitable[ScriptedIrcd]], make_bot: BotFactory
+) -> None:
+    """Plain lines take a short path; tags, CTCP and CTCP quoting go through the library:
+    what reaches the handler is the same either way."""
+    server = await scripted_ircd(caps="multi-prefix")
+    bot = await make_bot(server.host, server.port)
+    await bot.ready()
+    for line in (
+        ":ann!a@h PRIVMSG dynamo :ideas top 2",
+        ":ann!a@h PRIVMSG dynamo ideas",  # a last parameter without its colon
+        "@time=2026-12-02T10:00:00Z :ann!a@h PRIVMSG dynamo :tagged",
+        ":ann!a@h PRIVMSG dynamo :\x01VERSION\x01",  # CTCP: never a command
+        ":ann!a@h PRIVMSG dynamo :\x01ACTION waves\x01",
+        ":ann!a@h PRIVMSG dynamo :quoted \x10n line",  # CTCP low-level quoting
+        ":ann!a@h PRIVMSG #dynamo :in the channel",
+        ":dynamo!d@h PRIVMSG #dynamo :my own echo",
+        ":ann!a@h PRIVMSG dynamo :",
+        ":ann!a@h PRIVMSG dynamo :last",
+    ):
+        await server.send(line)
+    await bot.seen.wait(lambda: any(m.text == "last" for m in bot.seen.messages), "all lines")
+    assert [(m.text, m.private, m.identity) for m in bot.seen.messages] == [
+        ("ideas top 2", True, "ann"),
+        ("ideas", True, "ann"),
+        ("tagged", True, "ann"),
+        ("quoted \n line", True, "ann"),
+        ("in the channel", False, "ann"),
+        ("", True, "ann"),
+        ("last", True, "ann"),
+    ]
+
+
 async def test_nickserv_identify_on_a_server_without_cap(
     scripted_ircd: Callable[..., Awaitable[ScriptedIrcd]], make_bot: BotFactory
 ) -> None:

@@ -48,6 +48,13 @@ def split_message(text: str, max_bytes: int = 400) -> list[str]:
     if max_bytes < 4:
         # Below 4 bytes a single UTF-8 character might not fit and the loop could not advance.
         raise ValueError("max_bytes must be at least 4")
+    if len(text) * 4 <= max_bytes or (len(text) <= max_bytes and text.isascii()):
+        # Fits whatever it holds (the usual reply line): no control characters means no
+        # line breaks either, so it is one piece as it is.
+        clean = sanitize(text)
+        if clean == text:
+            line = text.rstrip(" ")
+            return [line] if line.strip(" ") else []
     pieces: list[str] = []
     for line in _LINE_BREAK.split(text):
         # Strip only spaces: Python's isspace() also matches the \x1d/\x1f formatting codes.

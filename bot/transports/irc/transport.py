@@ -38,7 +38,7 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 def to_irc(text: str) -> str:
     """Markdown-ish bold (our replies' only markup) as IRC bold."""
-    return _BOLD.sub("\x02\\1\x02", text)
+    return _BOLD.sub("\x02\\1\x02", text) if "**" in text else text
 
 
 class IrcTransport:
