@@ -81,7 +81,8 @@ async def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
     rows = await ideas.list_open(
         ctx.conn, newest=order == "new", limit=size, offset=(page - 1) * size
     )
-    total = await ideas.count_open(ctx.conn)
+    # A first page that is not full holds every open idea: no need to count them.
+    total = len(rows) if page == 1 and len(rows) < size else await ideas.count_open(ctx.conn)
     if not rows:
         if total == 0:
             return Reply("No open ideas yet. Be the first: `pitch YOUR IDEA`.")

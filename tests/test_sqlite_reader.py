@@ -76,10 +76,11 @@ async def test_repository_statements_give_the_engines_rows(db: Database) -> None
     assert not member.email_trouble
     top = await both(db, ideas._TOP_FLAT, {"lim": 3, "off": 1})
     assert [r.id for r in top] == [4, 3, 2]
-    assert all(r.hidden is False for r in top)
     new = await both(db, ideas._NEW_FLAT, {"lim": 10, "off": 0})
     assert [r.id for r in new] == [7, 4, 3, 2, 1]
-    assert new[0].created_at == NOW + timedelta(minutes=7)
+    assert new[0].pseudonym == "brisk_heron" and new[0].author_revealed == "Ana"
+    (hidden,) = await both(db, ideas._GET, {"idea_id": 6})
+    assert hidden.hidden is True and hidden.created_at == NOW + timedelta(minutes=6)
     assert [tuple(r) for r in await both(db, ideas._COUNT_OPEN)] == [(5,)]
 
 

@@ -63,10 +63,14 @@ async def count_by_author_since(conn: AsyncConnection, author_id: int, since: da
 _OPEN = ideas_t.c.status == "open", ideas_t.c.hidden.is_(False)
 
 
+# What a listing line shows (commands.formatting.idea_line): no timestamps to convert.
+_LISTED = (ideas_t.c.id, ideas_t.c.text, ideas_t.c.up, ideas_t.c.down, ideas_t.c.status)
+
+
 def _listing(*order: sa.ColumnElement) -> sa.Select:
     """The page of ideas first, then their authors: only the page's rows are joined."""
     page = (
-        sa.select(ideas_t)
+        sa.select(*_LISTED, ideas_t.c.author_id)
         .where(*_OPEN)
         .order_by(*order)
         .limit(sa.bindparam("lim"))
@@ -74,7 +78,9 @@ def _listing(*order: sa.ColumnElement) -> sa.Select:
         .subquery("page")
     )
     return sa.select(
-        page, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed")
+        *(page.c[column.name] for column in _LISTED),
+        members_t.c.pseudonym,
+        members_t.c.revealed_name.label("author_revealed"),
     ).join(members_t, members_t.c.id == page.c.author_id)
 
 
@@ -89,7 +95,11 @@ _NEW = _NEW_PAGE.order_by(_NEW_PAGE.selected_columns.id.desc())
 # SQLite plans the plain join well (a top-N sort, then one lookup per row) and the page
 # subquery costs it half a millisecond more; PostgreSQL needs the subquery to avoid hashing
 # every member. Each database gets the form that is fastest there.
-_FLAT = _with_author.where(ideas_t.c.status == "open", ideas_t.c.hidden.is_(False))
+_FLAT = (
+    sa.select(*_LISTED, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed"))
+    .join(members_t, members_t.c.id == ideas_t.c.author_id)
+    .where(*_OPEN)
+)
 _TOP_FLAT = (
     _FLAT.order_by((ideas_t.c.up - ideas_t.c.down).desc(), ideas_t.c.id.desc())
     .limit(sa.bindparam("lim"))
