@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
 
 import aiosqlite
@@ -94,8 +94,7 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reading; whatever it started is rolled back at the end.
 
         On SQLite this is a kept read-only ``SqliteReader`` (see storage/sqlite_reader.py):
@@ -103,24 +102,9 @@ class Database:
         the same rows, without the async engine's per-statement machinery.
         """
         if not self._kept_readers:
-            async with self.engine.connect() as conn:
-                yield conn
-            return
-        reader = self._readers.pop() if self._readers else self._open_reader()
-        try:
-            # Callers use the AsyncConnection API, of which the reader has the read part.
-            yield cast(AsyncConnection, reader)
-        finally:
-            # A refused command raises through here too: the reader stays usable.
-            try:
-                reader.end()
-            except sqlite3.Error:
-                reader.close()
-                raise
-            if len(self._readers) < KEPT_READERS:
-                self._readers.append(reader)
-            else:
-                reader.close()
+            return self.engine.connect()
+        # Callers use the AsyncConnection API, of which the reader has the read part.
+        return cast(AbstractAsyncContextManager[AsyncConnection], _KeptReader(self))
 
     def _open_reader(self) -> SqliteReader:
         if self._reader_cache is None:
@@ -153,6 +137,18 @@ class Database:
             self._checkpoint_loop(), name="sqlite-checkpoint"
         )
 
+    def _give_back(self, reader: SqliteReader) -> None:
+        """End the reader's transaction and keep it for the next read."""
+        try:
+            reader.end()
+        except sqlite3.Error:
+            reader.close()
+            raise
+        if len(self._readers) < KEPT_READERS:
+            self._readers.append(reader)
+        else:
+            reader.close()
+
     async def _checkpoint_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -180,6 +176,25 @@ class Database:
         for reader in readers:
             reader.close()
         await self.engine.dispose()
+
+
+class _KeptReader:
+    """``async with db.read()`` on SQLite: a plain class, not an async generator (those are
+    tracked by the loop and cost more on every read)."""
+
+    __slots__ = ("db", "reader")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> SqliteReader:
+        db = self.db
+        self.reader = db._readers.pop() if db._readers else db._open_reader()
+        return self.reader
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # A refused command raises through here too: the reader stays usable.
+        self.db._give_back(self.reader)
 
 
 CHECKPOINT_SECONDS = 1.0

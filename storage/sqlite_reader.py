@@ -24,13 +24,18 @@ this project does, see ``storage.db``).
 from __future__ import annotations
 
 import sqlite3
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.result import IteratorResult, Result, SimpleResultMetaData
-from sqlalchemy.exc import DBAPIError, InvalidRequestError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InvalidRequestError,
+    MultipleResultsFound,
+    NoResultFound,
+)
 from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["ReaderCache", "SqliteReader"]
@@ -49,11 +54,13 @@ class _Plan:
     __slots__ = (
         "binds",
         "compiled",
+        "converters",
         "expanding",
         "metadata",
         "per_call",
         "positional",
         "required",
+        "row_class",
         "sql",
     )
 
@@ -82,23 +89,106 @@ class _Plan:
         )
         columns = compiled._result_columns
         dialect = compiled.dialect
-        if columns:
-            keys = [column.keyname for column in columns]
-            procs = [column.type._cached_result_processor(dialect, None) for column in columns]
-            self.metadata: SimpleResultMetaData | None = _metadata(keys, procs)
+        self.metadata: SimpleResultMetaData | None = None
+        self.row_class: type[ReadRow] | None = None
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = []
+        if not columns:
+            return  # textual SQL: names come from the cursor, values as the driver gives them
+        keys = [column.keyname for column in columns]
+        procs = [column.type._cached_result_processor(dialect, None) for column in columns]
+        if len(set(keys)) == len(keys) and all(key.isidentifier() for key in keys):
+            self.row_class = _row_class(keys)
+            self.converters = [(i, proc) for i, proc in enumerate(procs) if proc is not None]
         else:
-            # Textual SQL: names come from the cursor, values as the driver gives them.
-            self.metadata = None
+            # A name selected twice is ambiguous: reading it by name raises, as
+            # SQLAlchemy's own rows do.
+            ambiguous = frozenset(key for key in keys if keys.count(key) > 1)
+            self.metadata = SimpleResultMetaData(
+                keys,
+                _processors=procs if any(procs) else None,
+                _ambiguous_keys=ambiguous or None,
+            )
 
 
-def _metadata(keys: Sequence[str], processors: Sequence[_Processor]) -> SimpleResultMetaData:
-    # A name selected twice is ambiguous: reading it by name raises, as SQLAlchemy's does.
-    ambiguous = {key for key in keys if keys.count(key) > 1}
-    return SimpleResultMetaData(
-        keys,
-        _processors=list(processors) if any(processors) else None,
-        _ambiguous_keys=frozenset(ambiguous) or None,
-    )
+class ReadRow(tuple[Any, ...]):
+    """A row: a tuple whose columns are also attributes, like SQLAlchemy's ``Row``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+    def _asdict(self) -> dict[str, Any]:
+        return self._mapping
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+def _row_class(keys: Sequence[str]) -> type[ReadRow]:
+    # namedtuple's C-level getters make attribute access as cheap as indexing.
+    base = namedtuple("Row", keys)  # type: ignore[misc]
+    attributes = {key: getattr(base, key) for key in keys}
+    return type("Row", (ReadRow,), {"__slots__": (), "_fields": tuple(keys), **attributes})
+
+
+class ReadResult:
+    """The rows of one read, with the part of SQLAlchemy's ``Result`` API callers use;
+    anything else is answered by a real ``Result`` over the same rows."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
+    fetchall = all
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one_or_none(self) -> Any:
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when one or none was required")
+        return self.first()
+
+    def one(self) -> Any:
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def scalar_one_or_none(self) -> Any:
+        row = self.one_or_none()
+        return None if row is None else row[0]
+
+    def scalars(self) -> ReadResult:
+        return ReadResult([row[0] for row in self._rows])
+
+    def keys(self) -> list[str]:
+        fields = getattr(self._rows[0], "_fields", ()) if self._rows else ()
+        return list(fields)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        keys = self.keys()
+        full = IteratorResult(SimpleResultMetaData(keys), iter([tuple(r) for r in self._rows]))
+        return getattr(full, name)
 
 
 class _Bound:
@@ -198,7 +288,7 @@ class SqliteReader:
     # -- the AsyncConnection API ------------------------------------------------------
     async def execute(
         self, statement: Any, parameters: Mapping[str, Any] | None = None
-    ) -> Result[Any]:
+    ) -> ReadResult | Result[Any]:
         return self.run(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
@@ -208,7 +298,9 @@ class SqliteReader:
         return self.run(statement, parameters).scalars()
 
     # -- the work ---------------------------------------------------------------------
-    def run(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Result[Any]:
+    def run(
+        self, statement: Any, parameters: Mapping[str, Any] | None = None
+    ) -> ReadResult | Result[Any]:
         if parameters is not None and not isinstance(parameters, Mapping):
             raise InvalidRequestError("a read connection takes one dict of parameters")
         bound = self._cache.bound(statement)
@@ -232,15 +324,28 @@ class SqliteReader:
         except sqlite3.Error as exc:
             # The same exception classes SQLAlchemy raises (callers retry "locked" ones).
             raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
+        row_class = plan.row_class
+        if row_class is not None:
+            if cursor.description is not None and len(cursor.description) != len(row_class._fields):
+                raise InvalidRequestError(
+                    f"statement returned {len(cursor.description)} columns, expected "
+                    f"{len(row_class._fields)}: {sql}"
+                )
+            make = tuple.__new__
+            converters = plan.converters
+            if not converters:
+                return ReadResult([make(row_class, row) for row in rows])
+            made = []
+            for row in rows:
+                values = list(row)
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+                made.append(make(row_class, values))
+            return ReadResult(made)
         metadata = plan.metadata
         if metadata is None:
             names = [column[0] for column in cursor.description or ()]
             metadata = SimpleResultMetaData(names)
-        elif cursor.description is not None and len(cursor.description) != len(metadata.keys):
-            raise InvalidRequestError(
-                f"statement returned {len(cursor.description)} columns, expected "
-                f"{len(metadata.keys)}: {sql}"
-            )
         return IteratorResult(metadata, iter(rows))
 
     def end(self) -> None:

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InvalidRequestError,
+    MultipleResultsFound,
+    NoResultFound,
+    OperationalError,
+)
 
 from storage.db import Database
 from storage.models import Idea, Identity, Member
@@ -115,6 +121,32 @@ async def test_result_api_of_the_reader(db: Database) -> None:
     assert count == 5
     assert sorted(names) == ["amber_otter", "brisk_heron", "calm_lynx"]
     assert first is not None and first.pseudonym == "amber_otter" and none is None
+    assert first._mapping["pseudonym"] == first[1] == "amber_otter"
+
+
+async def test_one_row_or_else_as_with_the_engine(db: Database) -> None:
+    everyone = sa.select(members_t.c.pseudonym).order_by(members_t.c.id)
+    nobody = everyone.where(members_t.c.id > 99)
+    someone = everyone.where(members_t.c.id == 2)
+    async with db.read() as conn:
+        assert (await conn.execute(someone)).one().pseudonym == "brisk_heron"
+        assert (await conn.execute(someone)).scalar_one_or_none() == "brisk_heron"
+        assert (await conn.execute(nobody)).one_or_none() is None
+        assert (await conn.execute(nobody)).scalar() is None
+        with pytest.raises(NoResultFound):
+            (await conn.execute(nobody)).scalar_one()
+        with pytest.raises(MultipleResultsFound):
+            (await conn.execute(everyone)).one_or_none()
+        with pytest.raises(MultipleResultsFound):
+            (await conn.execute(everyone)).one()
+        result = await conn.execute(everyone)
+        assert result.keys() == ["pseudonym"]
+        # Less common parts of the Result API are answered by SQLAlchemy's own.
+        assert [m["pseudonym"] for m in result.mappings()] == [
+            "amber_otter",
+            "brisk_heron",
+            "calm_lynx",
+        ]
 
 
 async def test_names_selected_twice_as_with_the_engine(db: Database) -> None:
