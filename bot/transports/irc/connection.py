@@ -41,6 +41,7 @@ from irc.connection import AioFactory
 from irc.features import FeatureSet
 from jaraco.stream import buffer
 
+from bot import eager
 from bot.transports.irc.flood import FloodQueue, SendDropped
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, sanitize, split_message, truncate_bytes
@@ -1100,16 +1101,23 @@ class IrcConnection:
         self._ping_outstanding = False
 
     def _dispatch(self, key: object, factory: Callable[[], Awaitable[None]], what: str) -> None:
-        """Run a callback as a task, after the previous one with the same key."""
+        """Run a callback as a task, after the previous one with the same key (in the order
+        the server sent them)."""
         if self._stopping:
             return
         if len(self._callback_tasks) >= MAX_PENDING_CALLBACKS:
             logger.warning("irc[%s]: too many pending callbacks; dropped a %s", self.network, what)
             return
         previous = self._chains.get(key)
-        task = asyncio.get_running_loop().create_task(
-            self._run_callback(previous, factory, what), name=f"irc-{self.network}-{what}"
-        )
+        name = f"irc-{self.network}-{what}"
+        if previous is None or previous.done():
+            # Nothing to wait for: start it now, so a command that never waits is answered
+            # within the data_received call that brought it (see bot/eager.py).
+            task = eager.start(self._run_callback(None, factory, what), name=name)
+        else:
+            task = asyncio.get_running_loop().create_task(
+                self._run_callback(previous, factory, what), name=name
+            )
         self._chains[key] = task
         self._callback_tasks.add(task)
         task.add_done_callback(lambda done: self._callback_done(key, done))
