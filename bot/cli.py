@@ -1,7 +1,8 @@
 """The ``dynamo`` command line.
 
 Only what every subcommand needs is imported up front: ``dynamo run`` connects to IRC first
-and loads the database layer and the commands meanwhile (see bot/transports/irc/early.py).
+and loads the database layer and the commands once it has joined (see
+bot/transports/irc/early.py); its usual command lines are read without building the parser.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
-from commands.codes import KINDS
 from storage.errors import DatabaseUrlError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.app import App
     from bot.transports.irc.early import EarlyConnection
 
@@ -33,6 +35,10 @@ logger = logging.getLogger("dynamo")
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# How long `dynamo run` waits for its IRC connections to join before loading the rest of the
+# bot. Loading holds the GIL for milliseconds at a time and would slow the handshake; a slow
+# or unreachable server must not hold up start-up for longer than this.
+JOIN_WAIT = 1.0
 
 
 def parse_duration(text: str) -> timedelta:
@@ -45,6 +51,9 @@ def parse_duration(text: str) -> timedelta:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Here, not at the top: `dynamo run` has no use for it before it has joined.
+    from commands.codes import KINDS
+
     parser = argparse.ArgumentParser(
         prog="dynamo", description="Dynamo: collective action for crowd workers."
     )
@@ -81,8 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def plain_run(argv: list[str]) -> argparse.Namespace | None:
+    """What the parser makes of `run`, `--config F run` or `run --config F`, without building
+    it (milliseconds that `dynamo run` would spend before connecting); None for any other
+    command line, which the parser reads and, when it is wrong, explains."""
+    if argv == ["run"]:
+        return argparse.Namespace(config=None, command="run", config_late=None)
+    if len(argv) == 3 and argv[0] == "--config" and argv[2] == "run":
+        value, late = argv[1], False
+    elif len(argv) == 3 and argv[:2] == ["run", "--config"]:
+        value, late = argv[2], True
+    else:
+        return None
+    if value.startswith("-"):
+        return None  # the parser refuses it: leave it to the parser to say so
+    return argparse.Namespace(
+        config=None if late else value, command="run", config_late=value if late else None
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = plain_run(argv) or build_parser().parse_args(argv)
     try:
         config = load(getattr(args, "config_late", None) or args.config)
     except ConfigError as exc:
@@ -178,6 +207,40 @@ async def _run(config: Config) -> int:
         if problem:
             print(f"dynamo: configuration error: {problem}", file=sys.stderr)
             return 2
+    # Start-up allocates what the process keeps for good: collecting meanwhile frees next to
+    # nothing and costs about a tenth of the loading time. Collected once, below.
+    gc.disable()
+    try:
+        app = await _load(config)
+        if app is None:
+            return 2
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await app.start()
+        except ConfigError as exc:
+            print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+            await app.stop()
+            return 2
+        # What start-up loaded lives as long as the process: keep it out of the cyclic
+        # collector's full passes, which would otherwise walk all of it (tens of ms, during
+        # which nobody gets an answer) every so often for nothing.
+        gc.collect()
+        gc.freeze()
+    finally:
+        gc.enable()
+    await stop.wait()
+    logger.info("shutting down")
+    await app.stop()
+    return 0
+
+
+async def _load(config: Config) -> App | None:
+    """Join IRC first, then load the rest and build the app; None (said why) on a
+    configuration error."""
     early: dict[str, EarlyConnection] = {}
     if config.irc:
         from bot.transports.irc.early import EarlyConnection
@@ -185,8 +248,9 @@ async def _run(config: Config) -> int:
         for network in config.irc:
             early[network.name] = EarlyConnection(network, os.environ)
             await early[network.name].start()
-    # Load the rest while IRC registers and joins; a short switch interval keeps the
-    # loop's thread responsive while the import thread runs.
+        await _until_joined(early.values())
+    # What people say meanwhile is kept by the early connections. A short switch interval
+    # keeps the loop's thread responsive while the import thread runs.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
@@ -194,32 +258,19 @@ async def _run(config: Config) -> int:
     finally:
         sys.setswitchinterval(interval)
     try:
-        app = runtime.build_app(config, early=early)
+        return runtime.build_app(config, early=early)
     except ConfigError as exc:
         print(f"dynamo: configuration error: {exc}", file=sys.stderr)
         for connection in early.values():
             await connection.conn.stop()
-        return 2
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await app.start()
-    except ConfigError as exc:
-        print(f"dynamo: configuration error: {exc}", file=sys.stderr)
-        await app.stop()
-        return 2
-    # What start-up loaded lives as long as the process: keep it out of the cyclic
-    # collector's full passes, which would otherwise walk all of it (tens of ms, during
-    # which nobody gets an answer) every so often for nothing.
-    gc.collect()
-    gc.freeze()
-    await stop.wait()
-    logger.info("shutting down")
-    await app.stop()
-    return 0
+        return None
+
+
+async def _until_joined(connections: Iterable[EarlyConnection]) -> None:
+    """Until every connection has joined its channels, or JOIN_WAIT has passed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(JOIN_WAIT):
+            await asyncio.gather(*(connection.conn.wait_ready() for connection in connections))
 
 
 if __name__ == "__main__":

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import csv
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _until_joined, build_parser, main, plain_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +50,65 @@ def test_bad_duration_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit):
         main(["codes", "mint", "3", "--expires", "soon"])
     assert "say for example 30d" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv", [["run"], ["--config", "x.toml", "run"], ["run", "--config", "x.toml"]]
+)
+def test_plain_run_reads_like_the_parser(argv: list[str]) -> None:
+    """`dynamo run` skips building the parser and must not notice."""
+    assert vars(plain_run(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["console"],
+        ["--config", "x.toml", "console"],
+        ["run", "--verbose"],
+        ["run", "--config", "-x"],
+        ["--config=x.toml", "run"],
+        ["--conf", "x.toml", "run"],
+        ["run", "run"],
+        [],
+    ],
+)
+def test_everything_else_goes_to_the_parser(argv: list[str]) -> None:
+    assert plain_run(argv) is None
+
+
+def test_only_run_skips_the_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[bool] = []
+
+    def spy() -> argparse.ArgumentParser:
+        built.append(True)
+        return build_parser()
+
+    monkeypatch.setattr("bot.cli.build_parser", spy)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[rules]\npitch_max_char = 10\n")  # stops both before any connection
+    assert main(["--config", str(bad), "run"]) == 2
+    assert built == []
+    assert main(["--config", str(bad), "db", "upgrade"]) == 2
+    assert built == [True]
+
+
+def test_a_wrong_run_line_is_explained_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--config"])
+    assert "expected one argument" in capsys.readouterr().err
+
+
+async def test_a_server_that_never_lets_the_bot_in_delays_loading_only_so_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Silent:
+        async def wait_ready(self) -> None:
+            await asyncio.Event().wait()
+
+    monkeypatch.setattr("bot.cli.JOIN_WAIT", 0.05)
+    async with asyncio.timeout(5):
+        await _until_joined([SimpleNamespace(conn=Silent())])  # type: ignore[list-item]
 
 
 def test_console_tour_script(tmp_path: Path) -> None:

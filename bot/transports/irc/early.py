@@ -2,8 +2,9 @@
 
 Importing the database layer and the commands takes most of a second; an IRC bot should be
 in its channels long before that. ``dynamo run`` starts an ``EarlyConnection`` per network
-before importing anything heavy: it registers and joins at once and keeps what people say
-until the transport takes over and answers it, in order.
+before importing anything heavy, waits (briefly) until it has joined, and only then loads
+the rest, so loading never competes with the handshake. It keeps what people say until the
+transport takes over and answers it, in order.
 """
 
 from __future__ import annotations
