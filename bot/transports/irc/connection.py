@@ -35,14 +35,18 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from irc.client import Event, ServerNotConnectedError
-from irc.client_aio import AioConnection, AioReactor, IrcProtocol
-from irc.connection import AioFactory
-from irc.features import FeatureSet
-from jaraco.stream import buffer
-
 from bot import eager
 from bot.transports.irc.flood import FloodQueue, SendDropped
+from bot.transports.irc.library import (
+    AioConnection,
+    AioFactory,
+    AioReactor,
+    Event,
+    FeatureSet,
+    IrcProtocol,
+    ServerNotConnectedError,
+    buffer,
+)
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, sanitize, split_message, truncate_bytes
 
