@@ -13,6 +13,11 @@ One run, on loopback only, every wait bounded:
    rate, drops nothing and is never penalized or disconnected. The bot's writes are timed
    with strace (when available) and compared with what the clients receive.
 
+Before measuring, the bot's packages are byte-compiled (``python -m compileall``, which writes
+.pyc files even under PYTHONDONTWRITEBYTECODE): an installed package has its bytecode, as
+Limnoria's pip-made venv has, but this checkout is an editable install and the sandbox forbids
+writing bytecode implicitly, so every start would otherwise compile the bot from source first.
+
 Round trips are measured by ../shared/bench/irc_rtt.py. Run it as root (Limnoria refuses
 root, so it runs as ``nobody``), from the repository root:
 
@@ -201,6 +206,20 @@ def memory_mib(pid: int) -> tuple[float, float]:
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0]) / 1024
     return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
+def compile_bytecode(python: Path) -> None:
+    """Byte-compile the bot's packages with `python`, as installing them would (see the top)."""
+    packages = [str(ROOT / name) for name in ("bot", "commands", "storage")]
+    done = subprocess.run(
+        [str(python), "-m", "compileall", "-q", *packages],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"compileall failed:\n{(done.stdout + done.stderr)[-2000:]}")
 
 
 def find_irc_rtt(explicit: str | None) -> Path:
@@ -845,11 +864,20 @@ def run(args: argparse.Namespace) -> Report:
     dynamo = Path(args.dynamo)
     if not dynamo.exists():
         raise BenchError(f"{dynamo} is missing: create the venv (pip install -e .)")
+    python = dynamo.with_name("python")  # the venv's, whose bytecode version `dynamo` reads
+    if not python.exists():
+        raise BenchError(f"{python} is missing: --dynamo must be a venv's bin/dynamo")
     irc_rtt = find_irc_rtt(args.irc_rtt)
-    python = SYSTEM_PYTHON if Path(SYSTEM_PYTHON).exists() else sys.executable
+    compile_bytecode(python)
+    print(
+        "byte-compiled bot, commands and storage: an installed package has its bytecode, "
+        "and this sandbox (PYTHONDONTWRITEBYTECODE) would not write it implicitly",
+        flush=True,
+    )
+    rtt_python = SYSTEM_PYTHON if Path(SYSTEM_PYTHON).exists() else sys.executable
     work = Path(tempfile.mkdtemp(prefix="dynamo-bench-irc-"))
     work.chmod(0o755)  # Limnoria runs as nobody and needs to reach its directory
-    rtt = Rtt(irc_rtt, python, work)
+    rtt = Rtt(irc_rtt, rtt_python, work)
     try:
         version = subprocess.run([NGIRCD, "--version"], capture_output=True, text=True, timeout=10)
         words = version.stdout.split()
