@@ -106,12 +106,17 @@ class Dispatcher:
         """Deliver now what waits for these spaces, or for the member behind an identity
         (a transport reconnected; a member came online), instead of at its next retry."""
         now = self.clock()
-        async with self.db.write() as conn:
-            member_ids: list[int] = []
-            if identity_key is not None:
+        member_ids: list[int] = []
+        if identity_key is not None:
+            # People join all the time (a netsplit brings hundreds back at once), and most
+            # have nothing waiting: look first, with a read, and write only when needed.
+            async with self.db.read() as conn:
                 member = await members.member_by_identity(conn, identity_key)
-                if member is not None:
+                if member is not None and await outbox.dms_waiting(conn, member.id, now=now):
                     member_ids.append(int(member.id))
+        if not spaces and not member_ids:
+            return
+        async with self.db.write() as conn:
             released = await outbox.release(conn, now=now, spaces=spaces, member_ids=member_ids)
         if released or spaces:
             self.wake()

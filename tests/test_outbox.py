@@ -188,3 +188,32 @@ async def test_an_idle_outbox_is_polled_with_reads_and_sees_rows_from_elsewhere(
         await eventually(lambda: sink.delivered == ["x"], "the polled row delivered")
     finally:
         await dispatcher.stop()
+
+
+async def test_someone_showing_up_costs_a_write_only_when_a_notice_waits_for_them(
+    chat: ConsoleChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.join("admin")
+    bob = await chat.join("bob")
+    await chat.join("carol")
+    reachable = chat.console.can_reach
+    chat.console.can_reach = lambda key: False  # type: ignore[method-assign]
+    await chat.dm("admin", f"mod promote {bob} moderator")  # waits: bob is away
+    chat.console.can_reach = reachable  # type: ignore[method-assign]
+    writes = 0
+    real_write = chat.db.write
+
+    def counting_write() -> Any:
+        nonlocal writes
+        writes += 1
+        return real_write()
+
+    monkeypatch.setattr(chat.db, "write", counting_write)
+    dispatcher = chat.app.dispatcher
+    for nobody in ("console:carol", "console:stranger", "console:admin"):
+        await dispatcher.release(identity_key=nobody)
+    assert writes == 0  # a netsplit's worth of joins, and nothing written
+    await dispatcher.release(identity_key="console:bob")
+    assert writes == 1
+    await chat.deliver()
+    assert any("made you moderator" in d for d in chat.dms_of("bob"))

@@ -134,17 +134,36 @@ async def release(
     if not wanted:
         return 0
     result = await conn.execute(
-        sa.update(outbox_t)
-        .where(
-            sa.or_(*wanted),
-            outbox_t.c.sent_at.is_(None),
-            outbox_t.c.failed_at.is_(None),
-            outbox_t.c.available_at > now,
-            sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-        )
-        .values(available_at=now)
+        sa.update(outbox_t).where(sa.or_(*wanted), _waiting(now)).values(available_at=now)
     )
     return int(result.rowcount or 0)
+
+
+def _waiting(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    """Unsent rows held back until later (a retry, a member who was away), not leased."""
+    return sa.and_(
+        outbox_t.c.sent_at.is_(None),
+        outbox_t.c.failed_at.is_(None),
+        outbox_t.c.available_at > now,
+        sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+    )
+
+
+_DMS_WAITING = (
+    sa.select(outbox_t.c.id)
+    .where(
+        outbox_t.c.kind == "dm",
+        outbox_t.c.member_id == sa.bindparam("member_id"),
+        _waiting(sa.bindparam("now")),
+    )
+    .limit(1)
+)
+
+
+async def dms_waiting(conn: AsyncConnection, member_id: int, *, now: datetime) -> bool:
+    """Whether notices wait for this member to come back (what `release` would free)."""
+    result = await conn.execute(_DMS_WAITING, {"member_id": member_id, "now": now})
+    return result.first() is not None
 
 
 async def give_back(
