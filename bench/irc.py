@@ -1113,16 +1113,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seq", type=int, default=200, help="sequential commands (Dynamo, floor)")
     parser.add_argument("--burst", type=int, default=100, help="burst size (Dynamo, floor)")
     parser.add_argument("--clients", type=int, default=10, help="clients sharing a burst")
-    parser.add_argument("--idle", type=int, default=10, help="commands in the idle runs")
+    parser.add_argument(
+        "--idle", type=int, default=20, help="commands in the idle runs (a steadier median)"
+    )
     parser.add_argument("--idle-gap", type=float, default=2.0, help="pause before each, s")
     parser.add_argument("--limnoria-seq", type=int, default=20, help="Limnoria sequential")
     parser.add_argument("--limnoria-burst", type=int, default=100, help="Limnoria burst size")
     parser.add_argument("--join-runs", type=int, default=3, help="start-to-JOIN samples per bot")
     parser.add_argument(
-        "--rtt-burst", type=int, default=1000, help="Dynamo `burst` in the round-trip phase"
+        "--rtt-burst",
+        type=int,
+        default=100_000,
+        # 200 sequential replies of 5 lines would empty a bucket of 1,000 and the burst
+        # would then measure the pacing, which the penalty phase measures on its own.
+        help="Dynamo `burst` in the round-trip phase (large: pacing is measured apart)",
     )
     parser.add_argument(
-        "--rtt-rate", type=float, default=1000.0, help="Dynamo `rate` in the round-trip phase"
+        "--rtt-rate",
+        type=float,
+        default=100_000.0,
+        help="Dynamo `rate` in the round-trip phase (lines/s)",
     )
     parser.add_argument("--pace-burst", type=int, default=4, help="Dynamo `burst`, penalty phase")
     parser.add_argument("--pace-rate", type=float, default=1.0, help="Dynamo `rate`, penalty phase")

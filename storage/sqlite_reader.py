@@ -11,8 +11,11 @@ and its type processing, and skips the rest:
 
 - each statement is compiled once per shape (SQLAlchemy's own cache key) and once per
   statement object (repositories build their hot statements once, at import);
-- parameters are bound positionally with the statement's bind processors, rows come back
-  as ordinary :class:`sqlalchemy.engine.Row` objects through the result processors;
+- parameters are bound positionally with the statement's bind processors, and values come
+  back through the statement's result processors (time zones, booleans, JSON), in light
+  tuples whose columns are attributes (``ReadRow``), inside a ``ReadResult`` with the
+  ``Result`` methods callers use (``first``, ``scalar_one``, ``scalars``, ...); anything
+  rarer is answered by SQLAlchemy's own ``Result`` over the same rows;
 - the connection is opened with ``query_only``: a write statement given to it fails
   instead of writing outside ``Database.write()``'s transaction and lock.
 
