@@ -72,6 +72,27 @@ def test_form_ids_carry_the_command_and_refuse_forgeries() -> None:
     assert submitted_values(data) == {"say_text": "hi", "other": "x"}
 
 
+async def test_the_first_edit_waits_for_the_reply_and_for_votes_cast_with_it() -> None:
+    order: list[str] = []
+
+    async def flush(key: Hashable) -> None:
+        order.append(f"edit {key}")
+
+    async def reply() -> None:
+        await asyncio.sleep(0)  # the voter's reply, a few turns of the loop away
+        await asyncio.sleep(0)
+        order.append("reply")
+
+    edits = EditCoalescer(flush, interval=0.05, settle=0.01)
+    edits.mark("idea 1")
+    answer = asyncio.create_task(reply())
+    edits.mark("idea 1")  # another vote in the same moment
+    await asyncio.sleep(0.05)
+    await answer
+    assert order == ["reply", "edit idea 1"]
+    await edits.close()
+
+
 async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None:
     state = {"count": 0}
     shown: list[int] = []
@@ -80,7 +101,7 @@ async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None
         shown.append(state["count"])
 
     interval = 0.05
-    edits = EditCoalescer(flush, interval=interval)
+    edits = EditCoalescer(flush, interval=interval, settle=0)
     loop = asyncio.get_running_loop()
     started = loop.time()
     for _ in range(40):

@@ -1,10 +1,12 @@
 """Coalescing in-place edits: a rush of votes becomes at most one edit per message per
 interval, showing the latest state.
 
-``mark(key)`` says "what ``key`` shows is out of date". The first mark flushes at once; marks
-that arrive while a flush runs or during the interval after it are folded into one more
-flush when the interval is over. The flush reads the current state itself, so the last
-state always wins and nothing in between needs to be kept.
+``mark(key)`` says "what ``key`` shows is out of date". The first mark flushes after
+``settle``, a few milliseconds: the member's own reply, which is what they wait for, goes out
+first, and votes that arrive together share one edit. Marks that arrive while a flush runs
+or during the interval after it are folded into one more flush when the interval is over.
+The flush reads the current state itself, so the last state always wins and nothing in
+between needs to be kept.
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ from collections.abc import Awaitable, Callable, Hashable
 
 logger = logging.getLogger(__name__)
 
+# Seconds between the first mark and its flush.
+SETTLE = 0.01
+
 
 class EditCoalescer:
-    def __init__(self, flush: Callable[[Hashable], Awaitable[None]], interval: float) -> None:
+    def __init__(
+        self,
+        flush: Callable[[Hashable], Awaitable[None]],
+        interval: float,
+        settle: float = SETTLE,
+    ) -> None:
         self._flush = flush
         self.interval = interval
+        self.settle = settle
         self._dirty: set[Hashable] = set()
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
         self._flushing: set[Hashable] = set()
@@ -40,6 +51,7 @@ class EditCoalescer:
 
     async def _run(self, key: Hashable) -> None:
         try:
+            await asyncio.sleep(self.settle)
             while key in self._dirty:
                 self._dirty.discard(key)
                 self._flushing.add(key)
