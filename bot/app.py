@@ -85,10 +85,14 @@ class App:
     async def migrate(self) -> None:
         await migrate.upgrade(self.db)
 
-    async def start(self, *, dispatch: bool = True, schedule: bool | None = None) -> None:
+    async def start(
+        self, *, dispatch: bool = True, schedule: bool | None = None, migrate: bool = True
+    ) -> None:
         """``dispatch``: deliver in the background (the console drains by itself instead).
-        ``schedule`` (default: as ``dispatch``): run the scheduler."""
-        await self.migrate()
+        ``schedule`` (default: as ``dispatch``): run the scheduler. ``migrate=False``: the
+        caller has already run ``migrate()``."""
+        if migrate:
+            await self.migrate()
         for transport in self.transports:
             await transport.start()
         if dispatch:
