@@ -13,10 +13,13 @@ One run, on loopback only, every wait bounded:
    rate, drops nothing and is never penalized or disconnected. The bot's writes are timed
    with strace (when available) and compared with what the clients receive.
 
-Before measuring, the bot's packages are byte-compiled (``python -m compileall``, which writes
-.pyc files even under PYTHONDONTWRITEBYTECODE): an installed package has its bytecode, as
-Limnoria's pip-made venv has, but this checkout is an editable install and the sandbox forbids
-writing bytecode implicitly, so every start would otherwise compile the bot from source first.
+Both bots run on the same interpreter, each installed as a package: Limnoria into a venv
+made with Debian's python3, and this checkout into another venv made with the same python3
+(``pip install`` of a copy of the tree: the bot as a deployment runs it, with its bytecode;
+the project's own .venv may be another build of Python, and an editable install adds an
+import hook to every start). ``--dynamo PATH`` measures that executable instead; its venv's
+packages are then byte-compiled first (``python -m compileall``, which writes .pyc files even
+under PYTHONDONTWRITEBYTECODE, which this sandbox sets).
 
 Round trips are measured by ../shared/bench/irc_rtt.py. Run it as root (Limnoria refuses
 root, so it runs as ``nobody``), from the repository root:
@@ -55,6 +58,7 @@ CHANNEL = "#bench"
 DYNAMO_NICK = "dynbench"
 LIMNORIA_NICK = "limbench"
 LIMNORIA_CACHE = Path("/tmp/dynamo-bench-limnoria")
+DYNAMO_CACHE = Path("/tmp/dynamo-bench-dynamo")
 NGIRCD = "/usr/sbin/ngircd"
 SYSTEM_PYTHON = "/usr/bin/python3"
 IDEAS_EXPECT = r"^Top ideas \(\d+ open\):$"
@@ -220,6 +224,18 @@ def compile_bytecode(python: Path) -> None:
     )
     if done.returncode != 0:
         raise BenchError(f"compileall failed:\n{(done.stdout + done.stderr)[-2000:]}")
+
+
+def python_version(python: Path) -> str:
+    """What a venv's python says it is, with where it comes from."""
+    done = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version.split()[0], sys.base_prefix)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.stdout.strip() or "?"
 
 
 def find_irc_rtt(explicit: str | None) -> Path:
@@ -482,6 +498,38 @@ def timed_start(rtt: Rtt, port: int, bot: Bot, procs: Processes) -> float:
     raise BenchError(f"{bot.nick} was still on the server after repeated waits")
 
 
+def install_dynamo(cache: Path, timeout: float) -> Path:
+    """This checkout, installed as a package into a venv made with Debian's python (the one
+    Limnoria runs on); the venv and the dependencies are kept between runs, the bot itself is
+    reinstalled from the working tree every time. Returns its `dynamo` executable."""
+    if not Path(SYSTEM_PYTHON).exists():
+        raise BenchError(f"{SYSTEM_PYTHON} is missing (Debian's python3); or pass --dynamo")
+    venv = cache / "venv"
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    pip.append("--disable-pip-version-check")
+    steps: list[list[str]] = []
+    if not (venv / "bin" / "python").exists():
+        print(f"making a venv for Dynamo in {venv} (once) ...", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        steps.append([SYSTEM_PYTHON, "-m", "venv", str(venv)])
+    # A copy, so that building the package leaves nothing behind in the checkout.
+    source = cache / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__"),
+    )
+    steps.append([*pip, str(source)])  # dependencies: already there after the first run
+    steps.append([*pip, "--no-deps", "--force-reinstall", str(source)])
+    for argv in steps:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise BenchError(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    shutil.rmtree(source, ignore_errors=True)
+    return venv / "bin" / "dynamo"
+
+
 def ensure_limnoria(cache: Path, timeout: float) -> tuple[Path, str]:
     """A venv with Limnoria made with Debian's python (reused when already there)."""
     venv = cache / "venv"
@@ -722,6 +770,8 @@ def steady_rate(times: list[float], burst: int) -> float | None:
 class Report:
     ngircd_version: str = "?"
     limnoria_version: str = "?"
+    dynamo_python: str = "?"
+    limnoria_python: str = "?"
     ideas: int = 0
     ideas_lines: int = 0
     args: argparse.Namespace | None = None
@@ -861,19 +911,24 @@ def measure_pacing(
 def run(args: argparse.Namespace) -> Report:
     report = Report(args=args)
     procs = Processes()
-    dynamo = Path(args.dynamo)
-    if not dynamo.exists():
-        raise BenchError(f"{dynamo} is missing: create the venv (pip install -e .)")
-    python = dynamo.with_name("python")  # the venv's, whose bytecode version `dynamo` reads
-    if not python.exists():
-        raise BenchError(f"{python} is missing: --dynamo must be a venv's bin/dynamo")
     irc_rtt = find_irc_rtt(args.irc_rtt)
-    compile_bytecode(python)
-    print(
-        "byte-compiled bot, commands and storage: an installed package has its bytecode, "
-        "and this sandbox (PYTHONDONTWRITEBYTECODE) would not write it implicitly",
-        flush=True,
-    )
+    if args.dynamo is None:
+        print(f"installing this checkout into a venv made with {SYSTEM_PYTHON} ...", flush=True)
+        dynamo = install_dynamo(DYNAMO_CACHE, 900)
+    else:
+        dynamo = Path(args.dynamo)
+        if not dynamo.exists():
+            raise BenchError(f"{dynamo} is missing: create the venv (pip install -e .)")
+        python = dynamo.with_name("python")  # the venv's, whose bytecode version it reads
+        if not python.exists():
+            raise BenchError(f"{python} is missing: --dynamo must be a venv's bin/dynamo")
+        compile_bytecode(python)
+        print(
+            "byte-compiled bot, commands and storage: an installed package has its bytecode, "
+            "and this sandbox (PYTHONDONTWRITEBYTECODE) would not write it implicitly",
+            flush=True,
+        )
+    report.dynamo_python = python_version(dynamo.with_name("python"))
     rtt_python = SYSTEM_PYTHON if Path(SYSTEM_PYTHON).exists() else sys.executable
     work = Path(tempfile.mkdtemp(prefix="dynamo-bench-irc-"))
     work.chmod(0o755)  # Limnoria runs as nobody and needs to reach its directory
@@ -883,6 +938,7 @@ def run(args: argparse.Namespace) -> Report:
         words = version.stdout.split()
         report.ngircd_version = words[1].split("-")[0] if len(words) > 1 else "?"
         limnoria_bin, report.limnoria_version = ensure_limnoria(LIMNORIA_CACHE, 600)
+        report.limnoria_python = python_version(limnoria_bin.with_name("python"))
         db = work / "bench.db"
         report.ideas, report.ideas_lines = seed_database(dynamo, work, db)
         print(f"work directory: {work}", flush=True)
@@ -974,7 +1030,8 @@ def print_report(report: Report) -> None:
     print()
     print(
         f"Dynamo IRC benchmark: ngircd {report.ngircd_version} on {HOST}, {cores} cores; "
-        f"Limnoria {report.limnoria_version}"
+        f"Limnoria {report.limnoria_version}. Python: Dynamo {report.dynamo_python}, "
+        f"Limnoria {report.limnoria_python}"
     )
     print(
         f"Round trips with MaxPenaltyTime = 0. Dynamo: `ideas` by private message "
@@ -1119,7 +1176,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--idle-gap", type=float, default=2.0, help="pause before each, s")
     parser.add_argument("--limnoria-seq", type=int, default=20, help="Limnoria sequential")
     parser.add_argument("--limnoria-burst", type=int, default=100, help="Limnoria burst size")
-    parser.add_argument("--join-runs", type=int, default=3, help="start-to-JOIN samples per bot")
+    parser.add_argument("--join-runs", type=int, default=7, help="start-to-JOIN samples per bot")
     parser.add_argument(
         "--rtt-burst",
         type=int,
@@ -1143,7 +1200,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument("--irc-rtt", help="path of irc_rtt.py (default ../shared/bench/)")
     parser.add_argument(
-        "--dynamo", default=str(ROOT / ".venv/bin/dynamo"), help="the bot's executable"
+        "--dynamo",
+        help="the bot's executable (default: this checkout installed into a venv made with "
+        f"{SYSTEM_PYTHON}, the interpreter Limnoria runs on)",
     )
     return parser
 

@@ -284,6 +284,8 @@ class SqliteReader:
 
     def __init__(self, raw: sqlite3.Connection, cache: ReaderCache) -> None:
         self.raw = raw
+        # One cursor for every statement: a read runs one statement at a time.
+        self._cursor = raw.cursor()
         self.dialect = cache.dialect
         self._cache = cache
         self._in_transaction = False
@@ -318,11 +320,12 @@ class SqliteReader:
             values = expanded.parameters
             positional = [(name, procs.get(name)) for name in expanded.positiontup or ()]
         args = [values[name] if proc is None else proc(values[name]) for name, proc in positional]
+        cursor = self._cursor
         if not self._in_transaction:
-            self.raw.execute("BEGIN")
+            cursor.execute("BEGIN")
             self._in_transaction = True
         try:
-            cursor = self.raw.execute(sql, args)
+            cursor.execute(sql, args)
             rows = cursor.fetchall()
         except sqlite3.Error as exc:
             # The same exception classes SQLAlchemy raises (callers retry "locked" ones).
@@ -355,7 +358,7 @@ class SqliteReader:
         """Finish the read transaction (nothing to keep: it could not write)."""
         if self._in_transaction:
             self._in_transaction = False
-            self.raw.execute("ROLLBACK")
+            self._cursor.execute("ROLLBACK")
 
     def close(self) -> None:
         self._in_transaction = False

@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1077,16 +1078,17 @@ class IrcConnection:
         self._privmsg(nick, target, text, None)
 
     def _privmsg(self, nick: str, target: str, text: str, account: str | None) -> None:
-        if self._is_me(nick) or self.on_message is None:
+        folded, me = self._fold(nick), self._fold(self.current_nick)
+        if folded == me or self.on_message is None:
             return
-        private = self._fold(target) == self._fold(self.current_nick)
+        private = self._fold(target) == me
         if not private:
             target = target.lstrip(self._statusmsg) or target
         callback = self.on_message
-        key = ("nick", self._fold(nick))
+        key = ("nick", folded)
         identity: str | None = None
         if self.settings.identity == "nick":
-            identity = self._fold(nick)
+            identity = folded
         elif "account-tag" in self._caps_enabled:
             identity = self._fold(account) if account else None
         else:
@@ -1113,7 +1115,7 @@ class IrcConnection:
             logger.warning("irc[%s]: too many pending callbacks; dropped a %s", self.network, what)
             return
         previous = self._chains.get(key)
-        name = f"irc-{self.network}-{what}"
+        name = f"irc-{self.settings.name}-{what}"
         if previous is None or previous.done():
             # Nothing to wait for: start it now, so a command that never waits is answered
             # within the data_received call that brought it (see bot/eager.py).
@@ -1215,14 +1217,16 @@ def _join_lines(channels: list[str]) -> list[str]:
     return lines
 
 
+# A comma lists several targets; white space or a control character ends the parameter.
+_BREAKS_TARGET = re.compile(r"[,\s\x00-\x1f\x7f]")
+
+
 def _check_name(name: str, *, channel: bool | None) -> None:
     """Refuse a target that could break the line or address someone unintended.
 
     `channel=True` demands a channel, False a nick, None accepts either.
     """
-    if not name or name[0] == ":" or "," in name:
-        raise ValueError(f"not a valid IRC target: {name!r}")
-    if any(ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in name):
+    if not name or name[0] == ":" or _BREAKS_TARGET.search(name):
         raise ValueError(f"not a valid IRC target: {name!r}")
     is_channel = name[0] in "#&+!"
     if channel is True and not is_channel:
