@@ -226,16 +226,17 @@ def compile_bytecode(python: Path) -> None:
         raise BenchError(f"compileall failed:\n{(done.stdout + done.stderr)[-2000:]}")
 
 
-def python_version(python: Path) -> str:
-    """What a venv's python says it is, with where it comes from."""
+def ask_python(python: Path, code: str) -> str:
+    """What a venv's python prints for a one-line program ("?" when it prints nothing)."""
     done = subprocess.run(
-        [str(python), "-c", "import sys; print(sys.version.split()[0], sys.base_prefix)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [str(python), "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     return done.stdout.strip() or "?"
+
+
+def python_version(python: Path) -> str:
+    """Which Python a venv runs, and where that Python is installed."""
+    return ask_python(python, "import sys; print(sys.version.split()[0], sys.base_prefix)")
 
 
 def find_irc_rtt(explicit: str | None) -> Path:
@@ -553,14 +554,7 @@ def ensure_limnoria(cache: Path, timeout: float) -> tuple[Path, str]:
     # `nobody` must be able to read and run it.
     for path in (cache, venv):
         path.chmod(0o755)
-    version = subprocess.run(
-        [str(python), "-c", "import supybot.version as v; print(v.version)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    ).stdout.strip()
-    return limnoria, version or "?"
+    return limnoria, ask_python(python, "import supybot.version as v; print(v.version)")
 
 
 def limnoria_config(directory: Path, port: int) -> Path:
