@@ -139,12 +139,15 @@ def _row_class(keys: Sequence[str]) -> type[ReadRow]:
 
 class ReadResult:
     """The rows of one read, with the part of SQLAlchemy's ``Result`` API callers use;
-    anything else is answered by a real ``Result`` over the same rows."""
+    anything else is answered by a real ``Result`` over the same rows. ``scalars()`` gives
+    the same kind of object over the first column's values."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_fields", "_rows", "_scalar")
 
-    def __init__(self, rows: list[Any]) -> None:
+    def __init__(self, rows: list[Any], fields: Sequence[str], *, scalar: bool = False) -> None:
         self._rows = rows
+        self._fields = fields
+        self._scalar = scalar
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._rows)
@@ -170,28 +173,31 @@ class ReadResult:
         return self._rows[0]
 
     def scalar(self) -> Any:
-        return self._rows[0][0] if self._rows else None
+        row = self.first()
+        return row if row is None or self._scalar else row[0]
 
     def scalar_one(self) -> Any:
-        return self.one()[0]
+        row = self.one()
+        return row if self._scalar else row[0]
 
     def scalar_one_or_none(self) -> Any:
         row = self.one_or_none()
-        return None if row is None else row[0]
+        return row if row is None or self._scalar else row[0]
 
     def scalars(self) -> ReadResult:
-        return ReadResult([row[0] for row in self._rows])
+        if self._scalar:
+            return self
+        return ReadResult([row[0] for row in self._rows], self._fields[:1], scalar=True)
 
     def keys(self) -> list[str]:
-        fields = getattr(self._rows[0], "_fields", ()) if self._rows else ()
-        return list(fields)
+        return list(self._fields)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        keys = self.keys()
-        full = IteratorResult(SimpleResultMetaData(keys), iter([tuple(r) for r in self._rows]))
-        return getattr(full, name)
+        rows = [(value,) for value in self._rows] if self._scalar else map(tuple, self._rows)
+        full: Any = IteratorResult(SimpleResultMetaData(self._fields), iter(rows))
+        return getattr(full.scalars() if self._scalar else full, name)
 
 
 class _Bound:
@@ -340,14 +346,14 @@ class SqliteReader:
             make = tuple.__new__
             converters = plan.converters
             if not converters:
-                return ReadResult([make(row_class, row) for row in rows])
+                return ReadResult([make(row_class, row) for row in rows], row_class._fields)
             made = []
             for row in rows:
                 values = list(row)
                 for index, convert in converters:
                     values[index] = convert(values[index])
                 made.append(make(row_class, values))
-            return ReadResult(made)
+            return ReadResult(made, row_class._fields)
         metadata = plan.metadata
         if metadata is None:
             names = [column[0] for column in cursor.description or ()]

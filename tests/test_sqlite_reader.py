@@ -229,3 +229,15 @@ async def test_in_memory_sqlite_reads_through_the_engine() -> None:
             assert (await conn.execute(sa.text("select 1"))).scalar() == 1
     finally:
         await database.dispose()
+
+
+async def test_an_empty_result_still_names_its_columns_and_scalars_fall_back_too(
+    db: Database,
+) -> None:
+    nobody = sa.select(members_t.c.pseudonym, members_t.c.role).where(members_t.c.id > 99)
+    everyone = sa.select(members_t.c.role)
+    async with db.read() as conn:
+        assert (await conn.execute(nobody)).keys() == ["pseudonym", "role"]
+        roles = (await conn.execute(everyone)).scalars()
+        assert roles.scalar() == "member"
+        assert roles.unique().all() == ["member"]  # answered by SQLAlchemy's Result

@@ -92,8 +92,8 @@ _TOP = _TOP_PAGE.order_by(
 _NEW_PAGE = _listing(ideas_t.c.id.desc())
 _NEW = _NEW_PAGE.order_by(_NEW_PAGE.selected_columns.id.desc())
 
-# SQLite plans the plain join well (a top-N sort, then one lookup per row) and the page
-# subquery costs it half a millisecond more; PostgreSQL needs the subquery to avoid hashing
+# SQLite plans the plain join well (the page read off ix_idea_open_top, then one lookup per
+# row) and the page subquery costs it more; PostgreSQL needs the subquery to avoid hashing
 # every member. Each database gets the form that is fastest there.
 _FLAT = (
     sa.select(*_LISTED, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed"))

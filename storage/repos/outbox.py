@@ -37,13 +37,26 @@ def of_kind(kind: str) -> sa.ColumnElement[bool]:
     return outbox_t.c.kind == kind
 
 
-def _due(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+_Now = datetime | sa.BindParameter[datetime]
+
+
+def _unsent_unleased(now: _Now) -> sa.ColumnElement[bool]:
+    """Not sent, not given up on, and nobody holds a lease on it."""
     return sa.and_(
         outbox_t.c.sent_at.is_(None),
         outbox_t.c.failed_at.is_(None),
-        outbox_t.c.available_at <= now,
         sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
     )
+
+
+def _due(now: _Now) -> sa.ColumnElement[bool]:
+    """Ready to deliver now."""
+    return sa.and_(_unsent_unleased(now), outbox_t.c.available_at <= now)
+
+
+def _waiting(now: _Now) -> sa.ColumnElement[bool]:
+    """Held back until later (a retry, a member who was away)."""
+    return sa.and_(_unsent_unleased(now), outbox_t.c.available_at > now)
 
 
 def due_check(wanted: sa.ColumnElement[bool]) -> sa.Select:
@@ -137,16 +150,6 @@ async def release(
         sa.update(outbox_t).where(sa.or_(*wanted), _waiting(now)).values(available_at=now)
     )
     return int(result.rowcount or 0)
-
-
-def _waiting(now: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
-    """Unsent rows held back until later (a retry, a member who was away), not leased."""
-    return sa.and_(
-        outbox_t.c.sent_at.is_(None),
-        outbox_t.c.failed_at.is_(None),
-        outbox_t.c.available_at > now,
-        sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
-    )
 
 
 _DMS_WAITING = (
