@@ -57,6 +57,8 @@ class App:
             on_outbox=self._outbox_written,
             schedule=config.schedule,
             email_enabled=config.email.enabled,
+            privacy=config.privacy,
+            reserved_names=config.reserved_names,
         )
         self.jobs = JobEnv(
             db=self.db,

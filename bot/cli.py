@@ -185,7 +185,10 @@ async def _mint(app: App, args: argparse.Namespace) -> int:
 
 async def _console(app: App) -> int:
     from bot.transports.console import ConsoleTransport
+    from commands.privacy import NO_DELAY
 
+    # The console is one person's terminal: nobody watches it, so nothing waits to be shown.
+    app.invoker.privacy = NO_DELAY
     console = ConsoleTransport(app)
     app.add_transport(console)
     await app.start(dispatch=False)

@@ -19,6 +19,7 @@ from bot.transports.discord.settings import DiscordSettings
 from bot.transports.irc.settings import IrcNetworkSettings
 from commands.addresses import valid_address
 from commands.calendar import Schedule
+from commands.privacy import Privacy
 from commands.rules import Rules
 
 
@@ -103,10 +104,19 @@ class Config:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     schedule: Schedule = field(default_factory=Schedule)
+    privacy: Privacy = field(default_factory=Privacy)
     email: EmailSettings = field(default_factory=EmailSettings)
     # One table per IRC network: [[irc]] name = "libera" host = ... (see config.example.toml).
     irc: tuple[IrcNetworkSettings, ...] = ()
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+
+    @property
+    def reserved_names(self) -> frozenset[str]:
+        """Names no member may show: the bot's own on every platform."""
+        names = {"dynamo"}
+        for network in self.irc:
+            names.update((network.nick, *network.alt_nicks))
+        return frozenset(name.lower() for name in names)
 
     @property
     def database_url(self) -> str:

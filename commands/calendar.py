@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DURATION = re.compile(r"^(\d{1,4})\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^(\d{1,4})\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class TimeError(ValueError):
@@ -62,7 +62,7 @@ def parse_daily(text: str) -> tuple[int, int] | None:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``30m``, ``48h``, ``7d``, ``2w``."""
+    """``90s``, ``30m``, ``48h``, ``7d``, ``2w``."""
     match = _DURATION.match(text.strip().lower())
     if not match:
         raise TimeError(f"`{text[:20]}` is not a duration; say for example 90m, 48h, 7d or 2w.")

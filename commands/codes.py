@@ -8,6 +8,7 @@ dashes or spaces. Only a SHA-256 of the normalised code is ever stored.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -31,3 +32,21 @@ def normalize(typed: str) -> str | None:
 
 def digest(normalized: str) -> str:
     return hashlib.sha256(normalized.encode("ascii")).hexdigest()
+
+
+_SYMBOL = "[2-9A-HJKMNP-Za-hjkmnp-z]"
+# Three or four groups of four (link and registration codes), dashes, spaces or nothing
+# between them, standing on their own.
+_CODE_LIKE = re.compile(
+    rf"(?<![0-9A-Za-z]){_SYMBOL}{{4}}(?:[-_ ]?{_SYMBOL}{{4}}){{2,3}}(?![0-9A-Za-z])"
+)
+
+
+def digests_in(text: str) -> list[str]:
+    """The digests of everything in ``text`` that could be a registration or link code."""
+    found = []
+    for match in _CODE_LIKE.finditer(text):
+        normalized = normalize(match.group(0))
+        if normalized is not None and len(normalized) in (3 * GROUP, 4 * GROUP):
+            found.append(digest(normalized))
+    return found

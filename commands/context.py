@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -48,11 +48,15 @@ class CommandError(Exception):
 class IdentityRef:
     """Who is talking: ``key`` is unique across platforms (``discord:1234``, ``irc:libera:nick``).
 
-    ``platform`` is the transport family ("discord", "irc", "console").
+    ``platform`` is the transport family ("discord", "irc", "console"). ``connection``, when
+    the transport knows one, names the connection the message came by and stays the same when
+    the person changes nick (on IRC: the network and ``user@host``); limits on wrong codes
+    hold for it as well as for the identity.
     """
 
     key: str
     platform: str
+    connection: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,10 @@ class Reply:
     # this reply privately and does not answer in the channel.
     private_hint: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    # Set by the invoker: whether whoever asked is a member in good standing. Transports
+    # let members' replies go first (a flood of strangers never delays them); it never
+    # changes what the reply says.
+    member: bool = False
 
     @classmethod
     def error(cls, text: str) -> Reply:
@@ -92,6 +100,11 @@ class Ctx:
     pending: list[dict[str, Any]] = field(default_factory=list)
     schedule: Schedule = field(default_factory=Schedule)
     email_enabled: bool = False
+    # How long this command's announcements and notices wait before they go out (see
+    # commands.privacy); nothing for the bot's own scheduled work.
+    public_delay: timedelta = timedelta(0)
+    # Names a member may not show (the bot's own, on every platform).
+    reserved_names: frozenset[str] = frozenset()
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property
@@ -105,9 +118,19 @@ class Ctx:
         assert self.member is not None
         return str(self.member.pseudonym)
 
+    @property
+    def announced(self) -> bool:
+        """Whether this command queued anything for the channels."""
+        return any(row["kind"] == "announce" for row in self.pending)
+
     def announce(self, event: str, text: str, **data: Any) -> None:
-        """Queue an announcement to every space (written with this transaction)."""
+        """Queue an announcement to every space (written with this transaction).
+
+        Announcements about one idea or campaign (``idea_id`` or ``campaign_id`` in
+        ``data``) form a stream whose posts keep their order whatever delays they drew.
+        """
         payload = {"text": text, **data}
+        number = data.get("campaign_id") or data.get("idea_id")
         for space in self.spaces:
             self.pending.append(
                 {
@@ -115,8 +138,9 @@ class Ctx:
                     "space": space,
                     "event": event,
                     "payload": payload,
+                    "stream": None if number is None else str(number),
                     "created_at": self.now,
-                    "available_at": self.now,
+                    "available_at": self.now + self.public_delay,
                     "attempts": 0,
                 }
             )
@@ -143,6 +167,7 @@ class Ctx:
                     "event": event,
                     "payload": payload,
                     "created_at": self.now,
+                    "available_at": self.now + self.public_delay,
                 }
             )
 
@@ -192,10 +217,18 @@ class Ctx:
         routed = await notices.expand(
             self.conn, [row for row in self.pending if row["kind"] == "notice"]
         )
+        streams = {row["stream"] for row in queued if row.get("stream") is not None}
+        if streams:
+            # A post never overtakes an earlier one of its stream that is still waiting.
+            latest = await outbox.latest_waiting(self.conn, streams)
+            for row in queued:
+                waiting = latest.get(row.get("stream"))  # type: ignore[arg-type]
+                if waiting is not None and waiting > row["available_at"]:
+                    row["available_at"] = waiting
         # One executemany needs the same keys in every row (announcements have no member,
         # notices no space).
         rows: Sequence[dict[str, Any]] = [
-            {"space": None, "member_id": None, **row} for row in queued + routed
+            {"space": None, "member_id": None, "stream": None, **row} for row in queued + routed
         ]
         await outbox.add(self.conn, rows)
         n = len(rows)

@@ -1,8 +1,14 @@
 """The invoker: one line (or one parsed command) in, one Reply out, one transaction.
 
 Transports call ``Invoker.handle`` for typed lines and ``Invoker.invoke`` for structured
-input (slash commands, buttons). Parsing, the where-check (private commands are never acted
-on in public), roles, bans and the transaction around the handler all happen here, once.
+input (slash commands, buttons). Parsing, cleaning member text, the where-check (private
+commands are never acted on in public), roles, bans, the delay of public posts and the
+transaction around the handler all happen here, once.
+
+A command answered in public runs for nobody in particular: whoever asks, the channel gets
+the same answer (no membership or role hints, times in the configured zone, hidden ideas
+shown to nobody). Text that could be a registration or link code, seen in public, is burned
+(``seen_in_public``).
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from commands import email
+from commands import codes, email, member_text
 from commands.calendar import Schedule
 from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
-from commands.registry import Command, Registry, UsageError
+from commands.privacy import NO_DELAY, Privacy
+from commands.registry import Command, Param, Registry, UsageError
 from commands.rules import Rules
 from storage.db import Database
+from storage.repos import codes as code_repo
 from storage.repos import members
 from storage.types import utcnow
 
@@ -34,6 +42,16 @@ OOPS = (
 )
 SEEN_EVERY = timedelta(minutes=10)
 RETRIES = 3
+BURNED_IN_PUBLIC = (
+    "The code you just showed in a public channel no longer works: everyone there could see "
+    "it and use it in your place. Ask the person who gave you a registration code for a new "
+    "one (for a link code, send me `link` again), and send it to me privately, here."
+)
+INVISIBLE_IN_NAME = (
+    "That name has an invisible or control character in it (U+{code:04X}), which could make "
+    "it look like something else. Please type it again with letters, digits and ordinary "
+    "punctuation."
+)
 
 
 @dataclass
@@ -52,6 +70,9 @@ class Invoker:
     stats: dict[str, int] = field(default_factory=dict)
     schedule: Schedule = field(default_factory=Schedule)
     email_enabled: bool = False
+    privacy: Privacy = NO_DELAY
+    # Names no member may show beside their pseudonym: the bot's own, on every platform.
+    reserved_names: frozenset[str] = frozenset({"dynamo"})
 
     async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
         """Parse a typed line and run it."""
@@ -59,10 +80,28 @@ class Invoker:
         if problem:
             return Reply.error(problem)
         try:
-            command, args = self.registry.parse(line)
+            command, args = self.registry.parse(member_text.one_line(line))
         except UsageError as exc:
             return Reply.error(str(exc))
         return await self.invoke(identity, command, args, where=where)
+
+    async def seen_in_public(self, identity: IdentityRef, text: str) -> str | None:
+        """Burn any registration or link code in a line said in public; returns what to
+        tell its sayer privately, or None (nothing usable was in it: the usual case, which
+        costs no database access at all)."""
+        digests = codes.digests_in(text)
+        if not digests:
+            return None
+        now = self.clock()
+        async with self.db.read() as conn:
+            if not await code_repo.usable(conn, digests, now):
+                return None
+        async with self.db.write() as conn:
+            burned = await code_repo.burn(conn, digests, now)
+        if not burned:
+            return None
+        logger.info("burned %d code(s) seen in public on %s", burned, identity.platform)
+        return BURNED_IN_PUBLIC
 
     async def invoke(
         self, identity: IdentityRef, command: Command, args: dict[str, Any], *, where: str
@@ -78,9 +117,10 @@ class Invoker:
             )
             self._log(identity, command, "refused-public", started)
             return reply
-        for value in args.values():
-            if isinstance(value, str) and (problem := _unreadable(value)):
-                return Reply.error(problem)
+        try:
+            args = _cleaned(command, args)
+        except UsageError as exc:
+            return Reply.error(str(exc))
         for attempt in range(RETRIES):
             try:
                 reply = await self._run(identity, command, args, where)
@@ -114,6 +154,12 @@ class Invoker:
         async with session_scope as conn:
             now = self.clock()
             member = await members.member_by_identity(conn, identity.key)
+            in_good_standing = member is not None and member.banned_at is None
+            if where != "dm":
+                # A public answer is the same whoever asks: run it for nobody in particular.
+                reply = await command.handler(self._ctx(conn, identity, where, now), **args)
+                reply.member = in_good_standing
+                return reply
             role = Role.NOBODY
             if member is not None:
                 if member.banned_at is not None:
@@ -131,20 +177,13 @@ class Invoker:
                 )
             if role < command.min_role:
                 return Reply.error(f"Only {command.min_role.label}s can use `{command.name}`.")
-            ctx = Ctx(
-                conn=conn,
-                identity=identity,
-                where=where,
-                now=now,
-                rules=self.rules,
-                spaces=self.spaces,
-                registry=self.registry,
-                member=member,
-                role=role,
-                schedule=self.schedule,
-                email_enabled=self.email_enabled,
-            )
+            ctx = self._ctx(conn, identity, where, now, member=member, role=role)
+            if command.writes:
+                ctx.public_delay = self.privacy.draw()
             reply = await command.handler(ctx, **args)
+            reply.member = in_good_standing
+            if reply.ok and ctx.announced and self.privacy.longest:
+                reply.text = f"{reply.text} {self.privacy.note()}"
             queued = await ctx.flush_outbox() if command.writes else 0
             # A mail to this member bounced: tell them now, once (see commands.email).
             trouble = member is not None and bool(member.email_trouble)
@@ -164,6 +203,31 @@ class Invoker:
             self.on_outbox()
         return reply
 
+    def _ctx(
+        self,
+        conn: Any,
+        identity: IdentityRef,
+        where: str,
+        now: datetime,
+        *,
+        member: Any = None,
+        role: Role = Role.NOBODY,
+    ) -> Ctx:
+        return Ctx(
+            conn=conn,
+            identity=identity,
+            where=where,
+            now=now,
+            rules=self.rules,
+            spaces=self.spaces,
+            registry=self.registry,
+            member=member,
+            role=role,
+            schedule=self.schedule,
+            email_enabled=self.email_enabled,
+            reserved_names=self.reserved_names,
+        )
+
     def _log(self, identity: IdentityRef, command: Command, outcome: str, started: float) -> None:
         # One line per invocation; never the identity (pseudonymity invariant). Written on
         # the loop's next turn: the transport sends the reply in this one, so formatting and
@@ -179,13 +243,33 @@ def _log_invocation(platform: str, command: str, outcome: str, ms: float) -> Non
 
 
 def _unreadable(text: str) -> str | None:
-    if "\x00" in text:
-        return "Your message contains a NUL character; please send it again without it."
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "Your message contains characters I can't read; please retype it."
     return None
+
+
+def _cleaned(command: Command, args: dict[str, Any]) -> dict[str, Any]:
+    """Member text as it will be stored: see commands.member_text."""
+    by_name = {param.name: param for param in command.params}
+    cleaned = dict(args)
+    for name, value in args.items():
+        if not isinstance(value, str):
+            continue
+        problem = _unreadable(value)
+        if problem:
+            raise UsageError(problem)
+        param: Param | None = by_name.get(name)
+        shape = param.shape if param is not None else "line"
+        if shape == "name":
+            odd = member_text.unsafe_characters(value, joiners=True)
+            if odd is not None:
+                raise UsageError(INVISIBLE_IN_NAME.format(code=ord(odd)))
+        cleaned[name] = (
+            member_text.clean_lines(value) if shape == "lines" else member_text.clean(value)
+        )
+    return cleaned
 
 
 def _transient(exc: DBAPIError) -> bool:

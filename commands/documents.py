@@ -21,7 +21,13 @@ ACTIONS = ("show", "edit", "append", "history", "revert")
     params=(
         Param("campaign", "int", "The campaign's number"),
         Param("action", "choice", "What to do", required=False, choices=ACTIONS),
-        Param("text", "text", "The text (or revision number for revert)", required=False),
+        Param(
+            "text",
+            "text",
+            "The text (or revision number for revert)",
+            required=False,
+            shape="lines",
+        ),
     ),
     examples=(
         "doc 3",

@@ -31,6 +31,8 @@ def describe(command: Command) -> str:
         + ": "
         + "; ".join(f"`{e}`" for e in command.examples)
     )
+    if command.min_role >= Role.MODERATOR:
+        lines.append(f"Only {command.min_role.label}s can use it.")
     if command.private:
         lines.append("Send it to me privately: it is never acted on in a public channel.")
     return "\n".join(lines)
@@ -40,17 +42,24 @@ def describe(command: Command) -> str:
     "help",
     "List the commands, or explain one: `help pitch`.",
     params=(Param("topic", "text", "A command name", required=False),),
-    examples=("help", "help sign", "help mod ban"),
+    examples=("help", "help sign", "help mod", "help mod ban"),
     min_role=Role.NOBODY,
     private=False,
     writes=False,
 )
 async def help_(ctx: Ctx, topic: str | None) -> Reply:
+    # The same answer for everyone who asks (members, strangers, moderators): in a channel
+    # a difference would tell everyone who is what.
     registry = ctx.registry
     if topic:
-        name = " ".join(topic.lower().split()[:2])
-        command = registry.get(name) or registry.get(name.split()[0])
-        if command is None or command.min_role > max(ctx.role, Role.MEMBER):
+        words = topic.lower().split()
+        command = registry.get(" ".join(words[:2])) or registry.get(words[0])
+        if command is None and words[0] in registry.groups():
+            subs = sorted(c.name for c in registry if c.group == words[0])
+            return Reply(
+                f"`{words[0]}` commands: {', '.join(subs)}. `help {subs[0]}` explains one."
+            )
+        if command is None:
             raise CommandError(f"There is no command `{topic[:30]}`. Send `help` for the list.")
         return Reply(describe(command))
     lines = []
@@ -63,12 +72,11 @@ async def help_(ctx: Ctx, topic: str | None) -> Reply:
     other = [
         c.name
         for c in registry
-        if c.name not in listed and c.group is None and c.min_role <= max(ctx.role, Role.MEMBER)
+        if c.name not in listed and c.group is None and c.min_role <= Role.MEMBER
     ]
     if other:
         lines.append("More: " + ", ".join(other))
-    if ctx.role >= Role.MODERATOR:
-        mods = [c.name for c in registry if c.group == "mod" and c.min_role <= ctx.role]
-        lines.append("Moderation: " + ", ".join(mods))
+    for group in sorted(registry.groups()):
+        lines.append(f"For moderators: `help {group}`.")
     lines.append("`help COMMAND` explains one, with an example.")
     return Reply("\n".join(lines))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands import calendar, lookup
+from commands import calendar, lookup, member_text
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.formatting import idea_line, needed_text, plural, score, who
 from commands.registry import CommandSet, Param
@@ -15,7 +15,7 @@ spec = CommandSet()
 
 def check_text(text: str, limit: int, what: str, example: str) -> str:
     """Length-check member text (the stored text is exactly what was accepted)."""
-    if not text.strip():
+    if not member_text.visible(text):
         raise CommandError(f"Your {what} is empty. For example: `{example}`")
     if len(text) > limit:
         raise CommandError(

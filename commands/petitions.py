@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import lookup
+from commands import lookup, shown_names
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.formatting import plural
 from commands.ideas import check_text
@@ -53,7 +53,7 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     params=(
         Param("campaign", "int", "The campaign's number"),
         Param("category", "choice", "Who you sign as", required=False, choices=CATEGORIES),
-        Param("name", "text", "A name to show", required=False, keyword="as"),
+        Param("name", "text", "A name to show", required=False, keyword="as", shape="name"),
     ),
     examples=("sign 3", "sign 3 researcher", 'sign 3 as "Kristy M., Turker since 2011"'),
     details="Your signature counts under your pseudonym; no one sees which pseudonym signed. "
@@ -67,7 +67,7 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed; its petition no longer takes names.")
     if name is not None:
-        name = check_text(name, ctx.rules.name_max_chars, "name", f'sign {campaign} as "Name"')
+        name = await shown_names.check(ctx, name, f'sign {campaign} as "Kristy M., Turker"')
     new = await petitions.sign(
         ctx.conn,
         campaign_id=campaign,

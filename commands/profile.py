@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from commands import shown_names
 from commands.context import Ctx, Reply
 from commands.formatting import plural
-from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import members, subscriptions
 
@@ -41,13 +41,13 @@ async def whoami(ctx: Ctx) -> Reply:
 @spec.command(
     "reveal",
     "Show a name of your choice beside your pseudonym from now on.",
-    params=(Param("name", "text", "The name to show"),),
+    params=(Param("name", "text", "The name to show", shape="name"),),
     examples=("reveal Kristy M.",),
     details="This is self-disclosure: everyone will see this name next to your pseudonym on "
     "ideas, campaigns and listings. `unreveal` removes it.",
 )
 async def reveal(ctx: Ctx, name: str) -> Reply:
-    name = check_text(name.strip().strip('"'), ctx.rules.name_max_chars, "name", "reveal Kristy")
+    name = await shown_names.check(ctx, name, "reveal Kristy M.")
     await members.set_revealed_name(ctx.conn, ctx.member_id, name)
     return Reply(f"From now on you appear as {ctx.pseudonym} ({name}). `unreveal` takes it back.")
 

@@ -47,6 +47,10 @@ async def _fail(ctx: Ctx, text: str) -> Reply:
     return Reply.error(text)
 
 
+BURNED = (
+    "That code was shown in a public channel, so it no longer works: anyone there could have "
+    "used it. Ask the person who gave it to you for a new one, and send it to me privately."
+)
 TOO_MANY = (
     "Too many wrong codes from this account in the last hour. Please wait an hour and "
     "try again; if your code really doesn't work, ask the person who gave it to you."
@@ -80,6 +84,8 @@ async def register(ctx: Ctx, code: str) -> Reply:
     row = await code_repo.find_code(ctx.conn, codes.digest(normalized))
     if row is None:
         return await _fail(ctx, "That code is not valid. Check it for typos, or ask for a new one.")
+    if row.burned_at is not None:
+        return await _fail(ctx, BURNED)
     if row.redeemed_at is not None:
         return await _fail(ctx, "That code has already been used. Each code works only once.")
     if row.expires_at is not None and row.expires_at <= ctx.now:
@@ -87,7 +93,7 @@ async def register(ctx: Ctx, code: str) -> Reply:
             ctx,
             f"That code expired on {row.expires_at:%Y-%m-%d}. Ask an organizer for a new one.",
         )
-    if not await code_repo.redeem_code(ctx.conn, row.id, ctx.identity.key, ctx.now):
+    if not await code_repo.redeem_code(ctx.conn, row.id, ctx.now):
         return await _fail(ctx, "That code has already been used. Each code works only once.")
     name = await _fresh_name(ctx)
     await code_repo.add_pending(ctx.conn, ctx.identity.key, row.id, name, ctx.now)

@@ -28,6 +28,10 @@ class Param:
     # For an optional "text" parameter introduced by a word, e.g. `sign 3 as "Name"`.
     keyword: str | None = None
     max_chars: int | None = None
+    # How member text is made inert (commands.member_text): "line" (every line separator
+    # becomes a space), "lines" (paragraphs kept: a campaign's document), or "name" (a name
+    # shown to others: refused, not silently changed, when it has invisible characters).
+    shape: str = "line"
 
     @property
     def placeholder(self) -> str:

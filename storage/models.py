@@ -33,7 +33,8 @@ class RegistrationCode(SQLModel, table=True):
     created_at: datetime = _created()
     expires_at: datetime | None = _ts(nullable=True)
     redeemed_at: datetime | None = _ts(nullable=True)
-    redeemed_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    # Shown in a public channel, so no longer usable by anyone.
+    burned_at: datetime | None = _ts(nullable=True)
 
 
 class Member(SQLModel, table=True):
@@ -219,10 +220,14 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_outbox_pending", "sent_at", "kind", "available_at"),
         sa.Index("ix_outbox_member", "member_id", "sent_at"),
+        sa.Index("ix_outbox_stream", "stream", "sent_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     space: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    # Announcements of one idea or campaign (its number): they go out in the order written,
+    # whatever random delay each drew (see commands.privacy).
+    stream: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     member_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
     event: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from tests.databases import (
@@ -60,7 +61,7 @@ def rules() -> Rules:
 
 @pytest.fixture
 async def chat(db: Database, rules: Rules) -> AsyncIterator[ConsoleChat]:
-    harness = ConsoleChat(db, Config(rules=rules))
+    harness = ConsoleChat(db, Config(rules=rules, privacy=NO_DELAY))
     await harness.start()
     yield harness
     await harness.stop()

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.config import Config
 from bot.outbox import Dispatcher
 from commands.context import IdentityRef
+from commands.privacy import NO_DELAY
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox
@@ -81,7 +82,7 @@ class Clock:
 
 async def test_failed_delivery_is_retried_with_backoff_then_sent_once(db: Database) -> None:
     clock = Clock()
-    chat = ConsoleChat(db, Config(), clock=clock)
+    chat = ConsoleChat(db, Config(privacy=NO_DELAY), clock=clock)
     sink = FlakySink(failures=2)
     chat.app.add_transport(sink)  # type: ignore[arg-type]
     await chat.start()
@@ -105,7 +106,7 @@ async def test_failed_delivery_is_retried_with_backoff_then_sent_once(db: Databa
 
 async def test_a_claim_that_dies_is_delivered_after_its_lease(db: Database) -> None:
     clock = Clock()
-    chat = ConsoleChat(db, Config(), clock=clock)
+    chat = ConsoleChat(db, Config(privacy=NO_DELAY), clock=clock)
     await chat.start()
     await chat.join("alice")
     # A process claims the row and dies before delivering: no sink saw it.

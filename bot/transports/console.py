@@ -23,6 +23,15 @@ from commands.context import IdentityRef, Reply
 from storage.repos import members
 
 SPACE = "console"
+_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
+_ESCAPES = str.maketrans(
+    {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _CONTROLS}
+)
+
+
+def visible(text: str) -> str:
+    """Text with every control character written as an escape (``\\x1b``)."""
+    return text.translate(_ESCAPES)
 
 
 class ConsoleTransport:
@@ -51,11 +60,12 @@ class ConsoleTransport:
 
     # -- what the bot sends -------------------------------------------------------------
     def emit(self, where: str, text: str) -> None:
-        """Show one message: ``where`` is the channel name or ``DM name``."""
-        lines = text.splitlines() or [""]
-        self.out(f"[{where}] {lines[0]}")
+        """Show one message: ``where`` is the channel name or ``DM name``. Control characters
+        are shown as escapes, never sent raw: stored text must not drive the terminal."""
+        lines = text.split("\n")
+        self.out(f"[{where}] {visible(lines[0])}")
         for line in lines[1:]:
-            self.out(f"[{where}]   {line}")
+            self.out(f"[{where}]   {visible(line)}")
 
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
         self.emit(self.channel, payload["text"])
@@ -108,7 +118,11 @@ class ConsoleTransport:
             if self.current is None:
                 self.out("[console] First say who you are: /as NAME")
                 return True
-            self.out(f"[{self.channel}] <{self.current}> {rest}")
+            self.out(f"[{self.channel}] <{self.current}> {visible(rest)}")
+            burned = await self.app.invoker.seen_in_public(self.identity(self.current), rest)
+            if burned is not None:
+                self.emit(f"DM {self.current}", burned)
+                return True
             if rest.startswith(self.prefix) and len(rest) > len(self.prefix):
                 line = rest[len(self.prefix) :]
                 reply = await self.app.invoker.handle(
@@ -159,6 +173,6 @@ class ConsoleTransport:
             if raw == "":
                 break
             if not interactive and raw.strip() and not raw.startswith("# "):
-                self.out(f"> {raw.rstrip()}")
+                self.out(f"> {visible(raw.rstrip())}")
             if not await self.line(raw):
                 break

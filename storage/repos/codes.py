@@ -45,16 +45,59 @@ async def find_code(conn: AsyncConnection, code_hash: str) -> sa.Row | None:
     return result.first()
 
 
-async def redeem_code(
-    conn: AsyncConnection, code_id: int, identity_key: str, now: datetime
-) -> bool:
-    """Mark a code used; False when someone else got there first."""
+async def redeem_code(conn: AsyncConnection, code_id: int, now: datetime) -> bool:
+    """Mark a code used; False when someone else got there first (or it was burned).
+
+    Who used it is not kept: joined with an organizer's list of codes it would name the
+    worker behind an account."""
     result = await conn.execute(
         sa.update(codes_t)
-        .where(codes_t.c.id == code_id, codes_t.c.redeemed_at.is_(None))
-        .values(redeemed_at=now, redeemed_by=identity_key)
+        .where(
+            codes_t.c.id == code_id, codes_t.c.redeemed_at.is_(None), codes_t.c.burned_at.is_(None)
+        )
+        .values(redeemed_at=now)
         .returning(codes_t.c.id)
     )
+    return result.first() is not None
+
+
+async def burn(conn: AsyncConnection, code_hashes: Sequence[str], now: datetime) -> int:
+    """Make these codes unusable, registration and link codes alike (they were seen in
+    public); returns how many were still usable."""
+    if not code_hashes:
+        return 0
+    hashes = list(code_hashes)
+    registration = await conn.execute(
+        sa.update(codes_t)
+        .where(
+            codes_t.c.code_hash.in_(hashes),
+            codes_t.c.redeemed_at.is_(None),
+            codes_t.c.burned_at.is_(None),
+        )
+        .values(burned_at=now)
+    )
+    link = await conn.execute(
+        sa.update(links_t)
+        .where(links_t.c.code_hash.in_(hashes), links_t.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return int(registration.rowcount or 0) + int(link.rowcount or 0)
+
+
+async def usable(conn: AsyncConnection, code_hashes: Sequence[str], now: datetime) -> bool:
+    """Whether any of these is a code someone could still use (a read, before `burn`)."""
+    if not code_hashes:
+        return False
+    hashes = list(code_hashes)
+    registration = sa.select(codes_t.c.id).where(
+        codes_t.c.code_hash.in_(hashes),
+        codes_t.c.redeemed_at.is_(None),
+        codes_t.c.burned_at.is_(None),
+    )
+    link = sa.select(links_t.c.id).where(
+        links_t.c.code_hash.in_(hashes), links_t.c.used_at.is_(None), links_t.c.expires_at > now
+    )
+    result = await conn.execute(sa.union_all(registration, link).limit(1))
     return result.first() is not None
 
 

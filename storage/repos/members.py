@@ -50,6 +50,18 @@ async def member_by_pseudonym(conn: AsyncConnection, pseudonym: str) -> sa.Row |
     return result.first()
 
 
+async def pseudonym_within(conn: AsyncConnection, squashed: str) -> bool:
+    """Whether some member's pseudonym, without its underscore, occurs in ``squashed`` (a
+    text reduced to lower-case letters and digits)."""
+    bare = sa.func.replace(members_t.c.pseudonym, "_", "")
+    result = await conn.execute(
+        sa.select(members_t.c.id)
+        .where(sa.literal(squashed, sa.String).like(sa.literal("%").concat(bare).concat("%")))
+        .limit(1)
+    )
+    return result.first() is not None
+
+
 async def taken_pseudonyms(conn: AsyncConnection, candidates: Sequence[str]) -> set[str]:
     """Which of these names a member holds or someone is being offered right now."""
     if not candidates:

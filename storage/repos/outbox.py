@@ -24,6 +24,20 @@ async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         await conn.execute(sa.insert(outbox_t), list(rows))
 
 
+async def latest_waiting(conn: AsyncConnection, streams: Iterable[str]) -> dict[str, datetime]:
+    """For each stream, when its last unsent announcement is due."""
+    result = await conn.execute(
+        sa.select(outbox_t.c.stream, sa.func.max(outbox_t.c.available_at))
+        .where(
+            outbox_t.c.stream.in_(list(streams)),
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+        )
+        .group_by(outbox_t.c.stream)
+    )
+    return {stream: at for stream, at in result}
+
+
 def lane(spaces: Iterable[str], include_dms: bool) -> sa.ColumnElement[bool]:
     """The rows one delivery lane handles: announcements to these spaces, and DMs."""
     wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]

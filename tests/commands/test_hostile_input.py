@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.config import Config
 from commands.catalog import build_registry
 from commands.context import IdentityRef, Reply
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from storage.models import metadata
@@ -78,7 +79,7 @@ async def snapshot(db: Database) -> dict[str, list[Any]]:
 
 @pytest.fixture
 async def world(db: Database) -> AsyncIterator[ConsoleChat]:
-    chat = ConsoleChat(db, Config(rules=Rules(launch_upvotes=1)))
+    chat = ConsoleChat(db, Config(rules=Rules(launch_upvotes=1), privacy=NO_DELAY))
     await chat.start()
     await chat.join("admin")
     await chat.join("member")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Config
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from tests.discord.harness import GUILDS, DiscordChat, discord_settings
@@ -24,7 +25,9 @@ async def standin() -> AsyncIterator[StandIn]:
 
 @pytest.fixture
 async def discord_chat(db: Database, standin: StandIn, rules: Rules) -> AsyncIterator[DiscordChat]:
-    chat = DiscordChat(standin, db, Config(rules=rules, discord=discord_settings(standin)))
+    chat = DiscordChat(
+        standin, db, Config(rules=rules, privacy=NO_DELAY, discord=discord_settings(standin))
+    )
     await chat.start()
     await chat.transport.client.tree.sync()  # what `dynamo discord sync` does
     yield chat

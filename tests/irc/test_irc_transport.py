@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.config import AdminSettings, Config
 from commands.context import IdentityRef
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from storage.models import Outbox
@@ -40,6 +41,7 @@ async def make_chat(
             f"net{i + 1}": await ngircd_factory(penalties=penalties) for i in range(networks)
         }
         config = Config(
+            privacy=NO_DELAY,
             rules=rules or Rules(),
             admins=AdminSettings(identities=("irc:net1:boss",)),
             irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
@@ -233,6 +235,8 @@ async def test_cr_injection_is_inert(make_chat: MakeChat) -> None:
     assert any("JOIN #injected" in text for text in chat.channel_lines())
     # Hostile input by PM gets a clear answer, never a crash.
     answer = await chat.dm("mallory", "pitch " + "\u202e" * 150)
+    assert "pitch is empty" in answer
+    answer = await chat.dm("mallory", "pitch " + "é" * 141)
     assert "limit is 140" in answer
 
 

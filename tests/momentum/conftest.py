@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.config import Config, EmailSettings
 from commands.calendar import Schedule
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from tests.databases import PG_URL, PostgresSchema
@@ -138,6 +139,7 @@ def clock() -> Iterator[time_machine.Traveller]:
 
 def momentum_config(port: int, **schedule: Any) -> Config:
     return Config(
+        privacy=NO_DELAY,
         rules=Rules(launch_upvotes=2),
         schedule=Schedule(**schedule),
         email=EmailSettings(
