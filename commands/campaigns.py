@@ -6,7 +6,7 @@ from typing import Any
 
 from commands import lookup
 from commands.context import Ctx, Reply, Role
-from commands.formatting import plural, score, who
+from commands.formatting import plain, plural, quote, score, who
 from commands.registry import CommandSet, Param
 from storage.repos import campaigns, documents, ideas, petitions, subscriptions
 
@@ -22,11 +22,11 @@ async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
     author = who(row.pseudonym, row.author_revealed)
     ctx.announce(
         "campaign_launched",
-        f"Idea #{row.id} is now a campaign with {score(up, down)}: {row.text} "
+        f"Idea #{row.id} is now a campaign with {score(up, down)}: {quote(row.text)} "
         f"(pitched by {author}, its first organizer). See `campaign {row.id}`; "
         f"everyone who voted now follows it.",
         idea_id=row.id,
-        author=author,
+        author=plain(author),
         idea_text=row.text,
         up=up,
         down=down,
@@ -35,7 +35,7 @@ async def launch(ctx: Ctx, row: Any, up: int, down: int) -> None:
     ctx.notify(
         [m for m in followers if m != ctx.member_id],
         "followed_idea_launched",
-        f"Idea #{row.id}, which you follow, is now a campaign: {row.text}. See "
+        f"Idea #{row.id}, which you follow, is now a campaign: {quote(row.text)}. See "
         f"`campaign {row.id}`.",
         idea_id=row.id,
     )
@@ -63,7 +63,7 @@ async def list_campaigns(ctx: Ctx, which: str | None) -> Reply:
     for r in rows:
         petition = f", petition {plural(r.signature_count, 'signature')}" if r.petition_text else ""
         closed = " (closed)" if r.status == "closed" else ""
-        lines.append(f"#{r.id}{closed} [{score(r.up, r.down)}{petition}] {r.text}")
+        lines.append(f"#{r.id}{closed} [{score(r.up, r.down)}{petition}] {quote(r.text)}")
     return Reply("\n".join(lines))
 
 
@@ -83,7 +83,8 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
     followers = await subscriptions.count(ctx.conn, campaign)
     idea_row = await ideas.get(ctx.conn, campaign)
     lines = [
-        f"Campaign #{row.id} ({row.status}, launched {row.launched_at:%Y-%m-%d}): {row.text}",
+        f"Campaign #{row.id} ({row.status}, launched {row.launched_at:%Y-%m-%d}): "
+        f"{quote(row.text)}",
         f"Organizers: {', '.join(who(o.pseudonym, o.revealed_name) for o in organizers)}. "
         f"Votes {score(row.up, row.down)}, {plural(followers, 'follower')}.",
     ]
@@ -100,7 +101,7 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
         counts = await petitions.counts_by_category(ctx.conn, campaign)
         detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
         lines.append(
-            f"Petition: {row.petition_text} — {plural(row.signature_count, 'signature')}"
+            f"Petition: {quote(row.petition_text)} — {plural(row.signature_count, 'signature')}"
             f"{f' ({detail})' if detail else ''}. Sign it privately: `sign {campaign}`."
         )
     else:

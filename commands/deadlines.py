@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands import calendar, lookup
 from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import needed_text
+from commands.formatting import needed_text, quote
 from commands.registry import CommandSet, Param
 from storage.repos import deadlines, ideas, ledger, subscriptions
 
@@ -61,7 +61,7 @@ async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
         ctx.notify(
             await _followers(ctx, idea),
             "deadline_cleared",
-            f"Idea #{idea} no longer has a deadline: {row.text}",
+            f"Idea #{idea} no longer has a deadline: {quote(row.text)}",
             idea_id=idea,
         )
         return Reply(f"The deadline of idea #{idea} is lifted.")
@@ -80,7 +80,7 @@ async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
         ctx.announce(
             "deadline_set",
             f"Idea #{idea} has a deadline: unless it launches by "
-            f"{calendar.show(due_at, ctx.schedule.zone)} it closes ({needed}): {row.text}",
+            f"{calendar.show(due_at, ctx.schedule.zone)} it closes ({needed}): {quote(row.text)}",
             idea_id=idea,
             due_at=due_at.isoformat(),
         )
@@ -89,7 +89,7 @@ async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
         "deadline_set",
         lambda z: (
             f"Idea #{idea}, which you follow, must launch by {calendar.show(due_at, z)} "
-            f"or it closes ({needed}): {row.text}"
+            f"or it closes ({needed}): {quote(row.text)}"
         ),
         idea_id=idea,
     )
@@ -131,7 +131,8 @@ async def _remind(env: JobEnv, row: Any, now: datetime) -> int:
             "deadline_reminder",
             lambda z: (
                 f"Reminder: idea #{row.idea_id} closes in {left} "
-                f"({calendar.show(row.due_at, z)}) unless it launches; it {needed}: {row.text}"
+                f"({calendar.show(row.due_at, z)}) unless it launches; it {needed}: "
+                f"{quote(row.text)}"
             ),
             idea_id=row.idea_id,
         )
@@ -149,7 +150,7 @@ async def _close(env: JobEnv, row: Any, now: datetime) -> int:
         await ideas.close(ctx.conn, row.idea_id, now)
         text = (
             f"Idea #{row.idea_id} reached its deadline without launching, so it is closed: "
-            f"{row.text}"
+            f"{quote(row.text)}"
         )
         ctx.notify(
             await subscriptions.subscribers(ctx.conn, row.idea_id),

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from commands import calendar, notices
 from commands.context import Ctx
-from commands.formatting import plural, who
+from commands.formatting import plain, plural, quote, who
 from commands.votes import MILESTONE_NEEDED
 from storage.repos import deadlines, ledger, outbox, prefs, progress
 
@@ -84,7 +84,8 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
     return {
         "period": period,
         "new_ideas": [
-            {"id": r.id, "text": r.text, "author": who(r.pseudonym, r.revealed_name)} for r in new
+            {"id": r.id, "text": r.text, "author": plain(who(r.pseudonym, r.revealed_name))}
+            for r in new
         ],
         "new_idea_count": await progress.count_new_ideas(ctx.conn, since, scheduled_for),
         "near_launch": [
@@ -124,12 +125,16 @@ def text(content: dict[str, Any], zone: ZoneInfo) -> str:
         more = content["new_idea_count"] - shown
         lines.append(
             f"New ideas ({content['new_idea_count']}): "
-            + "; ".join(f"#{i['id']} {i['text']} — {i['author']}" for i in content["new_ideas"])
+            + "; ".join(
+                f"#{i['id']} {quote(i['text'])} — {quote(i['author'])}"
+                for i in content["new_ideas"]
+            )
             + (f"; and {more} more (`ideas new`)" if more > 0 else "")
         )
     for i in content["near_launch"]:
         lines.append(
-            f"Close to launch: #{i['id']} needs {plural(i['needed'], 'more upvote')}: {i['text']}"
+            f"Close to launch: #{i['id']} needs {plural(i['needed'], 'more upvote')}: "
+            f"{quote(i['text'])}"
         )
     for c in content["campaigns"]:
         bits = []
@@ -143,7 +148,7 @@ def text(content: dict[str, Any], zone: ZoneInfo) -> str:
             bits.append(f"{plural(c['steps_proposed'], 'next step')} proposed")
         if c["steps_adopted"]:
             bits.append(f"{plural(c['steps_adopted'], 'next step')} adopted")
-        lines.append(f"Campaign #{c['id']} {c['text']}: {', '.join(bits)}")
+        lines.append(f"Campaign #{c['id']} {quote(c['text'])}: {', '.join(bits)}")
     for d in content["deadlines"]:
         due = calendar.show(datetime.fromisoformat(d["due_at"]), zone)
         lines.append(f"Deadline: idea #{d['idea_id']} closes {due} unless it launches.")

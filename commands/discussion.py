@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import lookup
 from commands.context import CommandError, Ctx, Reply
-from commands.formatting import who
+from commands.formatting import plain, quote, who
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import activity
@@ -33,12 +33,10 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
     await activity.touch(ctx.conn, campaign, ctx.now)
     ctx.announce(
         "campaign_say",
-        f"[campaign {campaign}] <{author}> {text}",
+        f"[campaign {campaign}] <{author}> {quote(text)}",
         campaign_id=campaign,
-        author=author,
+        author=plain(author),
         pseudonym=ctx.pseudonym,
         message=text,
-        # The space it was said from (a relay must not echo it back there).
-        origin=ctx.identity.platform,
     )
     return Reply(f"Said in campaign #{campaign}'s discussion, as {author}.")

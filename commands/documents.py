@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import calendar, lookup, notices
 from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural
+from commands.formatting import plural, quote
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, documents, subscriptions
@@ -56,7 +56,7 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
             )
         return Reply(
             f"Document of campaign #{campaign} (revision {head.rev}, by {head.pseudonym}, "
-            f"{calendar.show(head.created_at, await ctx.zone())}):\n{head.text}"
+            f"{calendar.show(head.created_at, await ctx.zone())}):\n{quote(head.text)}"
         )
     if action == "history":
         rows = await documents.history(ctx.conn, campaign, limit=20)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from commands import calendar, lookup, member_text
 from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import idea_line, needed_text, plural, score, who
+from commands.formatting import idea_line, needed_text, plain, plural, quote, score, who
 from commands.registry import CommandSet, Param
 from storage.repos import campaigns, deadlines, ideas, subscriptions, votes
 
@@ -47,10 +47,10 @@ async def pitch(ctx: Ctx, text: str) -> Reply:
     needed = ctx.rules.upvotes_needed(0, 0)
     ctx.announce(
         "idea_pitched",
-        f"New idea #{idea_id} by {author}: {text} [+0/-0] — send `upvote {idea_id}` "
+        f"New idea #{idea_id} by {author}: {quote(text)} [+0/-0] — send `upvote {idea_id}` "
         f"to the bot privately to support it.",
         idea_id=idea_id,
-        author=author,
+        author=plain(author),
         idea_text=text,
         up=0,
         down=0,
@@ -107,7 +107,7 @@ async def show_idea(ctx: Ctx, idea: int) -> Reply:
     row = await lookup.idea(ctx, idea)
     followers = await subscriptions.count(ctx.conn, row.id)
     lines = [
-        f"#{row.id} by {who(row.pseudonym, row.author_revealed)}: {row.text}",
+        f"#{row.id} by {who(row.pseudonym, row.author_revealed)}: {quote(row.text)}",
         f"Votes {score(row.up, row.down)}, {plural(followers, 'follower')}, pitched "
         f"{row.created_at:%Y-%m-%d}.",
     ]

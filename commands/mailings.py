@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from commands import calendar, codes, updates
 from commands.calendar import Schedule
 from commands.email import CODE_LIFETIME
+from commands.formatting import one_line_quotes, plain
 from storage.repos import emails, ledger
 
 NOTICE_FOOTER = (
@@ -167,6 +168,7 @@ class Composer:
 
 def notice(text: str) -> tuple[str, str, str]:
     """Subject, text and HTML of a notice by email."""
+    text = plain(one_line_quotes(text))
     first = text.split("\n", 1)[0]
     subject = first if len(first) <= 70 else first[:69].rstrip() + "…"
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())

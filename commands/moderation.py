@@ -6,6 +6,7 @@ from typing import Any
 
 from commands import calendar, lookup
 from commands.context import CommandError, Ctx, Reply, Role
+from commands.formatting import quote
 from commands.registry import CommandSet, Param
 from storage.repos import campaigns, ideas, members, moderation
 
@@ -15,7 +16,7 @@ spec = CommandSet()
 async def _member(ctx: Ctx, pseudonym: str) -> Any:
     row = await members.member_by_pseudonym(ctx.conn, pseudonym)
     if row is None:
-        raise CommandError(f"No member is called `{pseudonym[:40]}`. Check the spelling.")
+        raise CommandError(f"No member is called {quote(pseudonym[:40])}. Check the spelling.")
     return row
 
 
@@ -132,7 +133,7 @@ async def close(ctx: Ctx, idea: int) -> Reply:
     kind = "Campaign" if was_campaign else "Idea"
     if not row.hidden:
         ctx.announce(
-            "closed", f"{kind} #{idea} is closed by the moderators: {row.text}", idea_id=idea
+            "closed", f"{kind} #{idea} is closed by the moderators: {quote(row.text)}", idea_id=idea
         )
     return Reply(f"{kind} #{idea} is closed.")
 

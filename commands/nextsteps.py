@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands import calendar, lookup, notices
 from commands.context import CommandError, Ctx, Reply
+from commands.formatting import quote
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, ledger, members, subscriptions
@@ -80,7 +81,7 @@ async def nextstep(ctx: Ctx, campaign: int, text: str | None) -> Reply:
     if open_step is not None:
         raise CommandError(
             f"Campaign #{campaign} already has a proposed next step open for objections until "
-            f"{calendar.show(open_step.window_ends_at, zone)}: {open_step.text}"
+            f"{calendar.show(open_step.window_ends_at, zone)}: {quote(open_step.text)}"
         )
     ends = ctx.now + window
     await steps.propose(
@@ -94,7 +95,7 @@ async def nextstep(ctx: Ctx, campaign: int, text: str | None) -> Reply:
     await activity.touch(ctx.conn, campaign, ctx.now)
     ctx.announce(
         "nextstep_proposed",
-        f"Proposed next step for campaign #{campaign}: {text} — if you object, tell me "
+        f"Proposed next step for campaign #{campaign}: {quote(text)} — if you object, tell me "
         f"privately with `object {campaign} REASON` before "
         f"{calendar.show(ends, ctx.schedule.zone)}.",
         campaign_id=campaign,
@@ -105,7 +106,7 @@ async def nextstep(ctx: Ctx, campaign: int, text: str | None) -> Reply:
         [m for m in await subscriptions.subscribers(ctx.conn, campaign) if m != ctx.member_id],
         "nextstep_proposed",
         lambda z: (
-            f"Campaign #{campaign}, which you follow, has a proposed next step: {text}. "
+            f"Campaign #{campaign}, which you follow, has a proposed next step: {quote(text)}. "
             f"If you object, send me `object {campaign} REASON` before {calendar.show(ends, z)}."
         ),
         campaign_id=campaign,
@@ -132,7 +133,7 @@ async def _overview(ctx: Ctx, campaign: int, zone: Any) -> str:
             )
         else:
             state = r.status
-        lines.append(f"- {r.text} [{state}]")
+        lines.append(f"- {quote(r.text)} [{state}]")
     return "\n".join(lines)
 
 
@@ -141,7 +142,7 @@ async def _undo(ctx: Ctx, campaign: int, row: Any) -> Reply:
     if step is None or not await steps.undo(ctx.conn, step.id, ctx.member_id, ctx.now):
         raise CommandError(f"Campaign #{campaign} has no adopted next step to undo.")
     await activity.touch(ctx.conn, campaign, ctx.now)
-    text = f"The next step of campaign #{campaign} is undone: {step.text}"
+    text = f"The next step of campaign #{campaign} is undone: {quote(step.text)}"
     ctx.announce("nextstep_undone", text, campaign_id=campaign, step=step.text)
     ctx.notify(
         [m for m in await subscriptions.subscribers(ctx.conn, campaign) if m != ctx.member_id],
@@ -149,7 +150,7 @@ async def _undo(ctx: Ctx, campaign: int, row: Any) -> Reply:
         text,
         campaign_id=campaign,
     )
-    return Reply(f"Undone: {step.text}. It was announced; propose another any time.")
+    return Reply(f"Undone: {quote(step.text)}. It was announced; propose another any time.")
 
 
 @spec.command(
@@ -202,7 +203,7 @@ async def _decide(env: JobEnv, step: Any, now: datetime) -> int:
         followers = await subscriptions.subscribers(ctx.conn, campaign)
         if status == "adopted":
             text = (
-                f"Next step adopted for campaign #{campaign}, nobody objected: {step.text}. "
+                f"Next step adopted for campaign #{campaign}, nobody objected: {quote(step.text)}. "
                 f"(Organizers can still undo it with `nextstep {campaign} undo`.)"
             )
             ctx.announce("nextstep_adopted", text, campaign_id=campaign, step=step.text)
@@ -213,17 +214,17 @@ async def _decide(env: JobEnv, step: Any, now: datetime) -> int:
             "nextstep_disputed",
             f"The proposed next step for campaign #{campaign} drew "
             f"{count} objection{'s' if count != 1 else ''}, so it is not adopted; the "
-            f"moderators will help find a way forward: {step.text}",
+            f"moderators will help find a way forward: {quote(step.text)}",
             campaign_id=campaign,
             step=step.text,
         )
         staff = await members.staff_ids(ctx.conn, sorted(env.admin_identities))
-        listed = "\n".join(f"- {r}" for r in reasons)
+        listed = "\n".join(f"- {quote(r)}" for r in reasons)
         ctx.notify(
             staff,
             "nextstep_disputed",
             f"Please mediate: the next step proposed for campaign #{campaign} drew "
-            f"{count} objection{'s' if count != 1 else ''}.\nStep: {step.text}\nReasons:\n"
+            f"{count} objection{'s' if count != 1 else ''}.\nStep: {quote(step.text)}\nReasons:\n"
             f"{listed}\nReflect the arguments back in the campaign's discussion and propose a "
             f"way forward (`nextstep {campaign} TEXT`).",
             notice=notices.PERSONAL,
@@ -234,7 +235,7 @@ async def _decide(env: JobEnv, step: Any, now: datetime) -> int:
             [m for m in {step.proposer_id, *organizers} if m not in staff],
             "nextstep_disputed",
             f"The next step you proposed for campaign #{campaign} drew objections and is not "
-            f"adopted; the moderators will help: {step.text}",
+            f"adopted; the moderators will help: {quote(step.text)}",
             notice=notices.PERSONAL,
             campaign_id=campaign,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import lookup, shown_names
 from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import plural
+from commands.formatting import plural, quote
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, ledger, petitions, subscriptions
@@ -38,7 +38,7 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     verb = "updated" if row.petition_text else "is open"
     ctx.announce(
         "petition_set",
-        f"The petition of campaign #{campaign} {verb}: {text} — sign it privately with "
+        f"The petition of campaign #{campaign} {verb}: {quote(text)} — sign it privately with "
         f"`sign {campaign}`.",
         campaign_id=campaign,
         statement=text,
@@ -82,7 +82,7 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
         await subscriptions.subscribe(ctx.conn, ctx.member_id, campaign, ctx.now)
         await _milestone(ctx, campaign, total)
     await activity.touch(ctx.conn, campaign, ctx.now)
-    shown = f', showing "{name}"' if name else ""
+    shown = f', showing "{quote(name)}"' if name else ""
     lead = "Signed" if new else "Your signature is updated"
     return Reply(
         f"{lead}: campaign #{campaign}'s petition, as {category or 'worker'}{shown}. "
@@ -146,6 +146,7 @@ async def signers(ctx: Ctx, campaign: int) -> Reply:
     names = await petitions.shown_names(ctx.conn, campaign, limit=50)
     if names:
         lines.append(
-            "Signed openly by: " + "; ".join(f"{n.display_name} ({n.category})" for n in names)
+            "Signed openly by: "
+            + "; ".join(f"{quote(n.display_name)} ({n.category})" for n in names)
         )
     return Reply("\n".join(lines))

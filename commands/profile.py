@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import shown_names
 from commands.context import Ctx, Reply
-from commands.formatting import plural
+from commands.formatting import plural, quote, who
 from commands.registry import CommandSet, Param
 from storage.repos import members, subscriptions
 
@@ -30,7 +30,7 @@ async def whoami(ctx: Ctx) -> Reply:
     ]
     if ctx.member.revealed_name:
         lines.append(
-            f'You show the name "{ctx.member.revealed_name}" beside your pseudonym '
+            f'You show the name "{quote(ctx.member.revealed_name)}" beside your pseudonym '
             f"(`unreveal` to stop)."
         )
     else:
@@ -49,7 +49,7 @@ async def whoami(ctx: Ctx) -> Reply:
 async def reveal(ctx: Ctx, name: str) -> Reply:
     name = await shown_names.check(ctx, name, "reveal Kristy M.")
     await members.set_revealed_name(ctx.conn, ctx.member_id, name)
-    return Reply(f"From now on you appear as {ctx.pseudonym} ({name}). `unreveal` takes it back.")
+    return Reply(f"From now on you appear as {who(ctx.pseudonym, name)}. `unreveal` takes it back.")
 
 
 @spec.command(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands.context import Ctx, Reply, Role
+from commands.formatting import quote
 
 
 class UsageError(Exception):
@@ -108,14 +109,14 @@ class Registry:
                 return self.commands[name], rest
             subs = sorted(c.name.split()[1] for c in self if c.group == first)
             raise UsageError(
-                f"`{first}` has no subcommand `{words[1]}`. Try one of: {', '.join(subs)}."
+                f"`{first}` has no subcommand “{_clip(words[1])}”. Try one of: {', '.join(subs)}."
             )
         if first in self.groups():
             subs = sorted(c.name.split()[1] for c in self if c.group == first)
             raise UsageError(f"`{first}` needs a subcommand: {', '.join(subs)}.")
         command = self.commands.get(first)
         if command is None:
-            raise UsageError(f"I don't know the command `{_clip(first)}`. Send `help` for a list.")
+            raise UsageError(f"I don't know the command “{_clip(first)}”. Send `help` for a list.")
         rest = line.strip()[len(words[0]) :].strip()
         return command, rest
 
@@ -128,8 +129,9 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
 
 
 def _clip(text: str, n: int = 30) -> str:
+    """A piece of what the person typed, echoed back as their text (never as markup)."""
     text = re.sub(r"[\x00-\x1f\x7f]", " ", text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return quote(text if len(text) <= n else text[: n - 1] + "…")
 
 
 def _unquote(text: str) -> str:
@@ -143,7 +145,7 @@ def parse_int(token: str, param: Param, command: Command) -> int:
     digits = token[1:] if token.startswith("#") else token
     if not digits.isascii() or not digits.isdigit() or len(digits) > 9 or int(digits) < 1:
         raise UsageError(
-            f"`{_clip(token)}` is not a {param.name} number. Usage: `{command.usage}` "
+            f"“{_clip(token)}” is not a {param.name} number. Usage: `{command.usage}` "
             f"(for example `{command.examples[0] if command.examples else command.name}`)."
         )
     return int(digits)
@@ -179,7 +181,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
                 values[param.name] = token.lower()
                 remaining = tail.strip()
             elif param.required:
-                what = f"`{_clip(token)}` is not" if token else "Missing"
+                what = f"“{_clip(token)}” is not" if token else "Missing"
                 raise UsageError(
                     f"{what} one of {', '.join(param.choices)}. Usage: `{command.usage}`."
                 )
@@ -201,7 +203,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
         remaining = tail.strip()
     if remaining:
         raise UsageError(
-            f"I didn't understand `{_clip(remaining)}` after `{command.name}`. "
+            f"I didn't understand “{_clip(remaining)}” after `{command.name}`. "
             f"Usage: `{command.usage}`."
         )
     return values

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands import calendar, notices
+from commands.formatting import quote
 from storage.repos import activity, campaigns, ledger, members
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ async def _nudge(env: JobEnv, row: Any, now: datetime, days: int) -> int:
             "campaign_stalled",
             lambda z: (
                 f"Campaign #{campaign} has been quiet for {days} days (last activity "
-                f"{calendar.show(row.last_at, z)}): {row.text}\nCampaigns lose energy when nothing "
+                f"{calendar.show(row.last_at, z)}): {quote(row.text)}\nCampaigns lose energy when "
+                f"nothing "
                 f"happens. You could propose a next step (`nextstep {campaign} TEXT`), write "
                 f"this week's update (`update {campaign} TEXT`), or ask in its discussion "
                 f"(`say {campaign} ...`) what is holding people back."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import lookup
 from commands.context import Ctx, Reply
+from commands.formatting import quote
 from commands.registry import CommandSet, Param
 from storage.repos import subscriptions
 
@@ -47,6 +48,7 @@ async def list_subscriptions(ctx: Ctx) -> Reply:
         return Reply("You follow nothing yet. Voting on an idea follows it: send `ideas`.")
     lines = ["You follow:"]
     lines += [
-        f"#{r.id} ({'campaign' if r.status == 'campaign' else r.status}) {r.text}" for r in rows
+        f"#{r.id} ({'campaign' if r.status == 'campaign' else r.status}) {quote(r.text)}"
+        for r in rows
     ]
     return Reply("\n".join(lines))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from commands import calendar, lookup, notices
 from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural
+from commands.formatting import plural, quote
 from commands.ideas import check_text
 from commands.registry import CommandSet, Param
 from storage.repos import activity, deadlines, emails, ledger, nextsteps, progress, subscriptions
@@ -64,7 +64,7 @@ async def update(ctx: Ctx, campaign: int, text: str | None) -> Reply:
             state = f"sent in {r.published_in}" if r.published_in else "draft"
             lines.append(
                 f"r{r.rev} by {r.pseudonym}, {calendar.show(r.created_at, zone)} ({state}): "
-                f"{_clip(r.text, 80)}"
+                f"{quote(_clip(r.text, 80))}"
             )
         return Reply("\n".join(lines))
     await lookup.require_organizer(ctx, campaign)
@@ -95,10 +95,10 @@ async def _show(ctx: Ctx, campaign: int, zone: ZoneInfo) -> str:
             f"Campaign #{campaign}'s update (revision {draft.rev} by {draft.pseudonym}, "
             f"{calendar.show(draft.created_at, zone)}), going out {weekly or 'when sent'}:"
         )
-        lines.append(draft.text)
+        lines.append(quote(draft.text))
     sent = await update_repo.last_published(ctx.conn, campaign)
     if sent is not None:
-        lines.append(f"Last sent ({sent.published_in}): {_clip(sent.text, 200)}")
+        lines.append(f"Last sent ({sent.published_in}): {quote(_clip(sent.text, 200))}")
     return "\n".join(lines)
 
 
@@ -134,8 +134,8 @@ async def weekly_update(env: JobEnv, scheduled_for: datetime) -> int:
             ctx.notify(
                 followers,
                 "campaign_update",
-                f"This week's update of campaign #{item['id']} ({_clip(item['text'], 60)}): "
-                f"{item['update']}",
+                f"This week's update of campaign #{item['id']} "
+                f"({quote(_clip(item['text'], 60))}): {quote(item['update'])}",
                 notice=notices.WEEKLY,
                 campaign_id=item["id"],
             )
@@ -277,9 +277,9 @@ def space_text(content: dict[str, Any], zone: ZoneInfo) -> str:
     if not content["campaigns"]:
         lines.append("No campaign is active right now.")
     for item in content["campaigns"]:
-        line = f"#{item['id']} {_clip(item['text'], 80)} — {'; '.join(_changes(item))}"
+        line = f"#{item['id']} {quote(_clip(item['text'], 80))} — {'; '.join(_changes(item))}"
         if item["update"]:
-            line += f". Update: {_clip(item['update'], SPACE_CLIP)}"
+            line += f". Update: {quote(_clip(item['update'], SPACE_CLIP))}"
         lines.append(line)
     lines.append(f"{plural(content['new_ideas'], 'new idea')} this week.")
     for d in content["deadlines"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands import campaigns, lookup
 from commands.context import CommandError, Ctx, Reply
-from commands.formatting import needed_text, score
+from commands.formatting import needed_text, quote, score
 from commands.registry import CommandSet, Param
 from storage.repos import activity, ideas, subscriptions, votes
 
@@ -65,7 +65,7 @@ async def _maybe_launch(ctx: Ctx, row: object, up: int, down: int) -> bool:
         ctx.announce(
             "idea_milestone",
             f"Idea #{idea_id} needs {needed} more upvote{'s' if needed != 1 else ''} to "
-            f"launch: {row.text}",  # type: ignore[attr-defined]
+            f"launch: {quote(row.text)}",  # type: ignore[attr-defined]
             idea_id=idea_id,
             up=up,
             down=down,

@@ -18,6 +18,7 @@ from bot.app import App
 from bot.config import Config
 from bot.transports.console import ConsoleTransport
 from commands import admin
+from commands.formatting import plain
 from storage.db import Database
 
 
@@ -33,7 +34,8 @@ class RecordingConsole(ConsoleTransport):
         self.seen: list[Seen] = []
 
     def emit(self, where: str, text: str) -> None:
-        self.seen.append(Seen(where, text))
+        # What the person reads: member text unmarked (see commands.formatting).
+        self.seen.append(Seen(where, plain(text)))
 
 
 @dataclass

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.config import Config
 from bot.outbox import Dispatcher
 from commands.context import IdentityRef
+from commands.formatting import plain
 from commands.privacy import NO_DELAY
 from storage.db import Database
 from storage.models import Outbox
@@ -35,7 +36,7 @@ async def test_pitch_writes_outbox_row_and_console_marks_it_sent(chat: ConsoleCh
     assert row.kind == "announce" and row.space == "console" and row.event == "idea_pitched"
     assert row.payload["idea_id"] == 1 and "Outbox idea" in row.payload["text"]
     assert row.sent_at is not None
-    assert chat.announcements == [row.payload["text"]]
+    assert chat.announcements == [plain(row.payload["text"])]
 
 
 async def test_refused_command_writes_nothing(chat: ConsoleChat) -> None:
@@ -63,7 +64,7 @@ class FlakySink:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("space unreachable")
-        self.delivered.append(payload["text"])
+        self.delivered.append(plain(payload["text"]))
 
     def can_reach(self, identity_key: str) -> bool:
         return False

@@ -20,6 +20,7 @@ from typing import Any
 from bot.app import App
 from commands import admin
 from commands.context import IdentityRef, Reply
+from commands.formatting import plain
 from storage.repos import members
 
 SPACE = "console"
@@ -62,7 +63,7 @@ class ConsoleTransport:
     def emit(self, where: str, text: str) -> None:
         """Show one message: ``where`` is the channel name or ``DM name``. Control characters
         are shown as escapes, never sent raw: stored text must not drive the terminal."""
-        lines = text.split("\n")
+        lines = plain(text).split("\n")
         self.out(f"[{where}] {visible(lines[0])}")
         for line in lines[1:]:
             self.out(f"[{where}]   {visible(line)}")

@@ -24,6 +24,7 @@ from typing import Any
 
 import discord
 
+from commands.formatting import plain
 from commands.rules import Rules
 from storage.db import Database
 
@@ -148,7 +149,9 @@ class Publisher:
         idea_id = int(payload["idea_id"])
         await self._announce(
             guild,
-            embed=embeds.milestone_embed(idea_id, payload["text"], int(payload.get("needed", 0))),
+            embed=embeds.milestone_embed(
+                idea_id, plain(payload["text"]), int(payload.get("needed", 0))
+            ),
             view=idea_buttons(idea_id),
         )
         self.edits.mark(idea_key(idea_id))
@@ -287,7 +290,7 @@ class Publisher:
                 embed=embeds.petition_embed(card), allowed_mentions=NO_MENTIONS, **_view(view)
             )
             await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
-        note = f"{payload['text']}\nDiscussion and signatures: <#{thread.second}>"
+        note = f"{plain(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
         await self._announce(
             guild,
             embed=embeds.notice_embed(slashify(note, self.command_words), colour=embeds.LAUNCHED),
@@ -332,7 +335,7 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        notice = embeds.notice_embed(payload["text"], colour=embeds.CLOSED)
+        notice = embeds.notice_embed(plain(payload["text"]), colour=embeds.CLOSED)
         await self._announce(guild, embed=notice)
         await self.refresh_idea(idea_id, [space])
         thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
@@ -352,7 +355,7 @@ class Publisher:
 
     # -- anything else --------------------------------------------------------------------
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
-        text = slashify(str(payload.get("text", "")), self.command_words)
+        text = slashify(plain(str(payload.get("text", ""))), self.command_words)
         if text.strip():
             await self._announce(guild, content=clip(text, MAX_CONTENT))
 

@@ -16,6 +16,7 @@ import discord
 
 from commands.context import IdentityRef, Reply
 from commands.dispatch import Invoker
+from commands.formatting import plain
 from commands.registry import Command, Registry, UsageError
 from commands.rules import Rules
 
@@ -202,7 +203,7 @@ class InteractionRunner:
         edit: bool,
         deferred: bool,
     ) -> None:
-        parts = chunks(slashify(text, self.command_words))
+        parts = chunks(slashify(plain(text), self.command_words))
         first, rest = parts[0], parts[1:]
         first_view = view if not rest else None
         try:

@@ -23,6 +23,7 @@ from discord.http import Route
 from bot.app import App
 from bot.config import ConfigError
 from commands.context import Reply
+from commands.formatting import plain
 from commands.registry import Command
 
 from .announcements import Publisher, idea_key, petition_key
@@ -252,7 +253,7 @@ class DiscordTransport:
             raise NotConnected("the Discord connection is not ready")
         user_id = int(identity_key.removeprefix(f"{PLATFORM}:"))
         channel = await client.create_dm(discord.Object(user_id))
-        text = slashify(str(payload.get("text", "")), self.runner.command_words)
+        text = slashify(plain(str(payload.get("text", ""))), self.runner.command_words)
         try:
             for part in chunks(text):
                 await channel.send(part, allowed_mentions=NO_MENTIONS)

@@ -26,6 +26,7 @@ from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, paginate, split_message
 from commands.audience import active_campaigns, follower_identities
 from commands.context import IdentityRef
+from commands.formatting import OPEN, one_line_quotes, spans
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,13 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def to_irc(text: str) -> str:
-    """Markdown-ish bold (our replies' only markup) as IRC bold."""
-    return _BOLD.sub("\x02\\1\x02", text) if "**" in text else text
+    """Markdown-ish bold (our replies' only markup) as IRC bold; what members wrote is shown
+    as it is (see commands.formatting)."""
+    if OPEN not in text:
+        return _BOLD.sub("\x02\\1\x02", text) if "**" in text else text
+    return "".join(
+        piece if theirs else _BOLD.sub("\x02\\1\x02", piece) for piece, theirs in spans(text)
+    )
 
 
 class IrcTransport:
@@ -195,7 +201,8 @@ class IrcTransport:
             elif event == "petition_set":
                 topic = f"#{campaign_id} petition: {payload['statement']}"
                 await self.conn.set_topic(channel, topic)
-        await self._send_now(self.announce_channel, to_irc(payload["text"]))
+        text = one_line_quotes(payload["text"])
+        await self._send_now(self.announce_channel, to_irc(text))
 
     async def _open_campaign_channel(self, campaign_id: int, payload: dict[str, Any]) -> None:
         channel = self.campaign_channel(campaign_id)
