@@ -14,6 +14,7 @@ Two guilds are served: "Dynamo Workers" (campaign threads in a forum) and "Turke
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,14 +137,15 @@ class DiscordChat:
 
     # -- acting ---------------------------------------------------------------------------
     async def slash(
-        self, name: str, command: str, *, guild: int | None = 0, **options: Any
+        self, name: str, command: str, /, *, guild: int | None = 0, **options: Any
     ) -> InteractionHandle:
-        """``name`` runs ``/command`` in a guild (by index), or in DMs with ``guild=None``."""
+        """``name`` runs ``/command`` in a guild (by index), or in DMs with ``guild=None``
+        (positional, so an option may be called ``name`` too)."""
         guild_id = self.guild_id(guild) if guild is not None else None
         return await self.standin.slash_command(self.person(name), guild_id, command, options)
 
     async def ask(
-        self, name: str, command: str, *, guild: int | None = 0, **options: Any
+        self, name: str, command: str, /, *, guild: int | None = 0, **options: Any
     ) -> StoredMessage:
         """Run a slash command and return the bot's (first) answer."""
         handle = await self.slash(name, command, guild=guild, **options)
@@ -204,6 +206,34 @@ class DiscordChat:
     def bot_messages(self) -> list[StoredMessage]:
         """Every message the bot made: posts, answers, thread messages, webhook posts."""
         return [m for m in self.standin.state.messages.values() if m.request is not None]
+
+    def rendered_texts(self) -> Iterator[tuple[StoredMessage, str]]:
+        """Every text of the bot's messages that Discord renders as markdown: contents,
+        embed descriptions and field values, as they stand now (after edits)."""
+        for message in self.bot_messages():
+            if message.content:
+                yield message, message.content
+            for embed in message.embeds:
+                if embed.get("description"):
+                    yield message, str(embed["description"])
+                for item in embed.get("fields") or []:
+                    yield message, str(item["value"])
+
+    def strings_sent(self) -> Iterator[str]:
+        """Every string in every request body the bot sent to Discord."""
+
+        def walk(value: Any) -> Iterator[str]:
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict):
+                for item in value.values():
+                    yield from walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    yield from walk(item)
+
+        for request in self.standin.requests:
+            yield from walk(request.json)
 
 
 def field_value(message: StoredMessage, name: str) -> str:

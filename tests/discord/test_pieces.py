@@ -10,9 +10,10 @@ import pytest
 
 from bot.transports.discord.edits import EditCoalescer
 from bot.transports.discord.forms import FormError, form_for, parse_form_id, submitted_values
-from bot.transports.discord.text import chunks, one_line, slashify
+from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
 from bot.transports.discord.webhooks import avatar_url, webhook_username
 from commands.catalog import build_registry
+from commands.formatting import quote
 
 WORDS = frozenset({"pitch", "another", "mod", "upvote"})
 
@@ -49,6 +50,37 @@ def test_webhook_names_are_ones_discord_accepts() -> None:
     assert webhook_username("clyde_fish", "clyde_fish") == "cly-de_fish"
     assert avatar_url("calm_heron") == avatar_url("calm_heron")
     assert avatar_url("calm_heron").startswith("https://cdn.discordapp.com/embed/avatars/")
+
+
+def test_member_text_is_inert_and_the_bots_markup_renders() -> None:
+    hostile = "[x](http://evil) ||spoiler|| # Header ```code``` **bold** @everyone <@123>"
+    shown = (
+        "\\[x](http://evil) \\|\\|spoiler\\|\\| # Header \\`\\`\\`code\\`\\`\\` "
+        "\\*\\*bold\\*\\* @\u200beveryone \\<@123>"
+    )
+    assert inert(hostile) == shown
+    # At the start of a line, headings, quotes, lists and subtext are escaped too.
+    assert inert("# Header") == "\\# Header"
+    assert inert("> quoted\n- item\n1. first\n  ## deep\n-# small") == (
+        "\\> quoted\n\\- item\n1\\. first\n  \\## deep\n\\-# small"
+    )
+    # Every masked link, not only the first; every mention-like token; a typed backslash.
+    assert inert("[a](http://x) [b](http://y)") == "\\[a](http://x) \\[b](http://y)"
+    assert inert("</pitch:1> <#2> <t:3:R> <:e:4> <a:e:5> <id:home>") == (
+        "\\</pitch:1> \\<#2> \\<t:3:R> \\<:e:4> \\<a:e:5> \\<id:home>"
+    )
+    assert inert("\\[a](http://x)") == "\\\\\\[a](http://x)"
+    assert inert("see https://example.com/a_b_c") == "see https://example.com/a_b_c"
+    # The bot's own text: markup intact, commands slashed; the member's part inert, and on
+    # one line in public (their own line breaks stay in private answers).
+    said = quote("**me**\n`pitch` 2")
+    text = f"You are **calm_heron**. Send `pitch IDEA`: {said}"
+    assert render(text, WORDS, public=True) == (
+        "You are **calm_heron**. Send `/pitch IDEA`: \\*\\*me\\*\\* \\`pitch\\` 2"
+    )
+    assert render(text, WORDS, public=False).endswith("\\*\\*me\\*\\*\n\\`pitch\\` 2")
+    assert "\ue000" not in render(text, WORDS, public=True)
+    assert member_line("a\u2028b\x85c\nd") == "a b c d"
 
 
 def test_form_ids_carry_the_command_and_refuse_forgeries() -> None:

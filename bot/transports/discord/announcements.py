@@ -13,6 +13,9 @@
 
 Each step records what it made (``refs``) before the next, so an outbox retry after a
 partial failure continues where it stopped instead of posting twice.
+
+Every text goes through ``text.render`` (the bot's text, member text inert and on one line)
+or ``embeds`` (the cards' raw texts): nothing a member wrote shows as the bot's markup.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any
 
 import discord
 
-from commands.formatting import plain
 from commands.rules import Rules
 from storage.db import Database
 
@@ -41,7 +43,7 @@ from .refs import (
     Refs,
 )
 from .settings import DiscordGuildSettings
-from .text import MAX_CONTENT, clip, slashify
+from .text import MAX_CONTENT, clip, render
 from .views import idea_buttons, sign_button
 from .webhooks import WebhookPoster
 
@@ -113,6 +115,10 @@ class Publisher:
                 raise MisconfiguredChannel(f"channel {channel_id} does not exist") from None
         return channel
 
+    def _render(self, text: str) -> str:
+        """An announcement's text as a public post shows it."""
+        return render(text, self.command_words, public=True)
+
     def _messageable(self, guild: DiscordGuildSettings, channel_id: int) -> Any:
         return self.client.get_partial_messageable(channel_id, guild_id=guild.id)
 
@@ -150,7 +156,7 @@ class Publisher:
         await self._announce(
             guild,
             embed=embeds.milestone_embed(
-                idea_id, plain(payload["text"]), int(payload.get("needed", 0))
+                idea_id, self._render(payload["text"]), int(payload.get("needed", 0))
             ),
             view=idea_buttons(idea_id),
         )
@@ -185,7 +191,7 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        thread = await self.ensure_thread(space, guild, idea_id, author=payload.get("author"))
+        thread = await self.ensure_thread(space, guild, idea_id)
         if await self.refs.get(space, LAUNCH_POST, idea_id) is None:
             card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
                 payload, self.rules, "campaign"
@@ -199,12 +205,7 @@ class Publisher:
         self.edits.mark(idea_key(idea_id))
 
     async def ensure_thread(
-        self,
-        space: str,
-        guild: DiscordGuildSettings,
-        campaign_id: int,
-        *,
-        author: str | None = None,
+        self, space: str, guild: DiscordGuildSettings, campaign_id: int
     ) -> Pair:
         """The campaign's thread in this guild (parent, thread), made on first need."""
         lock = self._thread_locks.setdefault((space, campaign_id), asyncio.Lock())
@@ -215,13 +216,13 @@ class Publisher:
                 card = await load_campaign(self.db, campaign_id)
                 if card is None:
                     raise LookupError(f"campaign {campaign_id} does not exist")
-                pair = await self._create_thread(space, guild, card, author)
+                pair = await self._create_thread(space, guild, card)
             if await self.refs.get(space, THREAD_STARTER, campaign_id) is None:
                 card = card or await load_campaign(self.db, campaign_id)
                 if card is None:
                     raise LookupError(f"campaign {campaign_id} does not exist")
                 starter = await self._messageable(guild, pair.second).send(
-                    embed=embeds.campaign_embed(card, author or await self._author(campaign_id)),
+                    embed=embeds.campaign_embed(card, await self._author(campaign_id)),
                     allowed_mentions=NO_MENTIONS,
                 )
                 await self.refs.put(
@@ -230,12 +231,11 @@ class Publisher:
         return pair
 
     async def _author(self, idea_id: int) -> str:
+        """Who pitched the idea, as its card has it (the shown name marked)."""
         card = await load_idea(self.db, self.rules, idea_id)
         return card.author if card is not None else ""
 
-    async def _create_thread(
-        self, space: str, guild: DiscordGuildSettings, card: Any, author: str | None
-    ) -> Pair:
+    async def _create_thread(self, space: str, guild: DiscordGuildSettings, card: Any) -> Pair:
         parent = await self._channel(guild.campaign_parent_channel_id)
         name = embeds.thread_name(card.campaign_id, card.text)
         if isinstance(parent, discord.ForumChannel):
@@ -243,7 +243,7 @@ class Publisher:
             created = await parent.create_thread(
                 name=name,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                embed=embeds.campaign_embed(card, author or await self._author(card.campaign_id)),
+                embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
                 allowed_mentions=NO_MENTIONS,
             )
             pair = Pair(parent.id, created.thread.id)
@@ -290,10 +290,10 @@ class Publisher:
                 embed=embeds.petition_embed(card), allowed_mentions=NO_MENTIONS, **_view(view)
             )
             await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
-        note = f"{plain(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
+        note = f"{self._render(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
         await self._announce(
             guild,
-            embed=embeds.notice_embed(slashify(note, self.command_words), colour=embeds.LAUNCHED),
+            embed=embeds.notice_embed(note, colour=embeds.LAUNCHED),
             **_view(view),
         )
 
@@ -335,7 +335,7 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        notice = embeds.notice_embed(plain(payload["text"]), colour=embeds.CLOSED)
+        notice = embeds.notice_embed(self._render(payload["text"]), colour=embeds.CLOSED)
         await self._announce(guild, embed=notice)
         await self.refresh_idea(idea_id, [space])
         thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
@@ -355,7 +355,7 @@ class Publisher:
 
     # -- anything else --------------------------------------------------------------------
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
-        text = slashify(plain(str(payload.get("text", ""))), self.command_words)
+        text = self._render(str(payload.get("text", "")))
         if text.strip():
             await self._announce(guild, content=clip(text, MAX_CONTENT))
 

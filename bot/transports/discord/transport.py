@@ -23,7 +23,6 @@ from discord.http import Route
 from bot.app import App
 from bot.config import ConfigError
 from commands.context import Reply
-from commands.formatting import plain
 from commands.registry import Command
 
 from .announcements import Publisher, idea_key, petition_key
@@ -32,7 +31,7 @@ from .edits import EditCoalescer
 from .interactions import InteractionRunner
 from .refs import Refs
 from .settings import DiscordGuildSettings, DiscordSettings
-from .text import chunks, slashify
+from .text import chunks, render
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +252,8 @@ class DiscordTransport:
             raise NotConnected("the Discord connection is not ready")
         user_id = int(identity_key.removeprefix(f"{PLATFORM}:"))
         channel = await client.create_dm(discord.Object(user_id))
-        text = slashify(plain(str(payload.get("text", ""))), self.runner.command_words)
+        # Private to the member: their own texts keep their lines, still shown as typed.
+        text = render(str(payload.get("text", "")), self.runner.command_words, public=False)
         try:
             for part in chunks(text):
                 await channel.send(part, allowed_mentions=NO_MENTIONS)

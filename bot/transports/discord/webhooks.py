@@ -13,7 +13,7 @@ import re
 import discord
 
 from .refs import WEBHOOK, Refs
-from .text import MAX_CONTENT, clip, one_line
+from .text import MAX_CONTENT, clip, member_line, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class WebhookPoster:
             hook = await self._webhook(space, parent, fresh=attempt > 0)
             try:
                 await hook.send(
-                    clip(text, MAX_CONTENT),
+                    clip(member_line(text), MAX_CONTENT),
                     username=username,
                     avatar_url=avatar_url(pseudonym),
                     thread=discord.Object(thread_id),
