@@ -11,9 +11,12 @@ import pytest
 from bot.transports.discord.edits import EditCoalescer
 from bot.transports.discord.forms import FormError, form_for, parse_form_id, submitted_values
 from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
-from bot.transports.discord.webhooks import avatar_url, webhook_username
+from bot.transports.discord.webhooks import acceptable, avatar_url, webhook_username
 from commands.catalog import build_registry
 from commands.formatting import quote
+from commands.pseudonyms import words
+from tests.discord_standin.errors import RestError as StandInRestError
+from tests.discord_standin.webhook_names import check_webhook_username
 
 WORDS = frozenset({"pitch", "another", "mod", "upvote"})
 
@@ -43,13 +46,29 @@ def test_webhook_names_are_ones_discord_accepts() -> None:
         == "light_dragonfly (Kristy M.)"
     )
     # A shown name Discord would refuse falls back to the bare pseudonym.
-    assert webhook_username("light_dragonfly (Discord fan)", "light_dragonfly") == (
-        "light_dragonfly"
-    )
+    for refused in ("Discord fan", "Clyde B.", "K#1", "a@b", "Shift: nights", "```x```"):
+        author = f"light_dragonfly ({refused})"
+        assert webhook_username(author, "light_dragonfly") == "light_dragonfly", refused
+        with pytest.raises(StandInRestError):
+            check_webhook_username(author, ["username"])  # the stand-in agrees
     assert webhook_username("x" * 120, "calm_heron") == "calm_heron"
-    assert webhook_username("clyde_fish", "clyde_fish") == "cly-de_fish"
+    # Names go as Discord would show them: one line, spaces trimmed.
+    assert webhook_username("calm_heron  (Jo\nB.) ", "calm_heron") == "calm_heron (Jo B.)"
+    # No name Discord takes: none at all (the say is then posted by the bot).
+    assert webhook_username("here", "here") is None
+    assert not acceptable("everyone") and not acceptable("") and acceptable("here and there")
     assert avatar_url("calm_heron") == avatar_url("calm_heron")
     assert avatar_url("calm_heron").startswith("https://cdn.discordapp.com/embed/avatars/")
+
+
+def test_every_pseudonym_the_bot_hands_out_is_a_name_discord_takes() -> None:
+    # Discord's refused parts are single words or punctuation, none with "_" in it: a
+    # pseudonym is acceptable when each of its two words is.
+    longest = max(map(len, words("adjectives"))) + 1 + max(map(len, words("animals")))
+    assert longest <= 80
+    for word in (*words("adjectives"), *words("animals")):
+        assert acceptable(f"{word}_{word}"), word
+        check_webhook_username(f"{word}_{word}", ["username"])
 
 
 def test_member_text_is_inert_and_the_bots_markup_renders() -> None:

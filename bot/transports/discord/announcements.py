@@ -7,7 +7,8 @@
   channel linking to it.
 - ``petition_set``: the petition in the thread with a Sign button and a live count, and a
   note in the announce channel.
-- ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym.
+- ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym;
+  where Discord refuses that webhook post, by the bot as ``**pseudonym**: words``.
 - ``closed``: a notice; buttons come off, the thread is locked.
 - anything else: its plain text, in the announce channel.
 
@@ -45,7 +46,7 @@ from .refs import (
 from .settings import DiscordGuildSettings
 from .text import MAX_CONTENT, clip, render
 from .views import idea_buttons, sign_button
-from .webhooks import WebhookPoster
+from .webhooks import WebhookPoster, WebhookRefused, fallback_post
 
 logger = logging.getLogger(__name__)
 
@@ -322,14 +323,24 @@ class Publisher:
         parent = await self._channel(thread.first)
         if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
             raise MisconfiguredChannel(f"channel {thread.first} cannot have a webhook")
-        await self.webhooks.post(
-            space,
-            parent,
-            thread.second,
-            text=str(payload["message"]),
-            author=str(payload.get("author") or payload["pseudonym"]),
-            pseudonym=str(payload["pseudonym"]),
-        )
+        pseudonym, words = str(payload["pseudonym"]), str(payload["message"])
+        try:
+            await self.webhooks.post(
+                space,
+                parent,
+                thread.second,
+                text=words,
+                author=str(payload.get("author") or pseudonym),
+                pseudonym=pseudonym,
+            )
+        except WebhookRefused as why:
+            # The member was told it shows in the channels: it does, posted by the bot.
+            logger.warning(
+                "a say in campaign %s went out as a bot post in %s: %s", campaign_id, space, why
+            )
+            await self._messageable(guild, thread.second).send(
+                content=fallback_post(pseudonym, words), allowed_mentions=NO_MENTIONS
+            )
 
     async def _closed(
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
