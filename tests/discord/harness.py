@@ -14,7 +14,9 @@ Two guilds are served: "Dynamo Workers" (campaign threads in a forum) and "Turke
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.app import App
@@ -73,6 +75,8 @@ class DiscordChat:
     standin: StandIn
     db: Database
     config: Config
+    # The transport's draw of the delay before a count edit (default: [privacy]'s).
+    count_delay: Callable[[], timedelta] | None = None
     app: App = field(init=False)
     transport: DiscordTransport = field(init=False)
     people: dict[str, Json] = field(default_factory=dict)
@@ -88,6 +92,7 @@ class DiscordChat:
             environ={self.config.discord.token_env: self.standin.token},
             guild_ready_timeout=0.05,
             edit_interval=EDIT_INTERVAL,
+            count_delay=self.count_delay,
         )
         self.app.add_transport(self.transport)
 
@@ -136,14 +141,15 @@ class DiscordChat:
 
     # -- acting ---------------------------------------------------------------------------
     async def slash(
-        self, name: str, command: str, *, guild: int | None = 0, **options: Any
+        self, name: str, command: str, /, *, guild: int | None = 0, **options: Any
     ) -> InteractionHandle:
-        """``name`` runs ``/command`` in a guild (by index), or in DMs with ``guild=None``."""
+        """``name`` runs ``/command`` in a guild (by index), or in DMs with ``guild=None``
+        (positional, so an option may be called ``name`` too)."""
         guild_id = self.guild_id(guild) if guild is not None else None
         return await self.standin.slash_command(self.person(name), guild_id, command, options)
 
     async def ask(
-        self, name: str, command: str, *, guild: int | None = 0, **options: Any
+        self, name: str, command: str, /, *, guild: int | None = 0, **options: Any
     ) -> StoredMessage:
         """Run a slash command and return the bot's (first) answer."""
         handle = await self.slash(name, command, guild=guild, **options)
@@ -204,6 +210,34 @@ class DiscordChat:
     def bot_messages(self) -> list[StoredMessage]:
         """Every message the bot made: posts, answers, thread messages, webhook posts."""
         return [m for m in self.standin.state.messages.values() if m.request is not None]
+
+    def rendered_texts(self) -> Iterator[tuple[StoredMessage, str]]:
+        """Every text of the bot's messages that Discord renders as markdown: contents,
+        embed descriptions and field values, as they stand now (after edits)."""
+        for message in self.bot_messages():
+            if message.content:
+                yield message, message.content
+            for embed in message.embeds:
+                if embed.get("description"):
+                    yield message, str(embed["description"])
+                for item in embed.get("fields") or []:
+                    yield message, str(item["value"])
+
+    def strings_sent(self) -> Iterator[str]:
+        """Every string in every request body the bot sent to Discord."""
+
+        def walk(value: Any) -> Iterator[str]:
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict):
+                for item in value.values():
+                    yield from walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    yield from walk(item)
+
+        for request in self.standin.requests:
+            yield from walk(request.json)
 
 
 def field_value(message: StoredMessage, name: str) -> str:

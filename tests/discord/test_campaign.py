@@ -58,7 +58,9 @@ async def test_sign_button_signs_and_a_name_can_be_shown(discord_chat: DiscordCh
     await chat.standin.wait_for(lambda: all(petition_in(chat, g) for g in (0, 1)))
     petition = petition_in(chat, 1)
     assert petition is not None
-    assert petition.embeds[0]["description"] == statement
+    # Shown as typed; the mention made inert (a zero-width space after the "@").
+    shown_statement = "We ask requesters to pay for qualification tests. @\u200beveryone"
+    assert petition.embeds[0]["description"] == shown_statement
     assert field_value(petition, "Signatures") == "0"
     assert petition.custom_ids == ["dynamo:sign:1"]
     note = [m for m in chat.announcements(0) if "petition" in str(m.embeds).lower()]
@@ -98,7 +100,7 @@ async def test_say_posts_by_webhook_under_the_pseudonym(discord_chat: DiscordCha
     bea_id = chat.person("bea")["id"]
     for guild in (0, 1):
         (post,) = posts(guild)
-        assert post.content == words
+        assert post.content == f"@\u200beveryone I can draft the letter tonight \\<@\u200b&{role}>"
         assert post.author_name == names["bea"]
         assert post.avatar_url == avatar_url(names["bea"])
         assert post.allowed_mentions == {"parse": []} and not post.pings

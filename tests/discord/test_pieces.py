@@ -10,9 +10,13 @@ import pytest
 
 from bot.transports.discord.edits import EditCoalescer
 from bot.transports.discord.forms import FormError, form_for, parse_form_id, submitted_values
-from bot.transports.discord.text import chunks, one_line, slashify
-from bot.transports.discord.webhooks import avatar_url, webhook_username
+from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
+from bot.transports.discord.webhooks import acceptable, avatar_url, webhook_username
 from commands.catalog import build_registry
+from commands.formatting import quote
+from commands.pseudonyms import words
+from tests.discord_standin.errors import RestError as StandInRestError
+from tests.discord_standin.webhook_names import check_webhook_username
 
 WORDS = frozenset({"pitch", "another", "mod", "upvote"})
 
@@ -42,13 +46,60 @@ def test_webhook_names_are_ones_discord_accepts() -> None:
         == "light_dragonfly (Kristy M.)"
     )
     # A shown name Discord would refuse falls back to the bare pseudonym.
-    assert webhook_username("light_dragonfly (Discord fan)", "light_dragonfly") == (
-        "light_dragonfly"
-    )
+    for refused in ("Discord fan", "Clyde B.", "K#1", "a@b", "Shift: nights", "```x```"):
+        author = f"light_dragonfly ({refused})"
+        assert webhook_username(author, "light_dragonfly") == "light_dragonfly", refused
+        with pytest.raises(StandInRestError):
+            check_webhook_username(author, ["username"])  # the stand-in agrees
     assert webhook_username("x" * 120, "calm_heron") == "calm_heron"
-    assert webhook_username("clyde_fish", "clyde_fish") == "cly-de_fish"
+    # Names go as Discord would show them: one line, spaces trimmed.
+    assert webhook_username("calm_heron  (Jo\nB.) ", "calm_heron") == "calm_heron (Jo B.)"
+    # No name Discord takes: none at all (the say is then posted by the bot).
+    assert webhook_username("here", "here") is None
+    assert not acceptable("everyone") and not acceptable("") and acceptable("here and there")
     assert avatar_url("calm_heron") == avatar_url("calm_heron")
     assert avatar_url("calm_heron").startswith("https://cdn.discordapp.com/embed/avatars/")
+
+
+def test_every_pseudonym_the_bot_hands_out_is_a_name_discord_takes() -> None:
+    # Discord's refused parts are single words or punctuation, none with "_" in it: a
+    # pseudonym is acceptable when each of its two words is.
+    longest = max(map(len, words("adjectives"))) + 1 + max(map(len, words("animals")))
+    assert longest <= 80
+    for word in (*words("adjectives"), *words("animals")):
+        assert acceptable(f"{word}_{word}"), word
+        check_webhook_username(f"{word}_{word}", ["username"])
+
+
+def test_member_text_is_inert_and_the_bots_markup_renders() -> None:
+    hostile = "[x](http://evil) ||spoiler|| # Header ```code``` **bold** @everyone <@123>"
+    shown = (
+        "\\[x](http://evil) \\|\\|spoiler\\|\\| # Header \\`\\`\\`code\\`\\`\\` "
+        "\\*\\*bold\\*\\* @\u200beveryone \\<@123>"
+    )
+    assert inert(hostile) == shown
+    # At the start of a line, headings, quotes, lists and subtext are escaped too.
+    assert inert("# Header") == "\\# Header"
+    assert inert("> quoted\n- item\n1. first\n  ## deep\n-# small") == (
+        "\\> quoted\n\\- item\n1\\. first\n  \\## deep\n\\-# small"
+    )
+    # Every masked link, not only the first; every mention-like token; a typed backslash.
+    assert inert("[a](http://x) [b](http://y)") == "\\[a](http://x) \\[b](http://y)"
+    assert inert("</pitch:1> <#2> <t:3:R> <:e:4> <a:e:5> <id:home>") == (
+        "\\</pitch:1> \\<#2> \\<t:3:R> \\<:e:4> \\<a:e:5> \\<id:home>"
+    )
+    assert inert("\\[a](http://x)") == "\\\\\\[a](http://x)"
+    assert inert("see https://example.com/a_b_c") == "see https://example.com/a_b_c"
+    # The bot's own text: markup intact, commands slashed; the member's part inert, and on
+    # one line in public (their own line breaks stay in private answers).
+    said = quote("**me**\n`pitch` 2")
+    text = f"You are **calm_heron**. Send `pitch IDEA`: {said}"
+    assert render(text, WORDS, public=True) == (
+        "You are **calm_heron**. Send `/pitch IDEA`: \\*\\*me\\*\\* \\`pitch\\` 2"
+    )
+    assert render(text, WORDS, public=False).endswith("\\*\\*me\\*\\*\n\\`pitch\\` 2")
+    assert "\ue000" not in render(text, WORDS, public=True)
+    assert member_line("a\u2028b\x85c\nd") == "a b c d"
 
 
 def test_form_ids_carry_the_command_and_refuse_forgeries() -> None:
@@ -118,3 +169,28 @@ async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None
     edits.mark("idea 1")
     await edits.close()  # shutting down still brings it up to date
     assert shown[-1] == 41
+
+
+async def test_delayed_marks_share_one_flush_and_stay_behind_at_shutdown() -> None:
+    shown: list[str] = []
+
+    async def flush(key: Hashable) -> None:
+        shown.append(str(key))
+
+    edits = EditCoalescer(flush, interval=0.01, settle=0)
+    edits.mark_later("idea 1", 0.05)
+    edits.mark_later("idea 1", 0.01)  # a later change while one waits: the same flush
+    assert edits.waiting == 1 and shown == []
+    await asyncio.sleep(0.03)
+    assert shown == []  # the first mark's delay holds (a timer never fires early)
+    async with asyncio.timeout(2):
+        while not edits.idle:  # noqa: ASYNC110 (polling the coalescer's own state)
+            await asyncio.sleep(0.01)
+    assert shown == ["idea 1"] and edits.waiting == 0
+
+    edits.mark_later("idea 2", 0)  # no delay: at once, as mark()
+    assert edits.waiting == 0 and edits.pending == 1
+    edits.mark_later("idea 3", 60)
+    await edits.close()
+    # The waiting one is not hurried out at shutdown: its edit would time the vote.
+    assert shown == ["idea 1", "idea 2"] and edits.waiting == 0

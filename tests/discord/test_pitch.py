@@ -59,7 +59,11 @@ async def test_a_pitch_full_of_mentions_never_pings(discord_chat: DiscordChat) -
     await chat.ask("mallory", "pitch", text=hostile)
     for guild in (0, 1):
         post = await chat.announcement(1, guild)
-        assert post.embeds[0]["description"] == hostile  # shown exactly as written
+        # Shown as written, but inert: each mention broken up where Discord would parse it.
+        assert post.embeds[0]["description"] == (
+            f"@\u200beveryone @\u200bhere \\<@\u200b&{moderator_role}> "
+            f"\\<@\u200b{victim['id']}> pay us"
+        )
     # The same text as a say in a campaign and as plain announcements: covered in the
     # launch story. Here: every message the bot made so far allows no mentions at all.
     made = chat.bot_messages()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -73,6 +74,8 @@ class RecordedRequest:
     files: list[UploadedFile] = field(default_factory=list)
     status: int = 0
     response: Any = None
+    # When it arrived, on the clock asyncio's loop.time() reads (time.monotonic).
+    at: float = field(default_factory=time.monotonic)
 
     def matches(self, method: str, route_or_path: str) -> bool:
         return self.method == method.upper() and route_or_path in (self.route, self.path)

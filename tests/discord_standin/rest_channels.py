@@ -229,6 +229,5 @@ class ChannelRoutes:
         channel_id = snowflake(request, "channel_id")
         if self.state.channel(channel_id)["type"] not in (CHANNEL_TEXT, CHANNEL_FORUM):
             raise RestError(400, 50024, "Cannot execute action on this channel type")
-        name = body_of(request).get("name")
-        check_webhook_name(name, ["name"])
-        return json_response(copy.deepcopy(self.state.create_webhook(channel_id, str(name))))
+        name = check_webhook_name(body_of(request).get("name"), ["name"])
+        return json_response(copy.deepcopy(self.state.create_webhook(channel_id, name)))

@@ -26,7 +26,7 @@ from .records import InteractionHandle, StoredMessage
 from .rest_channels import body_of, record_of, snowflake
 from .specs import CHANNEL_FORUM, FLAG_LOADING, THREAD_TYPES
 from .state import DiscordState
-from .webhook_names import check_webhook_name
+from .webhook_names import check_webhook_username
 
 Json = dict[str, Any]
 
@@ -204,7 +204,7 @@ class InteractionRoutes:
         webhook = self._webhook(request, with_token=True)
         username = body.get("username")
         if username is not None:
-            check_webhook_name(username, ["username"])
+            username = check_webhook_username(username, ["username"])
         channel_id = int(webhook["channel_id"])
         channel = self.state.channel(channel_id)
         target, message_id = channel_id, None

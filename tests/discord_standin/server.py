@@ -343,9 +343,12 @@ class StandIn:
         code: int,
         message: str,
         times: int = 1,
+        errors: Json | None = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with a Discord JSON error."""
-        fault = Fault(method.upper(), route, status, error_body(code, message), {}, times)
+        """Answer the next ``times`` matching requests with a Discord JSON error (``errors``:
+        the per-field details of a 50035 Invalid Form Body, see ``payloads.field_errors``)."""
+        body = error_body(code, message, errors)
+        fault = Fault(method.upper(), route, status, body, {}, times)
         self.faults.add(fault)
 
     async def drop_connections(self, code: int = 4000) -> None:

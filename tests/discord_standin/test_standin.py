@@ -410,6 +410,49 @@ async def test_webhook_posts_keep_username_avatar_and_never_ping(
     assert refused.value.status == 400
 
 
+@pytest.mark.parametrize(
+    ("username", "why"),
+    [
+        ("light_dragonfly (K#1)", 'Username cannot contain "#"'),
+        ("light_dragonfly (a@b)", 'Username cannot contain "@"'),
+        ("light_dragonfly (Shift: nights)", 'Username cannot contain ":"'),
+        ("light_dragonfly (```)", 'Username cannot contain "```"'),
+        ("DISCORD fan", 'Username cannot contain "discord"'),
+        ("Clyde Barrow", 'Username cannot contain "clyde"'),
+        ("Everyone", 'Username cannot be "everyone"'),
+        ("  here ", 'Username cannot be "here"'),
+        ("   ", "Must be between 1 and 80 in length."),
+        ("x" * 81, "Must be between 1 and 80 in length."),
+    ],
+)
+async def test_webhook_post_names_follow_discords_username_rules(
+    standin: StandIn, bot: DynamoTestBot, username: str, why: str
+) -> None:
+    general = bot.get_channel(channel_id(standin, "general"))
+    assert isinstance(general, discord.TextChannel)
+    webhook = await general.create_webhook(name="Dynamo relay")
+    with pytest.raises(discord.HTTPException) as refused:
+        await webhook.send("hi", username=username, wait=True)
+    assert (refused.value.status, refused.value.code) == (400, 50035)
+    assert refused.value.text == f"Invalid Form Body\nIn username: {why}"
+    assert standin.webhook_posts(general.id) == []
+
+
+async def test_webhook_post_names_are_trimmed_as_discord_does(
+    standin: StandIn, bot: DynamoTestBot
+) -> None:
+    general = bot.get_channel(channel_id(standin, "general"))
+    assert isinstance(general, discord.TextChannel)
+    with pytest.raises(discord.HTTPException):
+        await general.create_webhook(name="my clyde hook")
+    webhook = await general.create_webhook(name="  Dynamo   relay ")
+    assert webhook.name == "Dynamo relay"
+    # "here" and "everyone" are refused only as the whole name; the rest of the rules hold.
+    await webhook.send("hi", username="  calm_heron   (there) ", wait=True)
+    (post,) = standin.webhook_posts(general.id)
+    assert post.author_name == "calm_heron (there)"
+
+
 async def test_dms_to_users_and_messages_from_users(standin: StandIn, bot: DynamoTestBot) -> None:
     alice, bob = standin.make_user("alice"), standin.make_user("bob")
     user = await bot.fetch_user(int(alice["id"]))

@@ -7,12 +7,16 @@
   channel linking to it.
 - ``petition_set``: the petition in the thread with a Sign button and a live count, and a
   note in the announce channel.
-- ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym.
+- ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym;
+  where Discord refuses that webhook post, by the bot as ``**pseudonym**: words``.
 - ``closed``: a notice; buttons come off, the thread is locked.
 - anything else: its plain text, in the announce channel.
 
 Each step records what it made (``refs``) before the next, so an outbox retry after a
 partial failure continues where it stopped instead of posting twice.
+
+Every text goes through ``text.render`` (the bot's text, member text inert and on one line)
+or ``embeds`` (the cards' raw texts): nothing a member wrote shows as the bot's markup.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from typing import Any
 
 import discord
 
-from commands.formatting import plain
 from commands.rules import Rules
 from storage.db import Database
 
@@ -41,9 +44,9 @@ from .refs import (
     Refs,
 )
 from .settings import DiscordGuildSettings
-from .text import MAX_CONTENT, clip, slashify
+from .text import MAX_CONTENT, clip, render
 from .views import idea_buttons, sign_button
-from .webhooks import WebhookPoster
+from .webhooks import WebhookPoster, WebhookRefused, fallback_post
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +116,10 @@ class Publisher:
                 raise MisconfiguredChannel(f"channel {channel_id} does not exist") from None
         return channel
 
+    def _render(self, text: str) -> str:
+        """An announcement's text as a public post shows it."""
+        return render(text, self.command_words, public=True)
+
     def _messageable(self, guild: DiscordGuildSettings, channel_id: int) -> Any:
         return self.client.get_partial_messageable(channel_id, guild_id=guild.id)
 
@@ -150,7 +157,7 @@ class Publisher:
         await self._announce(
             guild,
             embed=embeds.milestone_embed(
-                idea_id, plain(payload["text"]), int(payload.get("needed", 0))
+                idea_id, self._render(payload["text"]), int(payload.get("needed", 0))
             ),
             view=idea_buttons(idea_id),
         )
@@ -185,7 +192,7 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        thread = await self.ensure_thread(space, guild, idea_id, author=payload.get("author"))
+        thread = await self.ensure_thread(space, guild, idea_id)
         if await self.refs.get(space, LAUNCH_POST, idea_id) is None:
             card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
                 payload, self.rules, "campaign"
@@ -199,12 +206,7 @@ class Publisher:
         self.edits.mark(idea_key(idea_id))
 
     async def ensure_thread(
-        self,
-        space: str,
-        guild: DiscordGuildSettings,
-        campaign_id: int,
-        *,
-        author: str | None = None,
+        self, space: str, guild: DiscordGuildSettings, campaign_id: int
     ) -> Pair:
         """The campaign's thread in this guild (parent, thread), made on first need."""
         lock = self._thread_locks.setdefault((space, campaign_id), asyncio.Lock())
@@ -215,13 +217,13 @@ class Publisher:
                 card = await load_campaign(self.db, campaign_id)
                 if card is None:
                     raise LookupError(f"campaign {campaign_id} does not exist")
-                pair = await self._create_thread(space, guild, card, author)
+                pair = await self._create_thread(space, guild, card)
             if await self.refs.get(space, THREAD_STARTER, campaign_id) is None:
                 card = card or await load_campaign(self.db, campaign_id)
                 if card is None:
                     raise LookupError(f"campaign {campaign_id} does not exist")
                 starter = await self._messageable(guild, pair.second).send(
-                    embed=embeds.campaign_embed(card, author or await self._author(campaign_id)),
+                    embed=embeds.campaign_embed(card, await self._author(campaign_id)),
                     allowed_mentions=NO_MENTIONS,
                 )
                 await self.refs.put(
@@ -230,12 +232,11 @@ class Publisher:
         return pair
 
     async def _author(self, idea_id: int) -> str:
+        """Who pitched the idea, as its card has it (the shown name marked)."""
         card = await load_idea(self.db, self.rules, idea_id)
         return card.author if card is not None else ""
 
-    async def _create_thread(
-        self, space: str, guild: DiscordGuildSettings, card: Any, author: str | None
-    ) -> Pair:
+    async def _create_thread(self, space: str, guild: DiscordGuildSettings, card: Any) -> Pair:
         parent = await self._channel(guild.campaign_parent_channel_id)
         name = embeds.thread_name(card.campaign_id, card.text)
         if isinstance(parent, discord.ForumChannel):
@@ -243,7 +244,7 @@ class Publisher:
             created = await parent.create_thread(
                 name=name,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                embed=embeds.campaign_embed(card, author or await self._author(card.campaign_id)),
+                embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
                 allowed_mentions=NO_MENTIONS,
             )
             pair = Pair(parent.id, created.thread.id)
@@ -290,10 +291,10 @@ class Publisher:
                 embed=embeds.petition_embed(card), allowed_mentions=NO_MENTIONS, **_view(view)
             )
             await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
-        note = f"{plain(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
+        note = f"{self._render(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
         await self._announce(
             guild,
-            embed=embeds.notice_embed(slashify(note, self.command_words), colour=embeds.LAUNCHED),
+            embed=embeds.notice_embed(note, colour=embeds.LAUNCHED),
             **_view(view),
         )
 
@@ -322,20 +323,30 @@ class Publisher:
         parent = await self._channel(thread.first)
         if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
             raise MisconfiguredChannel(f"channel {thread.first} cannot have a webhook")
-        await self.webhooks.post(
-            space,
-            parent,
-            thread.second,
-            text=str(payload["message"]),
-            author=str(payload.get("author") or payload["pseudonym"]),
-            pseudonym=str(payload["pseudonym"]),
-        )
+        pseudonym, words = str(payload["pseudonym"]), str(payload["message"])
+        try:
+            await self.webhooks.post(
+                space,
+                parent,
+                thread.second,
+                text=words,
+                author=str(payload.get("author") or pseudonym),
+                pseudonym=pseudonym,
+            )
+        except WebhookRefused as why:
+            # The member was told it shows in the channels: it does, posted by the bot.
+            logger.warning(
+                "a say in campaign %s went out as a bot post in %s: %s", campaign_id, space, why
+            )
+            await self._messageable(guild, thread.second).send(
+                content=fallback_post(pseudonym, words), allowed_mentions=NO_MENTIONS
+            )
 
     async def _closed(
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        notice = embeds.notice_embed(plain(payload["text"]), colour=embeds.CLOSED)
+        notice = embeds.notice_embed(self._render(payload["text"]), colour=embeds.CLOSED)
         await self._announce(guild, embed=notice)
         await self.refresh_idea(idea_id, [space])
         thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
@@ -355,7 +366,7 @@ class Publisher:
 
     # -- anything else --------------------------------------------------------------------
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
-        text = slashify(plain(str(payload.get("text", ""))), self.command_words)
+        text = self._render(str(payload.get("text", "")))
         if text.strip():
             await self._announce(guild, content=clip(text, MAX_CONTENT))
 

@@ -1,12 +1,16 @@
 """What an idea's or campaign's Discord messages show, read fresh from the database when they
-are posted or edited (so an edit always shows the latest counts, whoever voted where)."""
+are posted or edited (so an edit always shows the latest counts, whoever voted where).
+
+Texts are kept as stored, raw; ``author`` is the bot's text with the shown name marked as
+the member's (commands.formatting.who). ``embeds`` makes them inert.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from commands.formatting import who
+from commands.formatting import quote, who
 from commands.rules import Rules
 from storage.db import Database
 from storage.repos import campaigns, documents, ideas
@@ -15,7 +19,7 @@ from storage.repos import campaigns, documents, ideas
 @dataclass(frozen=True)
 class IdeaCard:
     idea_id: int
-    author: str
+    author: str  # marked: commands.formatting.who
     text: str
     up: int
     down: int
@@ -41,7 +45,9 @@ class IdeaCard:
         up, down = int(payload.get("up", 0)), int(payload.get("down", 0))
         return cls(
             idea_id=int(payload["idea_id"]),
-            author=str(payload.get("author", "")),
+            # Only the announcement's plain copy is left: all of it is treated as the
+            # member's (escaped), the pseudonym too, which reads the same.
+            author=quote(str(payload.get("author", ""))),
             text=str(payload.get("idea_text", "")),
             up=up,
             down=down,

@@ -2,6 +2,10 @@
 petitions. Member text only ever goes into embeds, thread names and webhook posts, and every
 message that carries it is sent with ``AllowedMentions.none()``, so nothing a member writes
 can ping anyone.
+
+The cards' texts are as stored (a member's raw text; the author as the bot's text with the
+shown name marked) and are made inert here (see ``text``); a notice's text comes already
+rendered by the publisher, which knows the command words.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import discord
 
 from .cards import CampaignCard, IdeaCard
-from .text import MAX_EMBED_FIELD, MAX_THREAD_NAME, clip, one_line
+from .text import MAX_EMBED_FIELD, MAX_THREAD_NAME, clip, member_line, one_line, render
 
 OPEN = discord.Colour.blurple()
 LAUNCHED = discord.Colour.green()
@@ -23,6 +27,11 @@ def plural(n: int, word: str) -> str:
 
 def votes(up: int, down: int) -> str:
     return f"▲ {up} · ▼ {down}"
+
+
+def author_line(author: str) -> str:
+    """Who pitched: the pseudonym as the bot writes it, the shown name beside it inert."""
+    return clip(render(author, (), public=True), MAX_EMBED_FIELD)
 
 
 def to_launch(card: IdeaCard) -> str:
@@ -40,8 +49,10 @@ def idea_embed(card: IdeaCard) -> discord.Embed:
     title = f"Campaign #{card.idea_id}" if card.status == "campaign" else f"Idea #{card.idea_id}"
     if card.status == "closed":
         title += " (closed)"
-    embed = discord.Embed(title=title, description=clip(card.text, MAX_DESCRIPTION), colour=colour)
-    embed.add_field(name="Pitched by", value=clip(card.author, MAX_EMBED_FIELD), inline=True)
+    embed = discord.Embed(
+        title=title, description=clip(member_line(card.text), MAX_DESCRIPTION), colour=colour
+    )
+    embed.add_field(name="Pitched by", value=author_line(card.author), inline=True)
     embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
     embed.add_field(name="To launch", value=to_launch(card), inline=True)
     if card.status != "closed":
@@ -57,10 +68,10 @@ def hidden_embed(idea_id: int) -> discord.Embed:
     )
 
 
-def milestone_embed(idea_id: int, text: str, needed: int) -> discord.Embed:
+def milestone_embed(idea_id: int, rendered: str, needed: int) -> discord.Embed:
     return discord.Embed(
         title=f"Idea #{idea_id} is close to launching",
-        description=clip(text, MAX_DESCRIPTION),
+        description=clip(rendered, MAX_DESCRIPTION),
         colour=OPEN,
     ).set_footer(text=f"{plural(needed, 'more upvote')} and it becomes a campaign.")
 
@@ -68,11 +79,11 @@ def milestone_embed(idea_id: int, text: str, needed: int) -> discord.Embed:
 def launch_embed(card: IdeaCard, thread_id: int | None) -> discord.Embed:
     embed = discord.Embed(
         title=f"Idea #{card.idea_id} is now a campaign!",
-        description=clip(card.text, MAX_DESCRIPTION),
+        description=clip(member_line(card.text), MAX_DESCRIPTION),
         colour=LAUNCHED,
     )
     embed.add_field(
-        name="Pitched by (first organizer)", value=clip(card.author, MAX_EMBED_FIELD), inline=True
+        name="Pitched by (first organizer)", value=author_line(card.author), inline=True
     )
     embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
     if thread_id is not None:
@@ -82,6 +93,9 @@ def launch_embed(card: IdeaCard, thread_id: int | None) -> discord.Embed:
 
 
 def thread_name(campaign_id: int, text: str) -> str:
+    """The idea as the thread's name: one line, as typed. Discord shows channel and thread
+    names as they are, without markdown, mentions or links, so escaping would only show
+    backslashes."""
     return one_line(f"#{campaign_id} {text}", MAX_THREAD_NAME)
 
 
@@ -89,18 +103,18 @@ def campaign_embed(card: CampaignCard, author: str) -> discord.Embed:
     """The first message of a campaign's thread: the idea and the document's head."""
     embed = discord.Embed(
         title=f"Campaign #{card.campaign_id}",
-        description=clip(card.text, MAX_DESCRIPTION),
+        description=clip(member_line(card.text), MAX_DESCRIPTION),
         colour=LAUNCHED,
     )
     if author:
-        embed.add_field(
-            name="Pitched by (first organizer)", value=clip(author, MAX_EMBED_FIELD), inline=True
-        )
+        embed.add_field(name="Pitched by (first organizer)", value=author_line(author), inline=True)
     embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
     if card.document:
         embed.add_field(
             name=f"Document (revision {card.document_rev})",
-            value=clip(card.document, MAX_EMBED_FIELD),
+            # A public post: the document's paragraphs run on as one line here, like every
+            # member text in public (the whole document is one `/doc` away).
+            value=clip(member_line(card.document), MAX_EMBED_FIELD),
             inline=False,
         )
     else:
@@ -121,7 +135,7 @@ def petition_embed(card: CampaignCard) -> discord.Embed:
     closed = card.status != "active"
     embed = discord.Embed(
         title=f"Petition of campaign #{card.campaign_id}" + (" (closed)" if closed else ""),
-        description=clip(card.petition or "", MAX_DESCRIPTION),
+        description=clip(member_line(card.petition or ""), MAX_DESCRIPTION),
         colour=CLOSED if closed else LAUNCHED,
     )
     embed.add_field(name="Signatures", value=str(card.signatures), inline=True)
@@ -133,5 +147,5 @@ def petition_embed(card: CampaignCard) -> discord.Embed:
     return embed
 
 
-def notice_embed(text: str, *, colour: discord.Colour = OPEN) -> discord.Embed:
-    return discord.Embed(description=clip(text, MAX_DESCRIPTION), colour=colour)
+def notice_embed(rendered: str, *, colour: discord.Colour = OPEN) -> discord.Embed:
+    return discord.Embed(description=clip(rendered, MAX_DESCRIPTION), colour=colour)

@@ -16,14 +16,13 @@ import discord
 
 from commands.context import IdentityRef, Reply
 from commands.dispatch import Invoker
-from commands.formatting import plain
 from commands.registry import Command, Registry, UsageError
 from commands.rules import Rules
 
 from . import forms
 from .settings import DiscordGuildSettings
 from .slash import MOD_GROUP
-from .text import chunks, slashify
+from .text import chunks, render
 from .views import action_buttons, sign_with_name_button
 
 logger = logging.getLogger(__name__)
@@ -203,7 +202,8 @@ class InteractionRunner:
         edit: bool,
         deferred: bool,
     ) -> None:
-        parts = chunks(slashify(plain(text), self.command_words))
+        # Private to the member: their own texts keep their lines, still shown as typed.
+        parts = chunks(render(text, self.command_words, public=False))
         first, rest = parts[0], parts[1:]
         first_view = view if not rest else None
         try:

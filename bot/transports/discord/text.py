@@ -1,8 +1,22 @@
-"""Making core reply text read well on Discord, and fit its size limits.
+"""The bot's text as Discord shows it, and within Discord's size limits.
 
-The core writes commands as typed lines (`` `pitch YOUR IDEA` ``); on Discord the same
-commands are slash commands, so a quoted command word gets its slash. Messages are at most
-2,000 characters; longer replies are split on line breaks.
+Every text the bot sends to Discord goes through `render` (the bot's own text, in which
+whatever a member wrote is marked: commands.formatting) or `inert` (a member's text on its
+own: an idea, a petition statement, a ``say``). They are the one place that decides how
+member text looks on Discord:
+
+- Discord renders markdown in message content and embeds, so a member's ``[x](http://evil)``
+  would be a link the bot seems to offer, ``# Header`` a heading, ``||...||`` a spoiler.
+  Member text is escaped (`discord.utils.escape_markdown`, and the few constructs it
+  leaves alone, below) so it shows exactly as typed: a backslash before a punctuation
+  character makes Discord show that character as it is.
+- In public posts each item a member wrote stays on one line, so it can never start a line
+  of its own that looks like the bot's.
+- The bot's own markup still renders (``**name**``, `` `command` ``), and a quoted command
+  word gets its slash: the core writes commands as typed lines (`` `pitch YOUR IDEA` ``),
+  Discord has them as slash commands.
+
+Messages are at most 2,000 characters; longer replies are split on line breaks.
 """
 
 from __future__ import annotations
@@ -10,12 +24,64 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from discord.utils import escape_markdown, escape_mentions
+
+from commands.formatting import one_line_quotes, plain, spans
+
 MAX_CONTENT = 2000
 MAX_THREAD_NAME = 100
 MAX_EMBED_FIELD = 1024
 
 _QUOTED = re.compile(r"`([a-z]+)(?=[ `])")
-_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+_LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x85\u2028\u2029]+")
+
+
+# What escape_markdown leaves alone (as of discord.py 2.7) that Discord still renders. An
+# escape pair already made (``\\*``) is matched first and kept, so nothing is escaped twice
+# and an escaped backslash never swallows the escape of the character after it.
+_MORE_MARKUP = re.compile(
+    r"\\."
+    # Every "[": escape_markdown escapes the first "[" of "[a](x) [b](y)" only.
+    r"|(?P<bracket>\[)"
+    # "<" opening a mention, channel, slash command, emoji, timestamp or guild link
+    # (``<@1>``, ``<#1>``, ``</pitch:1>``, ``<:e:1>``, ``<a:e:1>``, ``<t:1:R>``, ``<id:home>``).
+    r"|(?P<token><)(?=[@#/:]|a:|t:|id:)"
+    # A numbered list item ("1. x") or an indented heading ("  # x") at a line's start.
+    r"|^(?P<lead>[ \t]*[0-9]+(?=[.)][ \t])|[ \t]+(?=#{1,3}[ \t]))",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _escape_more(match: re.Match[str]) -> str:
+    if match.group("bracket") or match.group("token"):
+        return "\\" + match.group(0)
+    if match.group("lead") is not None:
+        # Escaped is the "." or ")" of a list item, the "#" of a heading: the next character.
+        return match.group("lead") + "\\"
+    return match.group(0)
+
+
+def inert(text: str) -> str:
+    """A member's text as nothing but text on Discord: no markup, no mention, no link
+    text of its own; it reads exactly as typed (marks, if any, are dropped)."""
+    escaped = escape_markdown(escape_mentions(plain(text)))
+    return _MORE_MARKUP.sub(_escape_more, escaped)
+
+
+def member_line(text: str) -> str:
+    """A member's text for a public post: one line, inert."""
+    return inert(_LINE_BREAKS.sub(" ", plain(text)).strip())
+
+
+def render(text: str, command_words: Collection[str], *, public: bool) -> str:
+    """The bot's text as Discord shows it: its own markup renders and its quoted commands
+    get their slash; what a member wrote in it is inert, and on one line when ``public``."""
+    if public:
+        text = one_line_quotes(text)
+    return "".join(
+        inert(piece) if by_member else slashify(piece, command_words)
+        for piece, by_member in spans(text)
+    )
 
 
 def slashify(text: str, command_words: Collection[str]) -> str:

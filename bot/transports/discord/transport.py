@@ -4,6 +4,12 @@ Members act through slash commands, buttons and forms, all answered privately (s
 ``interactions``); the outbox's announcements become embeds, threads and webhook posts (see
 ``announcements``); vote and signature counts on those messages are edited in place,
 coalesced (see ``edits``), whichever platform the vote came from.
+
+A count edited the instant someone clicks would time their click for anyone watching the
+message (and, say, an IRC channel's WHOIS idle times, or a member's activity elsewhere). So
+after a command that changed a count, the edit waits a fresh random delay, drawn like the
+delay of the command's announcements (``[privacy] max_public_delay``, commands.privacy);
+other edits (a moderator hiding an idea) go out at once.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -23,7 +30,6 @@ from discord.http import Route
 from bot.app import App
 from bot.config import ConfigError
 from commands.context import Reply
-from commands.formatting import plain
 from commands.registry import Command
 
 from .announcements import Publisher, idea_key, petition_key
@@ -32,7 +38,7 @@ from .edits import EditCoalescer
 from .interactions import InteractionRunner
 from .refs import Refs
 from .settings import DiscordGuildSettings, DiscordSettings
-from .text import chunks, slashify
+from .text import chunks, render
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +106,7 @@ class DiscordTransport:
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
         edit_interval: float = 1.5,
+        count_delay: Callable[[], timedelta] | None = None,
     ) -> None:
         token = (environ.get(settings.token_env) or "").strip()
         if not token:
@@ -114,6 +121,8 @@ class DiscordTransport:
         self.api = ApiOverride(settings)
         self.refs = Refs(app.db, app.clock)
         self.edits = EditCoalescer(self._flush, edit_interval)
+        # A fresh delay for each count change (tests may draw finer than whole seconds).
+        self.count_delay = count_delay or app.config.privacy.draw
         self.runner = InteractionRunner(
             app.invoker, app.registry, app.config.rules, {g.id: g for g in settings.guilds}
         )
@@ -253,7 +262,8 @@ class DiscordTransport:
             raise NotConnected("the Discord connection is not ready")
         user_id = int(identity_key.removeprefix(f"{PLATFORM}:"))
         channel = await client.create_dm(discord.Object(user_id))
-        text = slashify(plain(str(payload.get("text", ""))), self.runner.command_words)
+        # Private to the member: their own texts keep their lines, still shown as typed.
+        text = render(str(payload.get("text", "")), self.runner.command_words, public=False)
         try:
             for part in chunks(text):
                 await channel.send(part, allowed_mentions=NO_MENTIONS)
@@ -263,14 +273,22 @@ class DiscordTransport:
 
     # -- counts on announcements ----------------------------------------------------------
     def _after_command(self, command: Command, reply: Reply) -> None:
-        """After any command, from any transport: refresh the counts it changed."""
+        """After any command, from any transport: refresh what it changed on the messages,
+        after a random delay when it changed a count."""
         if not self.ready:
             return
         data = reply.data
         if isinstance(data.get("idea_id"), int):
-            self.edits.mark(idea_key(data["idea_id"]))
+            key = idea_key(data["idea_id"])
+            if "up" in data or "down" in data:  # a vote
+                self.edits.mark_later(key, self.count_delay().total_seconds())
+            else:  # a pitch (its post is yet to come) or a moderator hiding it: at once
+                self.edits.mark(key)
+        # A signature only updated (a name shown) changes no count.
         if isinstance(data.get("campaign_id"), int) and "signatures" in data:
-            self.edits.mark(petition_key(data["campaign_id"]))
+            if data.get("new") is not False:
+                key = petition_key(data["campaign_id"])
+                self.edits.mark_later(key, self.count_delay().total_seconds())
 
     async def _flush(self, key: Hashable) -> None:
         publisher = self.publisher
