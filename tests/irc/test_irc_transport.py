@@ -3,58 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
-from bot.config import AdminSettings, Config
 from commands.context import IdentityRef
-from commands.privacy import NO_DELAY
 from commands.rules import Rules
-from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox
-from tests.databases import sqlite_copy
 from tests.irc.client import IrcTestClient
-from tests.irc.harness import CHANNEL, IrcChat, network_settings
+from tests.irc.conftest import MakeChat
+from tests.irc.harness import CHANNEL
 from tests.waiting import eventually
-
-MakeChat = Callable[..., Awaitable[IrcChat]]
-
-
-@pytest.fixture
-async def make_chat(
-    ngircd_factory: Callable[..., Awaitable], sqlite_template: Path, tmp_path: Path
-) -> AsyncIterator[MakeChat]:
-    chats: list[IrcChat] = []
-
-    async def make(
-        networks: int = 1,
-        *,
-        penalties: bool = False,
-        rules: Rules | None = None,
-        **overrides: object,
-    ) -> IrcChat:
-        servers = {
-            f"net{i + 1}": await ngircd_factory(penalties=penalties) for i in range(networks)
-        }
-        config = Config(
-            privacy=NO_DELAY,
-            rules=rules or Rules(),
-            admins=AdminSettings(identities=("irc:net1:boss",)),
-            irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
-        )
-        db = Database(sqlite_copy(sqlite_template, tmp_path))
-        chat = IrcChat(db, config, servers)
-        chats.append(chat)
-        await chat.start()
-        return chat
-
-    yield make
-    for chat in chats:
-        await chat.stop()
 
 
 async def test_register_by_pm_flip_and_choose(make_chat: MakeChat) -> None:
