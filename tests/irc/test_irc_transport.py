@@ -104,21 +104,33 @@ async def test_sign_and_say_relay(make_chat: MakeChat) -> None:
         assert "bob" not in line.text
 
 
-async def test_campaign_channels_created_with_topic_and_say(make_chat: MakeChat) -> None:
+async def test_campaign_channels_tell_followers_and_invite_nobody(make_chat: MakeChat) -> None:
+    """Inviting every online follower at launch, in member order, showed anyone watching
+    the new channel's JOINs who had voted for it. Followers are told instead, privately,
+    and join when they like (or never)."""
     chat = await make_chat(rules=Rules(launch_upvotes=1), campaign_channels=True)
     await chat.join("author")
+    await chat.join("voter")
     await chat.dm("author", "pitch Own channel")
-    await chat.dm("author", "upvote 1")
+    await chat.dm("voter", "upvote 1")
     author = await chat.client("author")
-    invite = await author.wait_for(lambda line: line.command == "INVITE")
-    assert invite.text == "#dynamo-1"
+    told = await author.wait_for(lambda line: "is now a campaign" in line.text)
+    assert told.params[0] == "author"
+    assert told.text.endswith("The campaign has a channel here, #dynamo-1: join when you like.")
+    await chat.announcement("Idea #1 is now a campaign")
+    joining = author.mark()
     await author.join("#dynamo-1")
+    topic = await author.wait_for(lambda line: line.command == "332", since=joining)
+    assert topic.text == "Campaign #1: Own channel"
     mark = author.mark()
     await chat.dm("author", "say 1 Welcome, all")
     said = await author.wait_for(
         lambda line: line.command == "PRIVMSG" and line.params[0] == "#dynamo-1", since=mark
     )
     assert said.text.endswith("> Welcome, all") and "author" not in said.text
+    voter = await chat.client("voter")
+    for person in (author, voter, chat.watchers["net1"]):
+        assert not person.received(lambda line: line.command == "INVITE")
 
 
 async def test_notice_waits_until_member_joins(make_chat: MakeChat) -> None:
