@@ -38,6 +38,7 @@ import random
 import re
 import ssl
 import sys
+import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,10 +198,10 @@ class _Connection(AioConnection):
             try:
                 if not self._plain_privmsg(line):
                     self._process_line(line)
-            except Exception:
+            except Exception as exc:
                 # asyncio closes the transport when data_received raises: one malformed
                 # line (or a bug in a handler) must cost that line, not the connection.
-                logger.warning("could not process a line from the server", exc_info=True)
+                logger.warning("could not process a line from the server: %s", _where(exc))
 
     def _plain_privmsg(self, line: str) -> bool:
         """Hand the most frequent line, ``:nick!user@host PRIVMSG target :text``, straight
@@ -716,8 +717,10 @@ class IrcConnection:
                 # a server that forgot to tag it must not undo that.
                 if not (event.type == "join" and "extended-join" in self._caps_enabled):
                     self._note_account_tag(event)
-        except Exception:
-            logger.exception("irc[%s]: failed to handle a %s event", self.network, event.type)
+        except Exception as exc:
+            logger.warning(
+                "irc[%s]: failed to handle a %s event: %s", self.network, event.type, _where(exc)
+            )
 
     # ---------------------------------------------------- registration and auth
 
@@ -1286,6 +1289,16 @@ def quiet_library_loggers() -> None:
         child = logging.getLogger(name)
         if child.level != logging.NOTSET and child.level < LIBRARY_LOG_LEVEL:
             child.setLevel(LIBRARY_LOG_LEVEL)
+
+
+def _where(exc: BaseException) -> str:
+    """An exception's type and the line that raised it, without its message: one raised
+    while reading a line may quote the line, sender and text together."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {last.filename}:{last.lineno} in {last.name}"
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
