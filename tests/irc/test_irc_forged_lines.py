@@ -15,7 +15,9 @@ import re
 
 import sqlalchemy as sa
 
+from bot.transports.irc.transport import irc_lines, to_irc
 from commands.context import IdentityRef
+from commands.formatting import quote
 from commands.rules import Rules
 from storage.models import Idea
 from tests.irc.client import IrcTestClient, Line
@@ -175,3 +177,14 @@ async def test_separators_and_long_says_in_a_campaign_channel(make_chat: MakeCha
     topic = await observer.wait_for(lambda line: line.command == "TOPIC")
     assert topic.params == ("#dynamo-1", "#1 petition: We ask for fair pay")
     assert_no_marks(observer, chat.watchers["net1"])
+
+
+def test_the_wire_never_carries_the_marks_of_member_text() -> None:
+    """The marks the bot puts around member text (U+E000, U+E001) are for each platform to
+    read, never to send; a stray one is dropped too, and member text is never made bold."""
+    marked = f"You said {quote('**not bold**')} — **bold**, stray \ue001 mark \ue000"
+    assert to_irc(marked) == "You said **not bold** — \x02bold\x02, stray  mark "
+    lines = irc_lines(f"Top:\n#1 {quote('a' * 300 + ' b' * 100)}\nend", 120, "[idea 1] ")
+    assert lines[0] == "Top:" and lines[-1] == "end"
+    assert all(line.startswith("[idea 1] ") for line in lines[2:-1])
+    assert not any(ch in "".join(lines) for ch in "\ue000\ue001\n")

@@ -10,6 +10,9 @@ when she changes nick or quits, and expires after ten minutes.
 
 from __future__ import annotations
 
+from bot.transports.irc.connection import IncomingMessage
+from bot.transports.irc.early import EarlyConnection
+from bot.transports.irc.settings import IrcNetworkSettings
 from commands.rules import Rules
 from tests.irc.client import IrcTestClient, Line
 from tests.irc.conftest import MakeChat
@@ -119,3 +122,31 @@ async def test_a_page_expires_after_ten_minutes(make_chat: MakeChat) -> None:
     await paged(chat, vic)
     clock.now += 10 * 60 + 1
     assert await more(chat, vic) == [NOTHING]
+
+
+async def test_what_happened_while_loading_is_handed_over_in_order() -> None:
+    """`dynamo run` answers what was said while it loaded: a nick that asked and then left
+    meanwhile is forgotten after its question is answered, not before."""
+    settings = IrcNetworkSettings(name="net1", host="127.0.0.1", identity="nick")
+    early = EarlyConnection(settings, environ={})
+    asked = IncomingMessage("net1", VIC, "vic[", "dynamo", "ideas", True, "~vic@127.0.0.1")
+    assert early.conn.on_message is not None and early.conn.on_gone is not None
+    await early.conn.on_message(asked)
+    await early.conn.on_gone("net1", VIC)
+    seen: list[tuple[str, object]] = []
+
+    async def on_message(msg: IncomingMessage) -> None:
+        seen.append(("message", msg))
+
+    async def on_join(network: str, nick: str, identity: str | None, channel: str) -> None:
+        seen.append(("join", nick))
+
+    async def on_ready(network: str) -> None:
+        seen.append(("ready", network))
+
+    async def on_gone(network: str, nick: str) -> None:
+        seen.append(("gone", nick))
+
+    await early.hand_over(on_message, on_join, on_ready, on_gone)
+    assert seen == [("message", asked), ("gone", VIC)]
+    assert early.conn.on_gone is on_gone
