@@ -6,6 +6,7 @@ import asyncio
 
 import sqlalchemy as sa
 
+from bot.transports.irc.connection import IncomingMessage
 from commands.context import IdentityRef
 from commands.rules import Rules
 from storage.models import Outbox
@@ -238,3 +239,14 @@ async def test_burst_of_50_announcements_with_default_penalties(make_chat: MakeC
             sa.select(sa.func.count()).select_from(Outbox).where(Outbox.sent_at.is_not(None))
         )
     assert sent == 50
+
+
+async def test_a_message_names_the_connection_it_came_by(make_chat: MakeChat) -> None:
+    """user@host stays when a nick changes: the command layer holds wrong-code limits on it."""
+    chat = await make_chat()
+    transport = chat.transports["net1"]
+    message = IncomingMessage("net1", "Vic", "vic", "dynamo", "help", True, "~Vic@Host.Example")
+    identity = transport.identity(message)
+    assert identity == IdentityRef("irc:net1:vic", "irc", connection="irc:net1:~vic@host.example")
+    anonymous = IncomingMessage("net1", "Vic", None, "dynamo", "help", True, "~vic@h")
+    assert transport.identity(anonymous) is None
