@@ -3,7 +3,8 @@
 `ngircd` is one server with ngircd's default penalties (the throttling real networks
 apply); `ngircd_factory(penalties=False, tls=False)` starts as many as a test needs, each
 on its own free port. ngircd has no SASL, account-tag or WHOX, so `scripted_ircd` plays a
-services-enabled network from a small script instead.
+services-enabled network from a small script instead. `make_chat(...)` runs the whole bot
+(the IRC harness, tests/irc/harness.py) against fresh ngircd servers.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import AdminSettings, Config
+from commands.privacy import NO_DELAY
+from commands.rules import Rules
+from storage.db import Database
+from tests.databases import sqlite_copy
+from tests.irc.harness import IrcChat, network_settings
 from tests.irc.ngircd import NgircdServer, make_self_signed_cert, ngircd_binary
 
 NgircdFactory = Callable[..., Awaitable[NgircdServer]]
+MakeChat = Callable[..., Awaitable[IrcChat]]
 
 
 @pytest.fixture
@@ -50,6 +58,43 @@ async def ngircd_factory(tmp_path: Path) -> AsyncIterator[NgircdFactory]:
 async def ngircd(ngircd_factory: NgircdFactory) -> NgircdServer:
     """One ngircd with its default penalties on."""
     return await ngircd_factory()
+
+
+@pytest.fixture
+async def make_chat(
+    ngircd_factory: NgircdFactory, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[MakeChat]:
+    """The whole bot on fresh ngircd servers (net1, net2, ...); "irc:net1:boss" is an admin.
+
+    `penalties=True` keeps ngircd's default throttling; other keywords are network settings.
+    """
+    chats: list[IrcChat] = []
+
+    async def make(
+        networks: int = 1,
+        *,
+        penalties: bool = False,
+        rules: Rules | None = None,
+        **overrides: object,
+    ) -> IrcChat:
+        servers = {
+            f"net{i + 1}": await ngircd_factory(penalties=penalties) for i in range(networks)
+        }
+        config = Config(
+            privacy=NO_DELAY,
+            rules=rules or Rules(),
+            admins=AdminSettings(identities=("irc:net1:boss",)),
+            irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
+        )
+        db = Database(sqlite_copy(sqlite_template, tmp_path))
+        chat = IrcChat(db, config, servers)
+        chats.append(chat)
+        await chat.start()
+        return chat
+
+    yield make
+    for chat in chats:
+        await chat.stop()
 
 
 class ScriptedIrcd:

@@ -38,6 +38,8 @@ def network_settings(name: str, server: NgircdServer, **overrides: Any) -> IrcNe
         "burst": 20,
         "rate": 50.0,
         "ping_timeout": 30.0,
+        # ngircd has no services: a member is their nick there, and that must be chosen.
+        "identity": "nick",
     }
     options.update(overrides)
     return IrcNetworkSettings(**options)

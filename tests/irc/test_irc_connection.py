@@ -87,6 +87,8 @@ async def make_bot() -> AsyncIterator[BotFactory]:
             "channels": ("#dynamo",),
             "rate": 20.0,
             "regain_nick_interval": 0.2,
+            # ngircd has no services accounts (the scripted server's tests choose "account").
+            "identity": "nick",
         }
         options.update(overrides)
         settings = IrcNetworkSettings(host=host, port=port, **options)
@@ -166,7 +168,9 @@ async def test_joins_channels_and_answers_a_private_message(
     assert reply.params == ("Alice", "echo: hello there")
 
     [msg] = bot.seen.messages
-    assert msg == IncomingMessage("testnet", "Alice", "alice", "dynamo", "hello there", True)
+    assert msg == IncomingMessage(
+        "testnet", "Alice", "alice", "dynamo", "hello there", True, "~Alice@127.0.0.1"
+    )
 
 
 async def test_channel_messages_arrive_as_not_private(
@@ -276,10 +280,10 @@ async def test_cr_injection_stays_inert_text(
     await mallory.join("#dynamo")
     start = mallory.mark()
     await mallory.privmsg("dynamo", "say something")
-    # A CR is a line break: two harmless messages, never a second command.
-    replies = [(await mallory.wait_for(from_bot(), since=start)).text]
-    replies.append((await mallory.wait_for(from_bot())).text)
-    assert replies == ["innocent", "JOIN #injected"]
+    # A CR is a space: one harmless message, never a second command (only the bot's own
+    # "\n" starts a new message).
+    reply = await mallory.wait_for(from_bot(), since=start)
+    assert reply.text == "innocent JOIN #injected"
 
     # The same through every other path that carries user text.
     await bot.conn.send_notice("mallory", "n1\r\nPART #dynamo\0x")
@@ -308,7 +312,7 @@ async def test_targets_that_could_break_a_line_are_refused(
     with pytest.raises(ValueError):
         await bot.conn.join("dynamo")
     with pytest.raises(ValueError):
-        await bot.conn.invite("#chan", "#chan")
+        await bot.conn.send_privmsg("#dynamo", "hi", charge="#dynamo")
 
 
 # --------------------------------------------------- reconnects and keepalive

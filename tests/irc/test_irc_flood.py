@@ -233,3 +233,111 @@ async def test_real_clock_pacing_does_not_block_the_loop() -> None:
     assert sent == ["0", "1", "2"]
     assert ticks > 2  # the loop kept running while the queue waited for tokens
     await queue.close()
+
+
+# ----------------------------------------------------- strangers and members
+
+
+async def test_members_go_first_whatever_strangers_queued() -> None:
+    queue, wire, _clock = make_queue(burst=1, rate=1.0)
+    queue.start()
+    for i in range(20):
+        queue.put(f"sybil{i}", f"PRIVMSG sybil{i} :help", stranger=True, to=f"sybil{i}")
+    queue.put("member", "PRIVMSG member :your answer", to="member")
+    queue.put("#dynamo", "PRIVMSG #dynamo :New idea #3")
+    await drained(queue)
+    # The first stranger's line took the one token at once; then members, then the rest.
+    assert wire.lines[:3] == [
+        "PRIVMSG sybil0 :help",
+        "PRIVMSG member :your answer",
+        "PRIVMSG #dynamo :New idea #3",
+    ]
+    assert len(wire.lines) == 22
+    await queue.close()
+
+
+async def test_each_stranger_gets_a_burst_then_a_few_lines_a_minute() -> None:
+    queue, wire, clock = make_queue(burst=100, rate=100.0)
+    queue.start()
+    for i in range(20):
+        queue.put("sybil", f"PRIVMSG sybil :{i}", stranger=True, to="sybil")
+    assert wire.lines == [f"PRIVMSG sybil :{i}" for i in range(12)]  # two pages
+    assert queue.refused == 8
+    clock.now += 10  # a line every 10 s after the burst
+    queue.put("sybil", "PRIVMSG sybil :later", stranger=True, to="sybil")
+    queue.put("sybil", "PRIVMSG sybil :too soon", stranger=True, to="sybil")
+    assert wire.lines[-1] == "PRIVMSG sybil :later"
+    # A member's lines are never capped so.
+    for i in range(10):
+        queue.put("member", f"PRIVMSG member :{i}", to="member")
+    await drained(queue)
+    assert len([line for line in wire.lines if "member" in line]) == 10
+    await queue.close()
+
+
+async def test_a_public_answer_is_charged_to_whoever_asked() -> None:
+    queue, wire, _clock = make_queue(burst=100, rate=100.0)
+    queue.start()
+    for i in range(15):
+        queue.put("sybil", f"PRIVMSG #dynamo :answer {i}", stranger=True)
+    assert len(wire.lines) == 12  # the asker's share, though the lines go to the channel
+    queue.put("#dynamo", "PRIVMSG #dynamo :New idea #3")  # announcements are not charged
+    assert wire.lines[-1] == "PRIVMSG #dynamo :New idea #3"
+    await queue.close()
+
+
+async def test_strangers_together_get_about_a_minute_of_output() -> None:
+    queue, _wire, _clock = make_queue(burst=1, rate=1.0)
+    queue.start()
+    queue.pause()
+    for i in range(30):
+        for j in range(6):  # `help`, from 30 nicks
+            queue.put(f"s{i}", f"PRIVMSG s{i} :{j}", stranger=True, to=f"s{i}")
+    assert len(queue) == 60 and queue.refused == 120
+    queue.put("member", "PRIVMSG member :still welcome", to="member")
+    assert len(queue) == 61
+    await queue.close()
+
+
+async def test_lines_for_a_nick_that_left_are_dropped() -> None:
+    queue, wire, _clock = make_queue(burst=1, rate=1.0)
+    queue.start()
+    queue.pause()
+    waiter = queue.put("vic", "PRIVMSG vic :your page", wait=True, to="vic")
+    queue.put("vic", "PRIVMSG vic :more of it", stranger=True, to="vic")
+    queue.put("vic", "PRIVMSG #dynamo :what vic asked, in public", stranger=True)
+    queue.put("ann", "PRIVMSG ann :hello", to="ann")
+    assert queue.forget("vic") == 2
+    assert waiter is not None
+    with pytest.raises(SendDropped):
+        await waiter
+    queue.resume()
+    await drained(queue)
+    assert wire.lines == ["PRIVMSG ann :hello", "PRIVMSG #dynamo :what vic asked, in public"]
+    await queue.close()
+
+
+async def test_a_line_for_an_unseen_nick_waits_two_minutes_at_most() -> None:
+    seen = {"ann"}
+    clock = FakeClock()
+    wire = Wire(clock)
+    queue = FloodQueue(
+        wire, burst=1, rate=1.0, can_see=seen.__contains__, clock=clock, sleep=clock.sleep
+    )
+    queue.start()
+    queue.pause()
+    queue.put("ann", "PRIVMSG ann :seen", to="ann")
+    queue.put("ghost", "PRIVMSG ghost :unseen, fresh", to="ghost")
+    queue.put("ghost2", "PRIVMSG ghost2 :unseen, stale", to="ghost2")
+    queue.put("#dynamo", "PRIVMSG #dynamo :a channel is always there")
+    clock.now += 121
+    queue.put("ghost", "PRIVMSG ghost :unseen, queued later", to="ghost")
+    queue.resume()
+    await drained(queue)
+    assert wire.lines == [
+        "PRIVMSG ann :seen",
+        "PRIVMSG #dynamo :a channel is always there",
+        "PRIVMSG ghost :unseen, queued later",
+    ]
+    assert queue.expired == 2
+    await queue.close()

@@ -22,7 +22,7 @@ async def test_dynamo_run_joins_answers_and_stops(
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "run.db"}"\n\n'
         f'[[irc]]\nname = "local"\nhost = "127.0.0.1"\nport = {server.port}\n'
-        'nick = "dynamo"\nchannels = ["#dynamo"]\n'
+        'nick = "dynamo"\nchannels = ["#dynamo"]\nidentity = "nick"\n'
     )
     watcher = await IrcTestClient.connect(server.host, server.port, "watcher")
     await watcher.join("#dynamo")

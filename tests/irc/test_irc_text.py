@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.transports.irc.text import irc_lower, paginate, sanitize, split_message, truncate_bytes
+from bot.transports.irc.text import (
+    irc_lower,
+    paginate,
+    sanitize,
+    split_message,
+    split_prefixed,
+    truncate_bytes,
+)
 
 LINE_ENDERS = "\r\n\0"
 
@@ -25,8 +32,35 @@ def test_formatting_codes_survive() -> None:
     assert split_message(styled) == [styled]
 
 
-def test_line_breaks_split_before_anything_else() -> None:
-    assert split_message("first\r\nsecond\rthird\nfourth") == ["first", "second", "third", "fourth"]
+def test_only_the_bots_own_line_break_starts_a_message() -> None:
+    assert split_message("first\nsecond") == ["first", "second"]
+    # Every other separator a client might show as a new line is a space: a member's text
+    # holding one cannot become a message that poses as the bot or as someone else.
+    forged = "ok\r\n<boss> a\rb\x85c\u2028d\u2029e\x0bf\x0cg\x1ch\x1ei"
+    assert split_message(forged) == ["ok", "<boss> a b c d e f g h i"]
+
+
+def test_continuation_lines_carry_the_prefix() -> None:
+    words = " ".join(f"w{i:02d}" for i in range(30))  # 119 bytes
+    pieces = split_prefixed(words, 40, "[idea 7] ")
+    assert pieces[0] == "w00 w01 w02 w03 w04 w05 w06 w07 w08 w09"  # the whole 40 bytes
+    assert all(p.startswith("[idea 7] ") and len(p.encode()) <= 40 for p in pieces[1:])
+    assert " ".join(p.removeprefix("[idea 7] ") for p in pieces) == words
+    assert split_prefixed("short\u2028line", 40, "[idea 7] ") == ["short line"]
+    with pytest.raises(ValueError):
+        split_prefixed(words, 10, "[campaign 12] ")
+
+
+@given(st.text(), st.integers(min_value=20, max_value=80))
+def test_prefixed_pieces_are_safe_bounded_and_all_continued(text: str, max_bytes: int) -> None:
+    line = text.replace("\n", " ")
+    pieces = split_prefixed(line, max_bytes, "… ")
+    for index, piece in enumerate(pieces):
+        assert len(piece.encode("utf-8")) <= max_bytes
+        assert not any(ch in piece for ch in LINE_ENDERS + "\u2028\u2029\x85")
+        assert index == 0 or piece.startswith("… ")
+    rebuilt = "".join(p if i == 0 else p.removeprefix("… ") for i, p in enumerate(pieces))
+    assert rebuilt.replace(" ", "") == sanitize(line).replace(" ", "")
 
 
 def test_blank_lines_are_dropped_because_irc_cannot_send_them() -> None:

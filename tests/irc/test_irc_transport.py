@@ -3,58 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
-from bot.config import AdminSettings, Config
+from bot.transports.irc.connection import IncomingMessage
 from commands.context import IdentityRef
-from commands.privacy import NO_DELAY
 from commands.rules import Rules
-from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox
-from tests.databases import sqlite_copy
 from tests.irc.client import IrcTestClient
-from tests.irc.harness import CHANNEL, IrcChat, network_settings
+from tests.irc.conftest import MakeChat
+from tests.irc.harness import CHANNEL
 from tests.waiting import eventually
-
-MakeChat = Callable[..., Awaitable[IrcChat]]
-
-
-@pytest.fixture
-async def make_chat(
-    ngircd_factory: Callable[..., Awaitable], sqlite_template: Path, tmp_path: Path
-) -> AsyncIterator[MakeChat]:
-    chats: list[IrcChat] = []
-
-    async def make(
-        networks: int = 1,
-        *,
-        penalties: bool = False,
-        rules: Rules | None = None,
-        **overrides: object,
-    ) -> IrcChat:
-        servers = {
-            f"net{i + 1}": await ngircd_factory(penalties=penalties) for i in range(networks)
-        }
-        config = Config(
-            privacy=NO_DELAY,
-            rules=rules or Rules(),
-            admins=AdminSettings(identities=("irc:net1:boss",)),
-            irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
-        )
-        db = Database(sqlite_copy(sqlite_template, tmp_path))
-        chat = IrcChat(db, config, servers)
-        chats.append(chat)
-        await chat.start()
-        return chat
-
-    yield make
-    for chat in chats:
-        await chat.stop()
 
 
 async def test_register_by_pm_flip_and_choose(make_chat: MakeChat) -> None:
@@ -145,21 +105,33 @@ async def test_sign_and_say_relay(make_chat: MakeChat) -> None:
         assert "bob" not in line.text
 
 
-async def test_campaign_channels_created_with_topic_and_say(make_chat: MakeChat) -> None:
+async def test_campaign_channels_tell_followers_and_invite_nobody(make_chat: MakeChat) -> None:
+    """Inviting every online follower at launch, in member order, showed anyone watching
+    the new channel's JOINs who had voted for it. Followers are told instead, privately,
+    and join when they like (or never)."""
     chat = await make_chat(rules=Rules(launch_upvotes=1), campaign_channels=True)
     await chat.join("author")
+    await chat.join("voter")
     await chat.dm("author", "pitch Own channel")
-    await chat.dm("author", "upvote 1")
+    await chat.dm("voter", "upvote 1")
     author = await chat.client("author")
-    invite = await author.wait_for(lambda line: line.command == "INVITE")
-    assert invite.text == "#dynamo-1"
+    told = await author.wait_for(lambda line: "is now a campaign" in line.text)
+    assert told.params[0] == "author"
+    assert told.text.endswith("The campaign has a channel here, #dynamo-1: join when you like.")
+    await chat.announcement("Idea #1 is now a campaign")
+    joining = author.mark()
     await author.join("#dynamo-1")
+    topic = await author.wait_for(lambda line: line.command == "332", since=joining)
+    assert topic.text == "Campaign #1: Own channel"
     mark = author.mark()
     await chat.dm("author", "say 1 Welcome, all")
     said = await author.wait_for(
         lambda line: line.command == "PRIVMSG" and line.params[0] == "#dynamo-1", since=mark
     )
     assert said.text.endswith("> Welcome, all") and "author" not in said.text
+    voter = await chat.client("voter")
+    for person in (author, voter, chat.watchers["net1"]):
+        assert not person.received(lambda line: line.command == "INVITE")
 
 
 async def test_notice_waits_until_member_joins(make_chat: MakeChat) -> None:
@@ -267,3 +239,14 @@ async def test_burst_of_50_announcements_with_default_penalties(make_chat: MakeC
             sa.select(sa.func.count()).select_from(Outbox).where(Outbox.sent_at.is_not(None))
         )
     assert sent == 50
+
+
+async def test_a_message_names_the_connection_it_came_by(make_chat: MakeChat) -> None:
+    """user@host stays when a nick changes: the command layer holds wrong-code limits on it."""
+    chat = await make_chat()
+    transport = chat.transports["net1"]
+    message = IncomingMessage("net1", "Vic", "vic", "dynamo", "help", True, "~Vic@Host.Example")
+    identity = transport.identity(message)
+    assert identity == IdentityRef("irc:net1:vic", "irc", connection="irc:net1:~vic@host.example")
+    anonymous = IncomingMessage("net1", "Vic", None, "dynamo", "help", True, "~vic@h")
+    assert transport.identity(anonymous) is None

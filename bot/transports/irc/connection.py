@@ -17,6 +17,11 @@ Callbacks (all optional, all async, passed to the constructor):
 - ``on_ready(network)``: registration finished and the configured channels were joined
   (or refused, or `join_timeout` passed). Called again after every reconnect, so the
   outbox can be flushed.
+- ``on_gone(network, nick)``: someone the bot could see quit, changed nick (``nick`` is
+  the old one) or left the last channel it shares with the bot. Whatever was kept for that
+  nick must be dropped: the next holder of the nick may be someone else. Lines queued to
+  that nick are dropped by the connection itself, at once and again once the nick's
+  callbacks in flight have finished (they may have queued a reply meanwhile).
 
 Callbacks run as tasks: those concerning one nick run in the order the server sent them,
 those of different nicks concurrently, and a failing callback is logged, never fatal.
@@ -32,6 +37,8 @@ import os
 import random
 import re
 import ssl
+import sys
+import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +58,13 @@ from bot.transports.irc.library import (
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import irc_lower, sanitize, split_message, truncate_bytes
 
-__all__ = ["IncomingMessage", "IrcConnection", "SendDropped", "backoff_delay"]
+__all__ = [
+    "IncomingMessage",
+    "IrcConnection",
+    "SendDropped",
+    "backoff_delay",
+    "quiet_library_loggers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -98,17 +111,27 @@ _TAGGED_EVENTS = frozenset(
 
 @dataclass(frozen=True)
 class IncomingMessage:
+    """`userhost` is the sender's ``user@host`` from the message prefix: unlike the nick,
+    it stays the same when they change nick."""
+
     network: str
     nick: str
     identity: str | None
     target: str
     text: str
     private: bool
+    userhost: str
 
 
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 JoinHandler = Callable[[str, str, str | None, str], Awaitable[None]]
 ReadyHandler = Callable[[str], Awaitable[None]]
+GoneHandler = Callable[[str, str], Awaitable[None]]
+
+# The irc library logs every line it reads or writes at DEBUG, the sender's nick and host
+# beside what they wrote ("source: alice!~alice@host arguments: ['pitch ...']"): a log at
+# DEBUG would pair nicks with pitches. Its loggers are kept at INFO whatever the bot's level.
+LIBRARY_LOG_LEVEL = logging.INFO
 
 
 @dataclass
@@ -175,10 +198,10 @@ class _Connection(AioConnection):
             try:
                 if not self._plain_privmsg(line):
                     self._process_line(line)
-            except Exception:
+            except Exception as exc:
                 # asyncio closes the transport when data_received raises: one malformed
                 # line (or a bug in a handler) must cost that line, not the connection.
-                logger.warning("could not process a line from the server", exc_info=True)
+                logger.warning("could not process a line from the server: %s", _where(exc))
 
     def _plain_privmsg(self, line: str) -> bool:
         """Hand the most frequent line, ``:nick!user@host PRIVMSG target :text``, straight
@@ -235,6 +258,7 @@ class IrcConnection:
         on_message: MessageHandler | None = None,
         on_join: JoinHandler | None = None,
         on_ready: ReadyHandler | None = None,
+        on_gone: GoneHandler | None = None,
         environ: Mapping[str, str] | None = None,
         reconnect_base_delay: float = 2.0,
         connect_timeout: float = 30.0,
@@ -246,6 +270,7 @@ class IrcConnection:
         self.on_message = on_message
         self.on_join = on_join
         self.on_ready = on_ready
+        self.on_gone = on_gone
         self._environ = os.environ if environ is None else environ
         self._base_delay = reconnect_base_delay
         self._connect_timeout = connect_timeout
@@ -256,6 +281,7 @@ class IrcConnection:
             burst=settings.burst,
             rate=settings.rate,
             max_per_target=max_queued_per_target,
+            can_see=self._can_see,
             name=f"irc-{settings.name}-flood",
         )
         self._flood.pause()
@@ -312,6 +338,13 @@ class IrcConnection:
             raise RuntimeError("IrcConnection already started")
         if self._stopping:
             raise RuntimeError("IrcConnection was stopped; make a new one")
+        quiet_library_loggers()
+        if self.settings.identity == "nick":
+            logger.warning(
+                'irc[%s]: identity = "nick": whoever holds a nick on %s acts as its member',
+                self.network,
+                self.network,
+            )
         loop = asyncio.get_running_loop()
         self._reactor = _Reactor(loop=loop)
         self._conn = self._reactor.server()
@@ -357,19 +390,50 @@ class IrcConnection:
         await self._flood.close()
         logger.info("irc[%s]: stopped", self.network)
 
-    async def send_privmsg(self, target: str, text: str, *, wait: bool = False) -> int:
-        """Queue `text` for `target`, sanitized and split into as many lines as needed.
+    async def send_privmsg(
+        self,
+        target: str,
+        text: str,
+        *,
+        wait: bool = False,
+        stranger: bool = False,
+        charge: str | None = None,
+    ) -> int:
+        """Queue `text` for `target`, sanitized and split into as many lines as needed
+        (at "\\n" first; see `room` to split it yourself).
 
         Returns the number of lines queued. With `wait=True`, returns only once the last
         line has been written to the server connection (raises `SendDropped` if it was
-        discarded instead). Raises ValueError for a target that is not a nick or channel,
+        discarded instead). `stranger=True` marks lines to (or, in a channel, asked for by)
+        someone who is not a member in good standing: they go after everything else and
+        within a small share each (see bot/transports/irc/flood.py). `charge` is the nick
+        whose turn and share the lines take (default: `target`; a public answer is charged
+        to whoever asked). Raises ValueError for a target that is not a nick or channel,
         RuntimeError after `stop()`.
         """
-        return await self._send_text("PRIVMSG", target, text, wait)
+        return await self._send_text("PRIVMSG", target, text, wait, stranger, charge)
 
-    async def send_notice(self, target: str, text: str, *, wait: bool = False) -> int:
+    async def send_notice(
+        self,
+        target: str,
+        text: str,
+        *,
+        wait: bool = False,
+        stranger: bool = False,
+        charge: str | None = None,
+    ) -> int:
         """Like `send_privmsg`, as NOTICE (which other bots must not answer)."""
-        return await self._send_text("NOTICE", target, text, wait)
+        return await self._send_text("NOTICE", target, text, wait, stranger, charge)
+
+    def room(self, target: str, command: str = "PRIVMSG") -> int:
+        """How many bytes of text fit in one `command` line to `target`, whatever prefix
+        the server puts before it when relaying."""
+        return LINE_LIMIT - PREFIX_RESERVE - len(f"{command} {target} :".encode())
+
+    def fold(self, name: str) -> str:
+        """A nick, channel or account folded the way this server compares them (its
+        CASEMAPPING; rfc1459 until it has said)."""
+        return irc_lower(name, self._casemapping)
 
     async def join(self, channel: str) -> None:
         """Join `channel` now (or on connecting) and after every reconnect."""
@@ -385,12 +449,6 @@ class IrcConnection:
         room = LINE_LIMIT - PREFIX_RESERVE - len(f"TOPIC {channel} :".encode())
         topic = truncate_bytes(text, min(room, self._topiclen))
         self._flood.put(CONTROL_TARGET, f"TOPIC {channel} :{topic}")
-
-    async def invite(self, nick: str, channel: str) -> None:
-        """Invite `nick` into `channel` (for invite-only campaign channels)."""
-        _check_name(nick, channel=False)
-        _check_name(channel, channel=True)
-        self._flood.put(CONTROL_TARGET, f"INVITE {nick} {channel}")
 
     def identity_of(self, nick: str) -> str | None:
         """The identity key of `nick`: its folded nick, or (identity="account") the folded
@@ -617,15 +675,27 @@ class IrcConnection:
         conn.send_raw(line)
         return True
 
-    async def _send_text(self, command: str, target: str, text: str, wait: bool) -> int:
+    async def _send_text(
+        self,
+        command: str,
+        target: str,
+        text: str,
+        wait: bool,
+        stranger: bool,
+        charge: str | None,
+    ) -> int:
         _check_name(target, channel=None)
-        room = LINE_LIMIT - PREFIX_RESERVE - len(f"{command} {target} :".encode())
-        pieces = split_message(text, room)
-        key = self._fold(target)
+        if charge is not None:
+            _check_name(charge, channel=False)
+        pieces = split_message(text, self.room(target, command))
+        to = None if target[0] in _CHANNEL_STARTS else self._fold(target)
+        key = self._fold(charge) if charge is not None else self._fold(target)
         waiter = None
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            waiter = self._flood.put(key, f"{command} {target} :{piece}", wait=wait and last)
+            waiter = self._flood.put(
+                key, f"{command} {target} :{piece}", wait=wait and last, stranger=stranger, to=to
+            )
         if waiter is not None:
             await waiter
         return len(pieces)
@@ -647,8 +717,10 @@ class IrcConnection:
                 # a server that forgot to tag it must not undo that.
                 if not (event.type == "join" and "extended-join" in self._caps_enabled):
                     self._note_account_tag(event)
-        except Exception:
-            logger.exception("irc[%s]: failed to handle a %s event", self.network, event.type)
+        except Exception as exc:
+            logger.warning(
+                "irc[%s]: failed to handle a %s event: %s", self.network, event.type, _where(exc)
+            )
 
     # ---------------------------------------------------- registration and auth
 
@@ -875,6 +947,26 @@ class IrcConnection:
         member.channels.discard(channel_key)
         if not member.channels:
             del self._members[key]
+            self._departed(nick)
+
+    def _can_see(self, key: str) -> bool:
+        return key in self._members
+
+    def _departed(self, nick: str) -> None:
+        """`nick` quit, changed nick or shares no channel any more: what was meant for it
+        must not reach whoever holds it next."""
+        key = self._fold(nick)
+        self._flood.forget(key)
+        callback = self.on_gone
+
+        async def after_callbacks_in_flight() -> None:
+            # A command of this nick's may still be running and queue its reply: this runs
+            # after it (same chain), and drops that reply too.
+            self._flood.forget(key)
+            if callback is not None:
+                await callback(self.network, nick)
+
+        self._dispatch(("nick", key), after_callbacks_in_flight, "on_gone")
 
     def _set_account(self, nick: str, account: str | None) -> None:
         member = self._members.get(self._fold(nick))
@@ -925,7 +1017,8 @@ class IrcConnection:
 
     def _on_quit(self, event: Event) -> None:
         nick = event.source.nick
-        self._members.pop(self._fold(nick), None)
+        if self._members.pop(self._fold(nick), None) is not None:
+            self._departed(nick)
         if self._fold(nick) == self._fold(self.settings.nick):
             self._try_regain()
 
@@ -939,6 +1032,8 @@ class IrcConnection:
         if member is not None:
             member.nick = new
             self._members[self._fold(new)] = member
+            if self._fold(old) != self._fold(new):
+                self._departed(old)
         if self._fold(old) == self._fold(self.settings.nick):
             self._try_regain()
 
@@ -1066,18 +1161,20 @@ class IrcConnection:
         if not source or "!" not in source or not event.arguments:
             return
         account = _tag(event, "account") if "account-tag" in self._caps_enabled else None
-        self._privmsg(source.nick, event.target, event.arguments[0], account)
+        self._privmsg(source.nick, source.userhost, event.target, event.arguments[0], account)
 
     def _on_plain_privmsg(self, source: str, target: str, text: str) -> None:
         """A PRIVMSG without tags (see _Connection._plain_privmsg)."""
         self._note_received()
-        nick = source.split("!", 1)[0]
+        nick, _, userhost = source.partition("!")
         if "account-tag" in self._caps_enabled:
             # No tag: not logged in (what _on_event notes for a tagged event without one).
             self._set_account(nick, None)
-        self._privmsg(nick, target, text, None)
+        self._privmsg(nick, userhost, target, text, None)
 
-    def _privmsg(self, nick: str, target: str, text: str, account: str | None) -> None:
+    def _privmsg(
+        self, nick: str, userhost: str, target: str, text: str, account: str | None
+    ) -> None:
         folded, me = self._fold(nick), self._fold(self.current_nick)
         if folded == me or self.on_message is None:
             return
@@ -1095,11 +1192,13 @@ class IrcConnection:
 
             async def resolved() -> None:
                 found = await self._resolve_identity(nick)
-                await callback(IncomingMessage(self.network, nick, found, target, text, private))
+                await callback(
+                    IncomingMessage(self.network, nick, found, target, text, private, userhost)
+                )
 
             self._dispatch(key, resolved, "on_message")
             return
-        message = IncomingMessage(self.network, nick, identity, target, text, private)
+        message = IncomingMessage(self.network, nick, identity, target, text, private, userhost)
         self._dispatch(key, lambda: callback(message), "on_message")
 
     def _note_received(self) -> None:
@@ -1177,6 +1276,31 @@ class IrcConnection:
     }
 
 
+def quiet_library_loggers() -> None:
+    """Keep the irc library's loggers at INFO or above (see LIBRARY_LOG_LEVEL), through the
+    standard logging API: "irc" itself (what its modules inherit) and any of its modules'
+    loggers someone set lower."""
+    library = logging.getLogger("irc")
+    if library.level < LIBRARY_LOG_LEVEL:
+        # Set, not inherited: the bot's own level may be lowered later (and NOTSET is 0).
+        library.setLevel(max(LIBRARY_LOG_LEVEL, library.getEffectiveLevel()))
+    # A copy: the rest of the bot may be importing in another thread (see bot/cli.py).
+    for name in [name for name in sys.modules.copy() if name.startswith("irc.")]:
+        child = logging.getLogger(name)
+        if child.level != logging.NOTSET and child.level < LIBRARY_LOG_LEVEL:
+            child.setLevel(LIBRARY_LOG_LEVEL)
+
+
+def _where(exc: BaseException) -> str:
+    """An exception's type and the line that raised it, without its message: one raised
+    while reading a line may quote the line, sender and text together."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {last.filename}:{last.lineno} in {last.name}"
+
+
 def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with full jitter: uniform over [0, min(cap, base * 2**attempt)].
 
@@ -1217,6 +1341,7 @@ def _join_lines(channels: list[str]) -> list[str]:
     return lines
 
 
+_CHANNEL_STARTS = "#&+!"
 # A comma lists several targets; white space or a control character ends the parameter.
 _BREAKS_TARGET = re.compile(r"[,\s\x00-\x1f\x7f]")
 
@@ -1228,7 +1353,7 @@ def _check_name(name: str, *, channel: bool | None) -> None:
     """
     if not name or name[0] == ":" or _BREAKS_TARGET.search(name):
         raise ValueError(f"not a valid IRC target: {name!r}")
-    is_channel = name[0] in "#&+!"
+    is_channel = name[0] in _CHANNEL_STARTS
     if channel is True and not is_channel:
         raise ValueError(f"not a channel name: {name!r}")
     if channel is False and is_channel:

@@ -18,6 +18,7 @@ from bot.transports.irc.settings import IrcNetworkSettings
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 JoinHandler = Callable[[str, str, str | None, str], Awaitable[None]]
 ReadyHandler = Callable[[str], Awaitable[None]]
+GoneHandler = Callable[[str, str], Awaitable[None]]
 
 # Messages kept while loading; beyond this the oldest are dropped (a flood at start-up).
 KEEP = 500
@@ -33,6 +34,7 @@ class EarlyConnection:
             on_message=self._keep_message,
             on_join=self._keep_join,
             on_ready=self._keep_ready,
+            on_gone=self._keep_gone,
             environ=environ,
         )
 
@@ -47,20 +49,33 @@ class EarlyConnection:
         self._events.append(("join", (network, nick, identity, channel)))
         del self._events[:-KEEP]
 
+    async def _keep_gone(self, network: str, nick: str) -> None:
+        # Kept in order with the messages: a nick that spoke and then left must not keep
+        # what its answer pages (a new holder of the nick could read it).
+        self._events.append(("gone", (network, nick)))
+        del self._events[:-KEEP]
+
     async def _keep_ready(self, network: str) -> None:
         self._ready = True
 
     async def hand_over(
-        self, on_message: MessageHandler, on_join: JoinHandler, on_ready: ReadyHandler
+        self,
+        on_message: MessageHandler,
+        on_join: JoinHandler,
+        on_ready: ReadyHandler,
+        on_gone: GoneHandler,
     ) -> None:
         """From now on events go to the transport; first, replay what was kept."""
         conn = self.conn
         conn.on_message, conn.on_join, conn.on_ready = on_message, on_join, on_ready
+        conn.on_gone = on_gone
         events, self._events = self._events, []
         for kind, args in events:
             if kind == "message":
                 await on_message(*args)
-            else:
+            elif kind == "join":
                 await on_join(*args)
+            else:
+                await on_gone(*args)
         if self._ready:
             await on_ready(self.settings.name)

@@ -14,7 +14,8 @@ class IrcNetworkSettings:
 
     The first entry of `channels` is the announce channel. `password_env` names the
     environment variable holding the NickServ/SASL password; the password itself never
-    appears in configuration files.
+    appears in configuration files. `identity` is "account" (a member is their services
+    account) unless "nick" is chosen explicitly.
     """
 
     name: str
@@ -30,7 +31,8 @@ class IrcNetworkSettings:
     password_env: str | None = None
     sasl: bool = False
     sasl_username: str | None = None
-    identity: str = "nick"
+    # Services accounts by default: "nick" trusts whoever holds a nick, and must be chosen.
+    identity: str = "account"
     campaign_channels: bool = False
     channel_prefix: str = "dynamo"
     burst: int = 4

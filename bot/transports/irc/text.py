@@ -4,11 +4,14 @@ Everything a user wrote, and everything derived from it, passes through `split_m
 (which sanitizes each piece) before it is put in a PRIVMSG, NOTICE or TOPIC line. The irc
 library rejects a bare LF but lets CR and NUL through, and servers such as ngircd end a
 line at a bare CR, so "innocent\\rJOIN #x" would otherwise become a second command.
+
+Only "\\n", the bot's own line break, starts a new message. Every other line separator
+(CR, U+0085, U+2028, U+2029, VT, FF, ...) becomes a space: a member's text that splits
+into several messages could make one of them pose as the bot or as another member.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 # mIRC formatting codes users legitimately send: bold, colour, reset, italics, underline.
@@ -22,9 +25,10 @@ _UNSAFE = (
 )
 _UNSAFE_TABLE = str.maketrans(dict.fromkeys(_UNSAFE, " "))
 
-# Line breaks a message is split on before pieces are sized. Not str.splitlines: that also
-# splits on \x1c-\x1e, and \x1d is the italics code.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")
+# The one line break a message is split on before pieces are sized: the bot's own. Not
+# str.splitlines, which also splits on CR, U+0085, U+2028, U+2029, VT, FF and \x1c-\x1e
+# (and \x1d is the italics code).
+LINE_BREAK = "\n"
 
 _UTF8_CONTINUATION = 0b1100_0000
 _UTF8_CONTINUATION_BITS = 0b1000_0000
@@ -41,9 +45,10 @@ def sanitize(text: str) -> str:
 def split_message(text: str, max_bytes: int = 400) -> list[str]:
     """Split text into sanitized pieces of at most `max_bytes` UTF-8 bytes each.
 
-    Line breaks split first; a longer line is cut at the last space that fits, or, in a
-    word longer than a whole piece, at the last complete character that fits. Blank pieces
-    are dropped because IRC cannot send an empty message.
+    "\\n" splits first (every other control character becomes a space); a longer line is
+    cut at the last space that fits, or, in a word longer than a whole piece, at the last
+    complete character that fits. Blank pieces are dropped because IRC cannot send an
+    empty message.
     """
     if max_bytes < 4:
         # Below 4 bytes a single UTF-8 character might not fit and the loop could not advance.
@@ -56,17 +61,35 @@ def split_message(text: str, max_bytes: int = 400) -> list[str]:
             line = text.rstrip(" ")
             return [line] if line.strip(" ") else []
     pieces: list[str] = []
-    for line in _LINE_BREAK.split(text):
+    for line in text.split(LINE_BREAK):
         # Strip only spaces: Python's isspace() also matches the \x1d/\x1f formatting codes.
         pieces.extend(_split_line(sanitize(line).rstrip(" "), max_bytes))
     return pieces
 
 
-def _split_line(line: str, max_bytes: int) -> list[str]:
+def split_prefixed(line: str, max_bytes: int, prefix: str) -> list[str]:
+    """Split one line (no "\\n" in it) into sanitized pieces of at most `max_bytes` bytes,
+    every piece after the first starting with `prefix`.
+
+    A long post about campaign 3 continues "[campaign 3] ...": no continuation line of it
+    can pass for a post of its own, or for a line by someone else.
+    """
+    prefix = sanitize(prefix)
+    budget = max_bytes - len(prefix.encode("utf-8"))
+    if budget < 4:
+        raise ValueError("the prefix leaves no room for text")
+    clean = sanitize(line).rstrip(" ")
+    first = _split_line(clean, max_bytes, budget)
+    return first[:1] + [prefix + piece for piece in first[1:]]
+
+
+def _split_line(line: str, max_bytes: int, then: int | None = None) -> list[str]:
+    """Pieces of at most `max_bytes`, or, after the first, `then` bytes."""
     data = line.encode("utf-8")
     pieces: list[str] = []
-    while len(data) > max_bytes:
-        cut = max_bytes
+    limit = max_bytes
+    while len(data) > limit:
+        cut = limit
         # data[cut] starts the remainder; back up while it is inside a character.
         while data[cut] & _UTF8_CONTINUATION == _UTF8_CONTINUATION_BITS:
             cut -= 1
@@ -78,6 +101,8 @@ def _split_line(line: str, max_bytes: int) -> list[str]:
         piece = head.decode("utf-8").rstrip(" ")
         if piece.strip(" "):
             pieces.append(piece)
+            if then is not None:
+                limit = then
     rest = data.decode("utf-8")
     if rest.strip(" "):
         pieces.append(rest)

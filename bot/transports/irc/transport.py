@@ -3,9 +3,16 @@
 Every member action happens by private message, without a prefix (``register ...``,
 ``upvote 12``). In a channel only the read-only commands (``!ideas``, ``!idea 12``,
 ``!campaigns``, ``!campaign 3``, ``!signers 3``, ``!help``) are answered; a command that
-would tie a nick to a pseudonym is not acted on and the person gets a private hint.
-Announcements come from the outbox and name pseudonyms only. Long replies are paged: five
-lines, then ``more``.
+would tie a nick to a pseudonym is not acted on and the person gets a private hint. Every
+line said in a channel is looked at for a registration or link code first: one seen in
+public is burned and its sayer told privately. Announcements come from the outbox and name
+pseudonyms only. Long replies are paged: five lines, then ``more``.
+
+What a member wrote can never make a line of its own: the bot splits its text only at its
+own line breaks, keeps member text on one line, and starts every continuation of a long
+line with a prefix (``[campaign 3] <leafy_towhee> `` for a long ``say``, ``[idea 7] `` for
+a long post about idea 7, ``… `` for anything else), so no piece of a member's text can
+pass for a post, for the bot, or for someone else.
 """
 
 from __future__ import annotations
@@ -22,29 +29,53 @@ from bot.config import ConfigError
 from bot.outbox import NotReachable
 from bot.transports.irc.connection import IncomingMessage, IrcConnection
 from bot.transports.irc.early import EarlyConnection
+from bot.transports.irc.pages import PageKey, Pages
 from bot.transports.irc.settings import IrcNetworkSettings
-from bot.transports.irc.text import irc_lower, paginate, split_message
-from commands.audience import active_campaigns, follower_identities
+from bot.transports.irc.text import paginate, split_message, split_prefixed
+from commands.audience import active_campaigns
 from commands.context import IdentityRef
-from commands.formatting import OPEN, one_line_quotes, spans
+from commands.formatting import CLOSE, OPEN, one_line_quotes, plain, quote, spans
 
 logger = logging.getLogger(__name__)
 
 PAGE_LINES = 5
-LINE_BYTES = 400
 # How long one announcement may wait in the paced send queue before the outbox retries it.
 SEND_PATIENCE = 600.0
+# What a continuation line starts with when it is about no idea or campaign in particular.
+CONTINUED = "… "
+LOG_IN_FIRST = (
+    "Please log in to your services account (NickServ) first: on this network your "
+    "account, not your nick, is who you are to Dynamo."
+)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def to_irc(text: str) -> str:
     """Markdown-ish bold (our replies' only markup) as IRC bold; what members wrote is shown
-    as it is (see commands.formatting)."""
-    if OPEN not in text:
+    as it is, without the marks around it (see commands.formatting)."""
+    if OPEN not in text and CLOSE not in text:
         return _BOLD.sub("\x02\\1\x02", text) if "**" in text else text
     return "".join(
-        piece if theirs else _BOLD.sub("\x02\\1\x02", piece) for piece, theirs in spans(text)
+        plain(piece) if theirs else _BOLD.sub("\x02\\1\x02", plain(piece))
+        for piece, theirs in spans(text)
     )
+
+
+def one_line(member_text: str) -> str:
+    """A member's text from a payload (unmarked) on one line, every separator a space."""
+    return plain(one_line_quotes(quote(member_text)))
+
+
+def irc_lines(text: str, room: int, continued: str = CONTINUED) -> list[str]:
+    """The IRC lines of one of the bot's texts.
+
+    Member text stays on one line; the text is split only at the bot's own line breaks;
+    each line is cut to `room` bytes, its continuations starting with `continued`.
+    """
+    lines: list[str] = []
+    for line in one_line_quotes(text).split("\n"):
+        lines.extend(split_prefixed(to_irc(line), room, continued))
+    return lines
 
 
 class IrcTransport:
@@ -59,6 +90,7 @@ class IrcTransport:
         reconnect_base_delay: float = 2.0,
         join_timeout: float = 30.0,
         early: EarlyConnection | None = None,
+        pages: Pages | None = None,
     ) -> None:
         problem = settings.startup_problem(environ)
         if problem:
@@ -78,11 +110,12 @@ class IrcTransport:
                 on_message=self._on_message,
                 on_join=self._on_join,
                 on_ready=self._on_ready,
+                on_gone=self._on_gone,
                 environ=environ,
                 reconnect_base_delay=reconnect_base_delay,
                 join_timeout=join_timeout,
             )
-        self._pages: dict[str, list[str]] = {}
+        self.pages = pages or Pages()
 
     @property
     def announce_channel(self) -> str:
@@ -96,7 +129,7 @@ class IrcTransport:
             await self.conn.start()
             return
         # What arrived while the bot was loading is handled now, oldest first.
-        await self._early.hand_over(self._on_message, self._on_join, self._on_ready)
+        await self._early.hand_over(self._on_message, self._on_join, self._on_ready, self._on_gone)
 
     async def stop(self) -> None:
         await self.conn.stop()
@@ -105,64 +138,113 @@ class IrcTransport:
     def identity(self, msg: IncomingMessage) -> IdentityRef | None:
         if msg.identity is None:
             return None
-        return IdentityRef(key=f"{self.key_prefix}{msg.identity}", platform=self.platform)
+        return IdentityRef(
+            key=f"{self.key_prefix}{msg.identity}",
+            platform=self.platform,
+            connection=self._connection_of(msg),
+        )
+
+    def _connection_of(self, msg: IncomingMessage) -> str:
+        # user@host survives a nick change: limits on wrong codes hold across nicks.
+        return f"irc:{self.settings.name}:{self.conn.fold(msg.userhost)}"
 
     async def _on_message(self, msg: IncomingMessage) -> None:
         text = msg.text.strip()
-        if msg.private:
-            line, target, where, more = text, msg.nick, "dm", "more"
-        else:
+        identity = self.identity(msg)
+        if not msg.private:
+            # Said in public, a code is burned before anything else looks at the line.
+            sayer = identity or IdentityRef(
+                key=f"{self.key_prefix}?", platform=self.platform, connection=None
+            )
+            burned = await self.app.invoker.seen_in_public(sayer, msg.text)
+            if burned is not None:
+                await self.conn.send_privmsg(msg.nick, burned)
+                return
             prefix = self.settings.prefix
             if not text.startswith(prefix):
                 return  # ordinary chat
-            line, target, where = text[len(prefix) :].strip(), msg.target, "channel"
-            more = f"{prefix}more"
+            line = text[len(prefix) :].strip()
             first = line.split(maxsplit=1)[0].lower() if line else ""
             registry = self.app.registry
             # Other bots share the prefix: stay quiet about commands that are not ours.
             if first != "more" and registry.get(first) is None and first not in registry.groups():
                 return
-        if line.lower() == "more":
-            await self._more(target, more)
-            return
-        identity = self.identity(msg)
+        else:
+            line = text
         if identity is None:
-            await self.conn.send_privmsg(
-                msg.nick,
-                "Please log in to your services account (NickServ) first: on this network "
-                "your account, not your nick, is who you are to Dynamo.",
-            )
+            await self.conn.send_privmsg(msg.nick, LOG_IN_FIRST, stranger=True)
             return
-        reply = await self.app.invoker.handle(identity, line, where=where)
-        if where == "channel" and reply.private_hint:
+        if line.lower() == "more":
+            await self._more(msg, identity)
+            return
+        reply = await self.app.invoker.handle(
+            identity, line, where="dm" if msg.private else "channel"
+        )
+        if not msg.private and reply.private_hint:
             hint = f"{reply.text} (Type /msg {self.conn.current_nick} {line.split()[0]} ...)"
-            await self._send_paged(msg.nick, hint, "more")
+            await self._send_paged(msg, identity, hint, reply.member, private=True)
             return
-        await self._send_paged(target, to_irc(reply.text), more)
+        await self._send_paged(msg, identity, reply.text, reply.member, private=msg.private)
 
-    async def _send_paged(self, target: str, text: str, more: str) -> None:
-        lines = [piece for line in text.splitlines() for piece in split_message(line, LINE_BYTES)]
+    def _page_key(self, msg: IncomingMessage, identity: IdentityRef, private: bool) -> PageKey:
+        if private:
+            return ("dm", identity.key, self.conn.fold(msg.userhost))
+        return ("channel", self.conn.fold(msg.target))
+
+    async def _send_paged(
+        self,
+        msg: IncomingMessage,
+        identity: IdentityRef,
+        text: str,
+        member: bool,
+        *,
+        private: bool,
+    ) -> None:
+        target = msg.nick if private else msg.target
+        more = "more" if private else f"{self.settings.prefix}more"
+        lines = irc_lines(text, self.conn.room(target))
         shown, rest = paginate(lines, first=PAGE_LINES)
-        key = irc_lower(target)
+        key = self._page_key(msg, identity, private)
         if rest:
-            self._pages[key] = rest
+            self.pages.keep(
+                key,
+                rest,
+                member=member,
+                owner=identity.key,
+                nick=self.conn.fold(msg.nick) if private else None,
+            )
             shown.append(f"({len(rest)} more line{'s' if len(rest) != 1 else ''}: say {more})")
         else:
-            self._pages.pop(key, None)
-        for line in shown:
-            await self.conn.send_privmsg(target, line)
+            self.pages.drop(key)
+        await self._send_lines(target, shown, member=member, charge=msg.nick)
 
-    async def _more(self, target: str, more: str) -> None:
-        rest = self._pages.pop(irc_lower(target), None)
-        if not rest:
-            await self.conn.send_privmsg(target, "Nothing more to show.")
+    async def _more(self, msg: IncomingMessage, identity: IdentityRef) -> None:
+        page = self.pages.take(self._page_key(msg, identity, msg.private))
+        if page is None:
+            target = msg.nick if msg.private else msg.target
+            await self.conn.send_privmsg(
+                target, "Nothing more to show.", stranger=True, charge=msg.nick
+            )
             return
-        await self._send_paged(target, "\n".join(rest), more)
+        # A channel's page is anyone's to continue, but only its asker's standing counts:
+        # a stranger's `!more` goes with the strangers.
+        member = page.member and page.owner == identity.key
+        await self._send_paged(msg, identity, "\n".join(page.lines), member, private=msg.private)
+
+    async def _send_lines(
+        self, target: str, lines: list[str], *, member: bool, charge: str | None = None
+    ) -> None:
+        for line in lines:
+            await self.conn.send_privmsg(target, line, stranger=not member, charge=charge)
 
     async def _on_join(self, network: str, nick: str, identity: str | None, channel: str) -> None:
         if identity is not None:
             # Notices that waited for this member go out now.
             await self.app.dispatcher.release(identity_key=f"{self.key_prefix}{identity}")
+
+    async def _on_gone(self, network: str, nick: str) -> None:
+        # Whoever holds the nick next must not read what was paged for this one.
+        self.pages.forget_nick(self.conn.fold(nick))
 
     async def _on_ready(self, network: str) -> None:
         if self.settings.campaign_channels:
@@ -184,36 +266,60 @@ class IrcTransport:
         nick = self.conn.nick_of(identity_key.removeprefix(self.key_prefix))
         if nick is None or not self.conn.connected:
             raise NotReachable
-        await self._send_now(nick, to_irc(payload["text"]))
+        text = payload["text"]
+        idea_id = payload.get("idea_id")
+        if event == "followed_idea_launched" and self.settings.campaign_channels and idea_id:
+            # Told, not invited: an INVITE to every follower at once, in member order, would
+            # show anyone watching the channel's JOINs who voted for it.
+            channel = self.campaign_channel(int(idea_id))
+            text = f"{text} The campaign has a channel here, {channel}: join when you like."
+        await self._send_now(nick, irc_lines(text, self.conn.room(nick)))
 
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
         if not self.conn.connected:
             # Retried by the outbox; _on_ready releases it as soon as we are back.
             raise ConnectionError(f"not connected to {self.settings.name}")
-        campaign_id = payload.get("campaign_id") or payload.get("idea_id")
-        if self.settings.campaign_channels and campaign_id is not None:
-            channel = self.campaign_channel(int(campaign_id))
-            if event == "campaign_say":
-                await self._send_now(channel, f"<{payload['author']}> {payload['message']}")
+        campaign_id = payload.get("campaign_id")
+        idea_id = payload.get("idea_id")
+        number = campaign_id or idea_id
+        announce = self.announce_channel
+        if event == "campaign_say":
+            author, message = one_line(payload["author"]), one_line(payload["message"])
+            if self.settings.campaign_channels:
+                channel = self.campaign_channel(int(campaign_id))
+                await self._post(channel, message, f"<{author}> ")
                 return
+            await self._post(announce, message, f"[campaign {campaign_id}] <{author}> ")
+            return
+        if self.settings.campaign_channels and number is not None:
+            channel = self.campaign_channel(int(number))
             if event == "campaign_launched":
-                await self._open_campaign_channel(int(campaign_id), payload)
-            elif event == "petition_set":
-                topic = f"#{campaign_id} petition: {payload['statement']}"
+                await self.conn.join(channel)
+                topic = f"Campaign #{number}: {one_line(payload['idea_text'])}"
                 await self.conn.set_topic(channel, topic)
-        text = one_line_quotes(payload["text"])
-        await self._send_now(self.announce_channel, to_irc(text))
+            elif event == "petition_set":
+                topic = f"#{number} petition: {one_line(payload['statement'])}"
+                await self.conn.set_topic(channel, topic)
+        if campaign_id is not None or event == "campaign_launched":
+            continued = f"[campaign {number}] "
+        elif idea_id is not None:
+            continued = f"[idea {idea_id}] "
+        else:
+            continued = CONTINUED
+        await self._send_now(
+            announce, irc_lines(payload["text"], self.conn.room(announce), continued)
+        )
 
-    async def _open_campaign_channel(self, campaign_id: int, payload: dict[str, Any]) -> None:
-        channel = self.campaign_channel(campaign_id)
-        await self.conn.join(channel)
-        await self.conn.set_topic(channel, f"Campaign #{campaign_id}: {payload['idea_text']}")
-        for key in await follower_identities(self.app.db, campaign_id, self.key_prefix):
-            nick = self.conn.nick_of(key.removeprefix(self.key_prefix))
-            if nick is not None:
-                await self.conn.invite(nick, channel)
+    async def _post(self, channel: str, message: str, prefix: str) -> None:
+        """A member's words (one line) in a channel, every line of them starting with
+        `prefix` (`<leafy_towhee> `)."""
+        room = self.conn.room(channel) - len(prefix.encode("utf-8"))
+        await self._send_now(channel, [prefix + piece for piece in split_message(message, room)])
 
-    async def _send_now(self, target: str, text: str) -> None:
-        """Send and wait until it is on the wire, so the outbox marks it sent only then."""
+    async def _send_now(self, target: str, lines: list[str]) -> None:
+        """Send and wait until the last line is on the wire, so the outbox marks it sent
+        only then."""
         async with asyncio.timeout(SEND_PATIENCE):
-            await self.conn.send_privmsg(target, text, wait=True)
+            for index, line in enumerate(lines):
+                last = index == len(lines) - 1
+                await self.conn.send_privmsg(target, line, wait=last)
