@@ -3,9 +3,10 @@
 Announcements go to the transport that owns the row's space, in order. Each transport has a
 lane of its own, so a slow one (IRC paces itself to a line a second) never holds up another.
 A DM goes to the member's most recently seen identity on a transport that can reach it now;
-when none can (the member is offline on IRC, say) it waits and is tried again. Failures are
-retried with backoff; after many attempts a row is marked failed so one broken row never
-blocks the rest.
+when none can (the member is offline on IRC, say) it waits and is tried again. Identities
+are stored sealed: their keys are opened here, and transports get them as they always did.
+Failures are retried with backoff; after many attempts a row is marked failed so one broken
+row never blocks the rest.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ class Dispatcher:
         if identity_key is not None:
             # People join all the time (a netsplit brings hundreds back at once), and most
             # have nothing waiting: look first, with a read, and write only when needed.
+            key_hash = self.db.vault.digest(identity_key)
             async with self.db.read() as conn:
-                member = await members.member_by_identity(conn, identity_key)
+                member = await members.member_by_identity(conn, key_hash)
                 if member is not None and await outbox.dms_waiting(conn, member.id, now=now):
                     member_ids.append(int(member.id))
         if not spaces and not member_ids:
@@ -211,7 +213,7 @@ class Dispatcher:
             raise RuntimeError(f"no transport serves space {delivery.space}")
         assert delivery.member_id is not None
         async with self.db.read() as conn:
-            identities = await members.identities_of(conn, delivery.member_id)
+            identities = await members.identities_of(conn, self.db.vault, delivery.member_id)
         for identity in identities:
             for sink in self.sinks:
                 if sink.platform == identity.platform and sink.can_reach(identity.key):

@@ -11,7 +11,7 @@ async def follower_identities(db: Database, idea_id: int, key_prefix: str) -> li
     """Identity keys starting with ``key_prefix`` of the members who follow the idea."""
     async with db.read() as conn:
         member_ids = await subscriptions.subscribers(conn, idea_id)
-        keys = await members.identity_keys_of(conn, member_ids) if member_ids else {}
+        keys = await members.identity_keys_of(conn, db.vault, member_ids) if member_ids else {}
     return [key for ids in keys.values() for key in ids if key.startswith(key_prefix)]
 
 

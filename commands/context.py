@@ -15,6 +15,7 @@ from commands import calendar, notices
 from commands.calendar import Schedule
 from commands.rules import Rules
 from storage.repos import outbox, prefs
+from storage.vault import Vault
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -95,6 +96,10 @@ class Ctx:
     rules: Rules
     spaces: tuple[str, ...]
     registry: Registry
+    # The project secret: digests to look accounts up by, sealed keys and addresses.
+    vault: Vault
+    # The keyed digest of ``identity.key``, made once per command by the invoker.
+    identity_hash: str = ""
     member: sa.Row | None = None
     role: Role = Role.NOBODY
     pending: list[dict[str, Any]] = field(default_factory=list)

@@ -19,7 +19,7 @@ spec = CommandSet()
 )
 async def whoami(ctx: Ctx) -> Reply:
     assert ctx.member is not None
-    identities = await members.identities_of(ctx.conn, ctx.member_id)
+    identities = await members.identities_of(ctx.conn, ctx.vault, ctx.member_id)
     followed = await subscriptions.of_member(ctx.conn, ctx.member_id)
     platforms = sorted({i.platform for i in identities})
     lines = [

@@ -35,15 +35,25 @@ def _offer(name: str, first: bool) -> Reply:
     )
 
 
+def _attempt_keys(ctx: Ctx) -> list[str]:
+    """What wrong codes count against: the account, and the connection it came by when the
+    transport knows one (on IRC it stays the same when the person changes nick)."""
+    keys = [ctx.identity_hash]
+    if ctx.identity.connection:
+        # A space cannot begin an account key ("platform:..."): the two never collide.
+        keys.append(ctx.vault.digest(f"connection {ctx.identity.connection}"))
+    return keys
+
+
 async def _too_many_failures(ctx: Ctx) -> bool:
     since = ctx.now - timedelta(hours=1)
-    failures = await code_repo.count_failures(ctx.conn, ctx.identity.key, since)
+    failures = await code_repo.count_failures(ctx.conn, _attempt_keys(ctx), since)
     return failures >= ctx.rules.registration_failures_per_hour
 
 
 async def _fail(ctx: Ctx, text: str) -> Reply:
     # Returned, not raised: the failed attempt must be committed to count against the limit.
-    await code_repo.record_failure(ctx.conn, ctx.identity.key, ctx.now)
+    await code_repo.record_failure(ctx.conn, _attempt_keys(ctx), ctx.now)
     return Reply.error(text)
 
 
@@ -67,7 +77,7 @@ TOO_MANY = (
 async def register(ctx: Ctx, code: str) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is not None:
         reply = _offer(pending.offered, first=False)
         reply.text = "You already used a code. " + reply.text
@@ -96,7 +106,7 @@ async def register(ctx: Ctx, code: str) -> Reply:
     if not await code_repo.redeem_code(ctx.conn, row.id, ctx.now):
         return await _fail(ctx, "That code has already been used. Each code works only once.")
     name = await _fresh_name(ctx)
-    await code_repo.add_pending(ctx.conn, ctx.identity.key, row.id, name, ctx.now)
+    await code_repo.add_pending(ctx.conn, ctx.identity_hash, row.id, name, ctx.now)
     return _offer(name, first=True)
 
 
@@ -109,11 +119,11 @@ async def register(ctx: Ctx, code: str) -> Reply:
 async def another(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`; then you can flip through names.")
     name = await _fresh_name(ctx, avoid=pending.offered)
-    await code_repo.set_offer(ctx.conn, ctx.identity.key, name)
+    await code_repo.set_offer(ctx.conn, ctx.identity_hash, name)
     return _offer(name, first=False)
 
 
@@ -126,7 +136,7 @@ async def another(ctx: Ctx) -> Reply:
 async def choose(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`, then `choose` a pseudonym.")
     kind = await code_repo.code_kind(ctx.conn, pending.code_id)
@@ -135,12 +145,13 @@ async def choose(ctx: Ctx) -> Reply:
     )
     await members.add_identity(
         ctx.conn,
+        ctx.vault,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,
         now=ctx.now,
     )
-    await code_repo.delete_pending(ctx.conn, ctx.identity.key)
+    await code_repo.delete_pending(ctx.conn, ctx.identity_hash)
     return Reply(
         f"You are **{pending.offered}**. Welcome! Send `ideas` to see what people are "
         f"pitching, `pitch YOUR IDEA` to start one, or `help` for everything.",
@@ -191,6 +202,7 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         )
     await members.add_identity(
         ctx.conn,
+        ctx.vault,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,

@@ -17,6 +17,7 @@ from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
 from storage.secret import KEY_ENV
+from storage.vault import Vault
 from tests.databases import (
     PG_URL,
     PostgresSchema,
@@ -52,12 +53,12 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     """A freshly migrated, empty database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")
-        database = Database(sqlite_copy(template, tmp_path))
+        database = Database(sqlite_copy(template, tmp_path), vault=Vault.from_environ())
         yield database
         await database.dispose()
         return
     schema: PostgresSchema = request.getfixturevalue("pg_schema")
-    database = Database(PG_URL, schema=schema.name, pool_size=10)
+    database = Database(PG_URL, schema=schema.name, pool_size=10, vault=Vault.from_environ())
     await schema.reset(database)
     yield database
     await database.dispose()

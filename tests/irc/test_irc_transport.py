@@ -16,6 +16,7 @@ from commands.rules import Rules
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox
+from storage.vault import Vault
 from tests.databases import sqlite_copy
 from tests.irc.client import IrcTestClient
 from tests.irc.harness import CHANNEL, IrcChat, network_settings
@@ -46,7 +47,7 @@ async def make_chat(
             admins=AdminSettings(identities=("irc:net1:boss",)),
             irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
         )
-        db = Database(sqlite_copy(sqlite_template, tmp_path))
+        db = Database(sqlite_copy(sqlite_template, tmp_path), vault=Vault.from_environ())
         chat = IrcChat(db, config, servers)
         chats.append(chat)
         await chat.start()
