@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands import codes, pseudonyms
+from commands import accounts, codes, pseudonyms
 from commands.context import Action, CommandError, Ctx, Reply, Role
 from commands.registry import CommandSet, Param
 from storage.repos import codes as code_repo
 from storage.repos import members
+from storage.repos.members import Linked
 
 spec = CommandSet()
 
@@ -200,7 +201,8 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         return await _fail(
             ctx, "That link code is not valid or has expired. Send `link` again to get a new one."
         )
-    await members.add_identity(
+    earlier = await members.identities_of(ctx.conn, ctx.vault, member_id)
+    new_id = await members.add_identity(
         ctx.conn,
         ctx.vault,
         key=ctx.identity.key,
@@ -208,6 +210,18 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         member_id=member_id,
         now=ctx.now,
     )
+    new = Linked(
+        id=new_id,
+        key=ctx.identity.key,
+        key_hash=ctx.identity_hash,
+        platform=ctx.identity.platform,
+        created_at=ctx.now,
+        last_seen_at=ctx.now,
+    )
+    await accounts.tell_linked(ctx, member_id, earlier, new)
     owner = await members.member_by_id(ctx.conn, member_id)
     assert owner is not None
-    return Reply(f"This account is now linked: you are **{owner.pseudonym}** here too.")
+    return Reply(
+        f"This account is now linked: you are **{owner.pseudonym}** here too. Your other "
+        f"accounts get a private note about it; `unlink` lists them all."
+    )

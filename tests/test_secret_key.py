@@ -109,7 +109,7 @@ async def test_the_console_runs_without_a_key_and_a_real_bot_refuses_its_databas
     script = "/as alice\nregister {code}\nchoose\nwhoami\n"
     result = dynamo(tmp_path, "--config", str(config), "console", key=None, stdin=script)
     assert result.returncode == 0, result.stderr
-    assert "[DM alice] You are **" in result.stdout and "member since" in result.stdout
+    assert "[DM alice] You are **" in result.stdout and "(this account)" in result.stdout
     # Its key is known to everyone: a real one refuses the database it made.
     with pytest.raises(SecretKeyError, match="made by `dynamo console`"):
         await made_with(f"sqlite:///{tmp_path / 'dynamo.db'}", Vault.from_environ())

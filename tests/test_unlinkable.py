@@ -65,6 +65,7 @@ async def everyone_everywhere(chat: ConsoleChat, smtp: SmtpServer) -> str:
     code = re.search(r"`([A-Z2-9-]{14})`", await chat.dm("alice", "link"))
     assert code, "no link code"
     assert alice in await say(chat, IRC, f"link {code.group(1)}")
+    await chat.deliver()  # the console account hears of the link
     (fresh,) = await chat.mint()
     assert "could be" in await say(chat, DISCORD, f"register {fresh}")
     assert "You are" in await say(chat, DISCORD, "choose")

@@ -171,6 +171,16 @@ async def identity_keys_of(
     return out
 
 
+async def remove_identity(conn: AsyncConnection, member_id: int, identity_id: int) -> bool:
+    """Detach one of this member's identities; False when it is not (or no longer) theirs."""
+    result = await conn.execute(
+        sa.delete(identities_t)
+        .where(identities_t.c.id == identity_id, identities_t.c.member_id == member_id)
+        .returning(identities_t.c.id)
+    )
+    return result.first() is not None
+
+
 async def set_role(conn: AsyncConnection, member_id: int, role: str) -> None:
     await conn.execute(sa.update(members_t).where(members_t.c.id == member_id).values(role=role))
 
