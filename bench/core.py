@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from seeding import IDEAS, MEMBERS, VOTES_EACH, seed_movement
+from seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement
 
 from commands.catalog import build_registry
 from commands.context import IdentityRef
@@ -39,6 +39,7 @@ async def seed(db: Database) -> None:
     async with db.write() as conn:
         await seed_movement(
             conn,
+            db.vault,
             now=utcnow(),
             identity_key=lambda m: ident(m).key,
             platform="bench",
@@ -130,7 +131,7 @@ async def main() -> None:
     results = {}
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            db = Database(f"sqlite:///{tmp}/bench.db")
+            db = Database(f"sqlite:///{tmp}/bench.db", vault=bench_vault())
             try:
                 results["SQLite"] = await run_backend("sqlite", db, args.quick)
             finally:
@@ -140,7 +141,7 @@ async def main() -> None:
         admin = Database(PG_URL)
         async with admin.engine.begin() as conn:
             await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        db = Database(PG_URL, schema=schema, pool_size=16)
+        db = Database(PG_URL, schema=schema, pool_size=16, vault=bench_vault())
         try:
             results["PostgreSQL"] = await run_backend("postgresql", db, args.quick)
         finally:

@@ -39,7 +39,7 @@ from typing import Any  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.seeding import IDEAS, MEMBERS, VOTES_EACH, seed_movement  # noqa: E402
+from bench.seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement  # noqa: E402
 from bot.config import from_dict  # noqa: E402
 from bot.runtime import build_app  # noqa: E402
 from bot.transports.discord.sync import sync_commands  # noqa: E402
@@ -84,6 +84,7 @@ async def seed(db: Database, users: list[dict[str, Any]], space: str) -> None:
     async with db.write() as conn:
         up, down = await seed_movement(
             conn,
+            db.vault,
             now=now,
             identity_key=lambda m: f"discord:{users[m]['id']}",
             platform="discord",
@@ -171,7 +172,7 @@ async def run(quick: bool) -> None:
         users = [standin.make_user(f"worker{m}") for m in range(MEMBERS)]
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.db"
-            db = Database(url)
+            db = Database(url, vault=bench_vault())
             await migrate.upgrade(db)
             t0 = time.perf_counter()
             await seed(db, users, space)

@@ -80,6 +80,7 @@ async def seed(db: Database, members: int) -> None:
 
     from storage.models import Campaign, CampaignUpdate, Idea, Member, MemberEmail, MemberPrefs
     from storage.types import utcnow
+    from storage.vault import EMAIL
 
     now = utcnow()
     async with db.write() as conn:
@@ -100,7 +101,7 @@ async def seed(db: Database, members: int) -> None:
             [
                 {
                     "member_id": i,
-                    "address": f"member{i}@bench.example",
+                    "address": db.vault.seal(f"member{i}@bench.example", EMAIL),
                     "verified_at": now,
                     "code_attempts": 0,
                     "requests": 0,
@@ -158,9 +159,11 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
     from bot.app import App
     from bot.config import Config, EmailSettings
     from commands.jobs import JOBS
+    from storage import secret
     from storage.db import Database
     from storage.models import Outbox
     from storage.types import utcnow
+    from storage.vault import Vault
 
     schema = None
     if args.database == "postgresql":
@@ -181,7 +184,9 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
             connections=args.connections,
         )
     )
-    db = Database(url, schema=schema, pool_size=10)
+    if not secret.given(os.environ):  # a throwaway secret, as the database is thrown away
+        os.environ[secret.KEY_ENV] = secret.new_secret()
+    db = Database(url, schema=schema, pool_size=10, vault=Vault.from_environ())
     app = App(config, db=db)
     try:
         await app.migrate()

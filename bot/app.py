@@ -20,6 +20,7 @@ from commands.jobs import JobEnv
 from storage import migrate
 from storage.db import Database
 from storage.types import utcnow
+from storage.vault import Vault
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,18 @@ class App:
         config: Config,
         *,
         db: Database | None = None,
+        vault: Vault | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``vault``: the project secret to open the configured database with; a ``db``
+        given instead carries its own."""
+        if db is not None and vault is not None:
+            raise TypeError("give App a database or a vault to open the configured one with")
         self.config = config
         self.clock = clock
-        self.db = db or Database(config.database_url)
+        self.db = db or Database(config.database_url, vault=vault)
+        # Fails here, with what to do, when there is no secret: nobody could be recognised.
+        self.vault = self.db.vault
         self.registry = build_registry()
         self.dispatcher = Dispatcher(self.db, clock=clock)
         # Email is off unless [email] host is set.

@@ -23,13 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
+from storage import secret
 from storage.errors import DatabaseUrlError
+from storage.secret import SecretKeyError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from bot.app import App
     from bot.transports.irc.early import EarlyConnection
+    from storage.db import Database
 
 logger = logging.getLogger("dynamo")
 
@@ -78,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", required=True
     )
     db.add_parser("upgrade", help="apply schema migrations")
+
+    keys = sub.add_parser("secret", help="the project secret").add_subparsers(
+        dest="secret_command", required=True
+    )
+    keys.add_parser("new", help=f"print a fresh {secret.KEY_ENV}")
 
     discord = sub.add_parser("discord", help="Discord administration").add_subparsers(
         dest="discord_command", required=True
@@ -128,34 +136,67 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUrlError as exc:
         print(f"dynamo: configuration error: [database] url: {exc}", file=sys.stderr)
         return 2
+    except SecretKeyError as exc:
+        print(f"dynamo: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "secret":
+        return _new_secret()
     if args.command == "discord":
         from bot.transports.discord.sync import sync_main
 
         return await sync_main(config.discord, args.guild)
     if args.command == "run":
         return await _run(config)
-    from bot.app import App
+    if args.command == "console":
+        from bot.app import App
+        from storage.vault import Vault
 
-    app = App(config)
+        # A try-out on one's own terminal runs on the console's openly known key.
+        app = App(config, vault=Vault.console())
+        try:
+            return await _console(app)
+        finally:
+            await app.db.dispose()
+    db = _maintained_database(config)
     try:
+        from storage import migrate
+
+        await migrate.upgrade(db)
         if args.command == "db":
-            await app.migrate()
             print("database is up to date")
             return 0
-        if args.command == "codes":
-            return await _mint(app, args)
-        return await _console(app)
+        return await _mint(db, args)
     finally:
-        await app.db.dispose()
+        await db.dispose()
 
 
-async def _mint(app: App, args: argparse.Namespace) -> int:
-    await app.migrate()
+def _new_secret() -> int:
+    key = secret.new_secret()
+    print(key)
+    print(
+        f"Set it where `dynamo run` starts: export {secret.KEY_ENV}={key} (never in a file in "
+        f"git), and keep a copy safe: if it is lost, members can no longer be recognised.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _maintained_database(config: Config) -> Database:
+    """The database for `db upgrade` and `codes mint`, which need no project secret; with
+    one in the environment it is checked, and it converts what an upgrade must."""
+    from storage.db import Database
+    from storage.vault import Vault
+
+    vault = Vault.from_environ(os.environ) if secret.given(os.environ) else None
+    return Database(config.database_url, vault=vault)
+
+
+async def _mint(db: Database, args: argparse.Namespace) -> int:
     from commands import admin
     from storage.types import utcnow
 
@@ -164,7 +205,7 @@ async def _mint(app: App, args: argparse.Namespace) -> int:
     batch = args.batch or now.strftime("%Y%m%d-%H%M%S")
     try:
         clear = await admin.mint(
-            app.db, args.count, kind=args.kind, batch=batch, now=now, expires_at=expires_at
+            db, args.count, kind=args.kind, batch=batch, now=now, expires_at=expires_at
         )
     except ValueError as exc:
         print(f"dynamo: {exc}", file=sys.stderr)
@@ -210,6 +251,8 @@ async def _run(config: Config) -> int:
         if problem:
             print(f"dynamo: configuration error: {problem}", file=sys.stderr)
             return 2
+    # Before connecting anywhere: without the secret nobody could be recognised.
+    secret.from_environ(os.environ)
     # Start-up allocates what the process keeps for good: collecting meanwhile frees next to
     # nothing and costs about a tenth of the loading time. Collected once, below.
     gc.disable()
@@ -233,6 +276,10 @@ async def _run(config: Config) -> int:
             await app.start(migrate=False)
         except ConfigError as exc:
             print(f"dynamo: configuration error: {exc}", file=sys.stderr)
+            await app.stop()
+            return 2
+        except SecretKeyError as exc:
+            print(f"dynamo: {exc}", file=sys.stderr)
             await app.stop()
             return 2
     finally:

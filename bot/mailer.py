@@ -96,7 +96,7 @@ class Mailer:
                     f"[email] username is set but the environment variable "
                     f"{settings.password_env} (password_env) is empty"
                 )
-        self.composer = Composer(schedule)
+        self.composer = Composer(schedule, db.vault)
         self.builder = MessageBuilder(settings.sender, settings.list_unsubscribe)
         self._idle: list[aiosmtplib.SMTP] = []
         self._outage_delay = 0.0
@@ -300,7 +300,9 @@ class Mailer:
                 )
             for letter, reason in outcome.permanent:
                 await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
-                await emails.record_failure(conn, letter.member_id, letter.to, reason, now)
+                await emails.record_failure(
+                    conn, self.db.vault, letter.member_id, letter.to, reason, now
+                )
                 logger.warning("mail %s refused permanently (%s)", letter.outbox_id, reason[:3])
             for skip in skipped:
                 await outbox.mark_failed(conn, skip.outbox_id, now=now, error=skip.reason)

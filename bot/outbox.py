@@ -3,7 +3,10 @@
 Announcements go to the transport that owns the row's space, in order. Each transport has a
 lane of its own, so a slow one (IRC paces itself to a line a second) never holds up another.
 A DM goes to the member's most recently seen identity on a transport that can reach it now;
-when none can (the member is offline on IRC, say) it waits and is tried again. Failures are
+when none can (the member is offline on IRC, say) it waits and is tried again. A DM pinned
+to one identity (``identity_id`` in its payload: a notice only that account's holder can act
+on) goes to that identity alone, waiting the same way. Identities are stored sealed: their
+keys are opened here, and transports get them as they always did. Failures are
 retried with backoff; after many attempts a row is marked failed so one broken row never
 blocks the rest.
 """
@@ -45,6 +48,10 @@ class Sink(Protocol):
 
 class NotReachable(Exception):
     """The member cannot be reached on any transport right now; try later."""
+
+
+class Gone(Exception):
+    """The one identity a DM was pinned to is no longer linked: nobody is left to tell."""
 
 
 @dataclass
@@ -110,8 +117,9 @@ class Dispatcher:
         if identity_key is not None:
             # People join all the time (a netsplit brings hundreds back at once), and most
             # have nothing waiting: look first, with a read, and write only when needed.
+            key_hash = self.db.vault.digest(identity_key)
             async with self.db.read() as conn:
-                member = await members.member_by_identity(conn, identity_key)
+                member = await members.member_by_identity(conn, key_hash)
                 if member is not None and await outbox.dms_waiting(conn, member.id, now=now):
                     member_ids.append(int(member.id))
         if not spaces and not member_ids:
@@ -189,6 +197,11 @@ class Dispatcher:
             except NotReachable:
                 await self._retry(delivery, UNREACHABLE_RETRY, "not reachable now", count=False)
                 continue
+            except Gone as exc:
+                logger.info("delivery %s (%s) dropped: %s", row.id, row.event, exc)
+                async with self.db.write() as conn:
+                    await outbox.mark_failed(conn, row.id, now=self.clock(), error=str(exc))
+                continue
             except Exception as exc:  # a transport error: retry with backoff
                 logger.warning("delivery %s (%s) failed: %s", row.id, row.event, type(exc).__name__)
                 await self._retry(delivery, None, f"{type(exc).__name__}: {exc}", count=True)
@@ -211,7 +224,12 @@ class Dispatcher:
             raise RuntimeError(f"no transport serves space {delivery.space}")
         assert delivery.member_id is not None
         async with self.db.read() as conn:
-            identities = await members.identities_of(conn, delivery.member_id)
+            identities = await members.identities_of(conn, self.db.vault, delivery.member_id)
+        pinned = delivery.payload.get("identity_id")
+        if pinned is not None:
+            identities = [identity for identity in identities if identity.id == pinned]
+            if not identities:
+                raise Gone("the account this was meant for was unlinked before it could be told")
         for identity in identities:
             for sink in self.sinks:
                 if sink.platform == identity.platform and sink.can_reach(identity.key):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import Config
+from storage.vault import Vault
 
 if TYPE_CHECKING:
     from bot.transports.irc.early import EarlyConnection
@@ -19,11 +20,12 @@ def build_app(
     environ: Mapping[str, str] = os.environ,
     early: Mapping[str, EarlyConnection] | None = None,
 ) -> App:
-    """Every transport the config names. Raises ConfigError for what cannot start.
+    """Every transport the config names. Raises ConfigError for what cannot start, and
+    SecretKeyError without a project secret in ``environ``.
 
     ``early``: IRC connections already started by ``dynamo run``, by network name.
     """
-    app = App(config)
+    app = App(config, vault=Vault.from_environ(environ))
     for network in config.irc:
         from bot.transports.irc.transport import IrcTransport
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands import (
+    accounts,
     campaigns,
     deadlines,
     discussion,
@@ -24,6 +25,7 @@ from commands.registry import CommandSet, Registry
 
 FEATURES: tuple[CommandSet, ...] = (
     registration.spec,
+    accounts.spec,
     ideas.spec,
     votes.spec,
     campaigns.spec,

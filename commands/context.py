@@ -15,6 +15,7 @@ from commands import calendar, notices
 from commands.calendar import Schedule
 from commands.rules import Rules
 from storage.repos import outbox, prefs
+from storage.vault import Vault
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -95,6 +96,10 @@ class Ctx:
     rules: Rules
     spaces: tuple[str, ...]
     registry: Registry
+    # The project secret: digests to look accounts up by, sealed keys and addresses.
+    vault: Vault
+    # The keyed digest of ``identity.key``, made once per command by the invoker.
+    identity_hash: str = ""
     member: sa.Row | None = None
     role: Role = Role.NOBODY
     pending: list[dict[str, Any]] = field(default_factory=list)
@@ -171,6 +176,23 @@ class Ctx:
                 }
             )
 
+    def tell_account(self, member_id: int, identity_id: int, event: str, text: str) -> None:
+        """Queue a private message to one of a member's accounts (by its row id, never its
+        key), whatever their ``notify`` choice: what only the holder of that very account
+        can act on, such as another account being linked. It waits while that account is
+        unreachable (see bot/outbox.py)."""
+        self.pending.append(
+            {
+                "kind": "dm",
+                "member_id": member_id,
+                "event": event,
+                "payload": {"text": text, "identity_id": identity_id},
+                "created_at": self.now,
+                "available_at": self.now,
+                "attempts": 0,
+            }
+        )
+
     def email(self, member_id: int, event: str, **data: Any) -> None:
         """Queue an email to one member whatever their ``notify`` choice (verification
         codes, the weekly update); commands.mailings says what it contains."""
@@ -208,9 +230,16 @@ class Ctx:
     async def zone(self) -> ZoneInfo:
         """The invoker's time zone: their own, else the configured one."""
         if self._zone is None:
-            name = await prefs.timezone_of(self.conn, self.member_id) if self.member else None
-            self._zone = _safe_zone(name or self.schedule.timezone, self.schedule)
+            if self.member is None:
+                self._zone = _safe_zone(self.schedule.timezone, self.schedule)
+            else:
+                self._zone = await self.zone_of(self.member_id)
         return self._zone
+
+    async def zone_of(self, member_id: int) -> ZoneInfo:
+        """A member's time zone: their own, else the configured one."""
+        name = await prefs.timezone_of(self.conn, member_id)
+        return _safe_zone(name or self.schedule.timezone, self.schedule)
 
     async def flush_outbox(self) -> int:
         queued = [row for row in self.pending if row["kind"] != "notice"]

@@ -150,14 +150,18 @@ class Invoker:
     async def _run(
         self, identity: IdentityRef, command: Command, args: dict[str, Any], where: str
     ) -> Reply:
+        # The one keyed digest of this command (storage/vault.py): accounts are stored only
+        # as digests, and this one finds the member, their pending registration, and more.
+        key_hash = self.db.vault.digest(identity.key)
         session_scope = self.db.write() if command.writes else self.db.read()
         async with session_scope as conn:
             now = self.clock()
-            member = await members.member_by_identity(conn, identity.key)
+            member = await members.member_by_identity(conn, key_hash)
             in_good_standing = member is not None and member.banned_at is None
             if where != "dm":
                 # A public answer is the same whoever asks: run it for nobody in particular.
-                reply = await command.handler(self._ctx(conn, identity, where, now), **args)
+                ctx = self._ctx(conn, identity, key_hash, where, now)
+                reply = await command.handler(ctx, **args)
                 reply.member = in_good_standing
                 return reply
             role = Role.NOBODY
@@ -177,7 +181,7 @@ class Invoker:
                 )
             if role < command.min_role:
                 return Reply.error(f"Only {command.min_role.label}s can use `{command.name}`.")
-            ctx = self._ctx(conn, identity, where, now, member=member, role=role)
+            ctx = self._ctx(conn, identity, key_hash, where, now, member=member, role=role)
             if command.writes:
                 ctx.public_delay = self.privacy.draw()
             reply = await command.handler(ctx, **args)
@@ -195,7 +199,7 @@ class Invoker:
                 and member is not None
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):
-                await members.touch_identity(conn, identity.key, now)
+                await members.touch_identity(conn, key_hash, now)
         if trouble and not command.writes:
             async with self.db.write() as conn:
                 reply = await email.tell_undelivered(conn, member.id, reply, now)
@@ -207,6 +211,7 @@ class Invoker:
         self,
         conn: Any,
         identity: IdentityRef,
+        key_hash: str,
         where: str,
         now: datetime,
         *,
@@ -216,6 +221,8 @@ class Invoker:
         return Ctx(
             conn=conn,
             identity=identity,
+            vault=self.db.vault,
+            identity_hash=key_hash,
             where=where,
             now=now,
             rules=self.rules,

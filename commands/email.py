@@ -66,7 +66,7 @@ async def email(ctx: Ctx, address: str | None) -> Reply:
         raise CommandError(
             f"I have sent {REQUESTS_PER_DAY} codes today already; please try again tomorrow."
         )
-    await emails.request(ctx.conn, ctx.member_id, cleaned, ctx.now, requests=requests)
+    await emails.request(ctx.conn, ctx.vault, ctx.member_id, cleaned, ctx.now, requests=requests)
     ctx.email(ctx.member_id, "verify_email")
     return Reply(
         f"I'm mailing a code to {masked(cleaned)}. When it arrives, send me `verify CODE`. "
@@ -80,11 +80,12 @@ async def _status(ctx: Ctx, row: Any) -> str:
     when = f" The next weekly update goes out {weekly}." if weekly else ""
     if row is None or (row.address is None and row.pending_address is None):
         return f"You have no email address with me. `email ADDRESS` to add one.{when}"
+    address, pending = emails.addresses(ctx.vault, row)
     lines = []
-    if row.address is not None:
-        lines.append(f"Your email {masked(row.address)} is verified.{when}")
-    if row.pending_address is not None:
-        lines.append(f"{masked(row.pending_address)} waits for `verify CODE`.")
+    if address is not None:
+        lines.append(f"Your email {masked(address)} is verified.{when}")
+    if pending is not None:
+        lines.append(f"{masked(pending)} waits for `verify CODE`.")
     if row.failed_at is not None:
         lines.append(f"Mail to it could not be delivered: {row.failure}")
     lines.append("`email off` forgets it; `notify email` sends notices there too.")
@@ -117,11 +118,13 @@ async def verify(ctx: Ctx, code: str) -> Reply:
             if left > 0
             else "That code is not right. Send `email ADDRESS` again for a new one."
         )
+    _, pending = emails.addresses(ctx.vault, row)
+    assert pending is not None  # the sealed one was there, checked above
     await emails.verify(ctx.conn, ctx.member_id, ctx.now, new_unsubscribe_token())
     weekly = ctx.schedule.weekly_in(await ctx.zone(), ctx.now)
     when = f" The weekly update comes {weekly}." if weekly else ""
     return Reply(
-        f"Your email {masked(row.pending_address)} is verified.{when} Want notices by email "
+        f"Your email {masked(pending)} is verified.{when} Want notices by email "
         f"too? Send `notify email` (or `notify both`). `email off` stops every email."
     )
 

@@ -8,7 +8,10 @@ from commands.registry import Command, CommandSet, Param
 spec = CommandSet()
 
 SECTIONS = (
-    ("Joining", ("register", "another", "choose", "link", "whoami", "reveal", "unreveal")),
+    (
+        "Joining",
+        ("register", "another", "choose", "link", "unlink", "whoami", "reveal", "unreveal"),
+    ),
     ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
     ("Campaigns", ("campaigns", "campaign", "say", "doc", "petition", "sign", "unsign", "signers")),
     ("Momentum", ("update", "nextstep", "object")),

@@ -42,6 +42,10 @@ class JobEnv:
     # Called after a transaction that queued outbox rows, so delivery starts at once.
     on_outbox: Callable[[], None] | None = None
 
+    def admin_hashes(self) -> list[str]:
+        """The digests of the configured admin accounts, as the database knows accounts."""
+        return sorted(self.db.vault.digest(key) for key in self.admin_identities)
+
     @asynccontextmanager
     async def transaction(self, now: datetime) -> AsyncIterator[Ctx]:
         """One write transaction with a Ctx acting for the bot itself."""
@@ -54,6 +58,7 @@ class JobEnv:
                 rules=self.rules,
                 spaces=self.spaces(),
                 registry=self.registry,
+                vault=self.db.vault,
                 role=Role.ADMIN,
                 schedule=self.schedule,
                 email_enabled=self.email_enabled,

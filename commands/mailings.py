@@ -22,6 +22,7 @@ from commands.calendar import Schedule
 from commands.email import CODE_LIFETIME
 from commands.formatting import one_line_quotes, plain
 from storage.repos import emails, ledger
+from storage.vault import Vault
 
 NOTICE_FOOTER = (
     "You get these because you chose `notify email`. To stop, send the Dynamo bot privately: "
@@ -52,8 +53,10 @@ class Skip:
 
 
 class Composer:
-    def __init__(self, schedule: Schedule, *, cache_size: int = 64) -> None:
+    def __init__(self, schedule: Schedule, vault: Vault, *, cache_size: int = 64) -> None:
         self.schedule = schedule
+        # Addresses are stored sealed; they are opened here, for the envelope only.
+        self.vault = vault
         self.cache_size = cache_size
         self._contents: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._rendered: dict[tuple[str, str, str], tuple[str, str, str]] = {}
@@ -62,7 +65,7 @@ class Composer:
         self, conn: AsyncConnection, rows: Sequence[Any], now: datetime
     ) -> list[Letter | Skip]:
         """Letters for claimed rows; call in a write transaction (codes are stored)."""
-        found = await emails.recipients(conn, [int(r.member_id) for r in rows])
+        found = await emails.recipients(conn, self.vault, [int(r.member_id) for r in rows])
         out: list[Letter | Skip] = []
         for row in rows:
             who = found.get(int(row.member_id))
@@ -111,7 +114,11 @@ class Composer:
             return Skip(row.id, "no address waits for verification")
         code = codes.generate(groups=2)
         to = await emails.set_code(
-            conn, int(row.member_id), codes.digest(codes.normalize(code) or ""), now + CODE_LIFETIME
+            conn,
+            self.vault,
+            int(row.member_id),
+            codes.digest(codes.normalize(code) or ""),
+            now + CODE_LIFETIME,
         )
         if to is None:
             return Skip(row.id, "no address waits for verification")

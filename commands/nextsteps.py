@@ -218,7 +218,7 @@ async def _decide(env: JobEnv, step: Any, now: datetime) -> int:
             campaign_id=campaign,
             step=step.text,
         )
-        staff = await members.staff_ids(ctx.conn, sorted(env.admin_identities))
+        staff = await members.staff_ids(ctx.conn, env.admin_hashes())
         listed = "\n".join(f"- {quote(r)}" for r in reasons)
         ctx.notify(
             staff,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import shown_names
+from commands import accounts, shown_names
 from commands.context import Ctx, Reply
 from commands.formatting import plural, quote, who
 from commands.registry import CommandSet, Param
@@ -19,14 +19,13 @@ spec = CommandSet()
 )
 async def whoami(ctx: Ctx) -> Reply:
     assert ctx.member is not None
-    identities = await members.identities_of(ctx.conn, ctx.member_id)
+    linked = await accounts.numbered(ctx)
     followed = await subscriptions.of_member(ctx.conn, ctx.member_id)
-    platforms = sorted({i.platform for i in identities})
     lines = [
         f"You are **{ctx.pseudonym}**, {ctx.role.label}, member since "
-        f"{ctx.member.created_at:%Y-%m-%d}.",
-        f"Linked accounts: {len(identities)} ({', '.join(platforms)}). You follow "
-        f"{plural(len(followed), 'idea')}.",
+        f"{ctx.member.created_at:%Y-%m-%d}. You follow {plural(len(followed), 'idea')}.",
+        "Your linked accounts (`unlink N` removes one):",
+        *accounts.listing(ctx, linked, await ctx.zone()),
     ]
     if ctx.member.revealed_name:
         lines.append(

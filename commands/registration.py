@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands import codes, pseudonyms
+from commands import accounts, codes, pseudonyms
 from commands.context import Action, CommandError, Ctx, Reply, Role
 from commands.registry import CommandSet, Param
 from storage.repos import codes as code_repo
 from storage.repos import members
+from storage.repos.members import Linked
 
 spec = CommandSet()
 
@@ -35,15 +36,25 @@ def _offer(name: str, first: bool) -> Reply:
     )
 
 
+def _attempt_keys(ctx: Ctx) -> list[str]:
+    """What wrong codes count against: the account, and the connection it came by when the
+    transport knows one (on IRC it stays the same when the person changes nick)."""
+    keys = [ctx.identity_hash]
+    if ctx.identity.connection:
+        # A space cannot begin an account key ("platform:..."): the two never collide.
+        keys.append(ctx.vault.digest(f"connection {ctx.identity.connection}"))
+    return keys
+
+
 async def _too_many_failures(ctx: Ctx) -> bool:
     since = ctx.now - timedelta(hours=1)
-    failures = await code_repo.count_failures(ctx.conn, ctx.identity.key, since)
+    failures = await code_repo.count_failures(ctx.conn, _attempt_keys(ctx), since)
     return failures >= ctx.rules.registration_failures_per_hour
 
 
 async def _fail(ctx: Ctx, text: str) -> Reply:
     # Returned, not raised: the failed attempt must be committed to count against the limit.
-    await code_repo.record_failure(ctx.conn, ctx.identity.key, ctx.now)
+    await code_repo.record_failure(ctx.conn, _attempt_keys(ctx), ctx.now)
     return Reply.error(text)
 
 
@@ -67,7 +78,7 @@ TOO_MANY = (
 async def register(ctx: Ctx, code: str) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is not None:
         reply = _offer(pending.offered, first=False)
         reply.text = "You already used a code. " + reply.text
@@ -96,7 +107,7 @@ async def register(ctx: Ctx, code: str) -> Reply:
     if not await code_repo.redeem_code(ctx.conn, row.id, ctx.now):
         return await _fail(ctx, "That code has already been used. Each code works only once.")
     name = await _fresh_name(ctx)
-    await code_repo.add_pending(ctx.conn, ctx.identity.key, row.id, name, ctx.now)
+    await code_repo.add_pending(ctx.conn, ctx.identity_hash, row.id, name, ctx.now)
     return _offer(name, first=True)
 
 
@@ -109,11 +120,11 @@ async def register(ctx: Ctx, code: str) -> Reply:
 async def another(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`; then you can flip through names.")
     name = await _fresh_name(ctx, avoid=pending.offered)
-    await code_repo.set_offer(ctx.conn, ctx.identity.key, name)
+    await code_repo.set_offer(ctx.conn, ctx.identity_hash, name)
     return _offer(name, first=False)
 
 
@@ -126,7 +137,7 @@ async def another(ctx: Ctx) -> Reply:
 async def choose(ctx: Ctx) -> Reply:
     if ctx.member is not None:
         return Reply(f"You're already registered as **{ctx.pseudonym}**.")
-    pending = await code_repo.get_pending(ctx.conn, ctx.identity.key)
+    pending = await code_repo.get_pending(ctx.conn, ctx.identity_hash)
     if pending is None:
         raise CommandError("Start with `register YOUR-CODE`, then `choose` a pseudonym.")
     kind = await code_repo.code_kind(ctx.conn, pending.code_id)
@@ -135,12 +146,13 @@ async def choose(ctx: Ctx) -> Reply:
     )
     await members.add_identity(
         ctx.conn,
+        ctx.vault,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,
         now=ctx.now,
     )
-    await code_repo.delete_pending(ctx.conn, ctx.identity.key)
+    await code_repo.delete_pending(ctx.conn, ctx.identity_hash)
     return Reply(
         f"You are **{pending.offered}**. Welcome! Send `ideas` to see what people are "
         f"pitching, `pitch YOUR IDEA` to start one, or `help` for everything.",
@@ -189,13 +201,27 @@ async def link(ctx: Ctx, code: str | None) -> Reply:
         return await _fail(
             ctx, "That link code is not valid or has expired. Send `link` again to get a new one."
         )
-    await members.add_identity(
+    earlier = await members.identities_of(ctx.conn, ctx.vault, member_id)
+    new_id = await members.add_identity(
         ctx.conn,
+        ctx.vault,
         key=ctx.identity.key,
         platform=ctx.identity.platform,
         member_id=member_id,
         now=ctx.now,
     )
+    new = Linked(
+        id=new_id,
+        key=ctx.identity.key,
+        key_hash=ctx.identity_hash,
+        platform=ctx.identity.platform,
+        created_at=ctx.now,
+        last_seen_at=ctx.now,
+    )
+    await accounts.tell_linked(ctx, member_id, earlier, new)
     owner = await members.member_by_id(ctx.conn, member_id)
     assert owner is not None
-    return Reply(f"This account is now linked: you are **{owner.pseudonym}** here too.")
+    return Reply(
+        f"This account is now linked: you are **{owner.pseudonym}** here too. Your other "
+        f"accounts get a private note about it; `unlink` lists them all."
+    )

@@ -33,7 +33,7 @@ async def _nudge(env: JobEnv, row: Any, now: datetime, days: int) -> int:
         if not await ledger.claim(ctx.conn, "stall", period, now):
             return 0
         organizers = [o.id for o in await campaigns.organizer_names(ctx.conn, row.id)]
-        staff = await members.staff_ids(ctx.conn, sorted(env.admin_identities))
+        staff = await members.staff_ids(ctx.conn, env.admin_hashes())
         campaign = row.id
         await ctx.notify_in_zones(
             list(dict.fromkeys([*organizers, *staff])),

@@ -22,10 +22,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import aiosqlite
 import sqlalchemy as sa
@@ -35,7 +35,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import DatabaseUrlError
+from storage.secret import HOW_TO_SET, KEY_ENV, SecretKeyError
 from storage.sqlite_reader import ReaderCache, SqliteReader, open_reader
+
+if TYPE_CHECKING:
+    from storage.vault import Vault
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +63,21 @@ def async_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 5) -> None:
+    """One database, opened with the project secret its digests and sealed values are under
+    (``vault``; only minting codes and upgrading a database with nothing to convert can do
+    without it)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 5,
+        vault: Vault | None = None,
+    ) -> None:
         self.url = async_url(url)
         self.schema = schema
+        self._vault = vault
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
@@ -93,6 +109,16 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise SecretKeyError(f"This needs the project secret, {KEY_ENV}. {HOW_TO_SET}")
+        return self._vault
+
+    @property
+    def has_vault(self) -> bool:
+        return self._vault is not None
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reading; whatever it started is rolled back at the end.
@@ -130,6 +156,20 @@ class Database:
         else:
             async with self.engine.begin() as conn:
                 yield conn
+
+    async def compact(self, tables: Sequence[str]) -> None:
+        """Leave no copy on disk of the old values a migration replaced in ``tables``: SQLite
+        keeps them in free pages and in the WAL until both are rewritten (VACUUM, then a
+        truncating checkpoint), PostgreSQL in dead row versions (VACUUM FULL). Run outside
+        any transaction."""
+        if self.is_sqlite:
+            if self.path not in ("", ":memory:"):
+                await asyncio.to_thread(_vacuum, self.path)
+            return
+        async with self.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            names = ", ".join(f'"{table}"' for table in tables)
+            await autocommit.exec_driver_sql(f"VACUUM FULL {names}")
 
     def _start_checkpointer(self) -> None:
         self._checkpoint_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
@@ -207,6 +247,15 @@ def _checkpoint(path: str) -> None:
     if conn is None:
         conn = _checkpoint_conn.conn = sqlite3.connect(path, timeout=SQLITE_BUSY_MS / 1000)
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _vacuum(path: str) -> None:
+    conn = sqlite3.connect(path, timeout=SQLITE_LOCK_PATIENCE)
+    try:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def _close_checkpointer() -> None:

@@ -1,4 +1,10 @@
-"""Schema migrations (Alembic), applied by ``dynamo db upgrade`` and at every start."""
+"""Schema migrations (Alembic), applied by ``dynamo db upgrade`` and at every start.
+
+The database's project secret travels with it: a migration that converts stored values
+(0006 seals account keys and addresses) takes it from ``config.attributes["vault"]``, and
+after the last migration the key is checked against the fingerprint the database remembers
+(kept at first use), in the same transaction: with a wrong key nothing is changed.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,21 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from storage.db import Database
+from storage.repos import keys
+from storage.types import utcnow
+from storage.vault import Vault, check_fingerprint
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Set by a migration that replaced stored values: the tables whose old copies must go from
+# the disk once it is committed (see Database.compact).
+REWRITTEN = "rewritten"
 
 
-def alembic_config(connection: sa.Connection | None = None) -> Config:
+def alembic_config(connection: sa.Connection | None = None, vault: Vault | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    cfg.attributes["vault"] = vault
     return cfg
 
 
@@ -28,11 +41,21 @@ def head_revision() -> str:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    def _run(connection: sa.Connection) -> None:
-        command.upgrade(alembic_config(connection), revision)
+    """Migrate to ``revision``; at head, with the database's key, check (or remember) it.
+    Raises SecretKeyError when the key is wrong, or missing where rows need it."""
+    vault = db.vault if db.has_vault else None
+
+    def _run(connection: sa.Connection) -> list[str]:
+        cfg = alembic_config(connection, vault)
+        command.upgrade(cfg, revision)
+        return list(cfg.attributes.get(REWRITTEN, ()))
 
     async with db.engine.begin() as conn:
-        await conn.run_sync(_run)
+        rewritten = await conn.run_sync(_run)
+        if vault is not None and revision == "head":
+            check_fingerprint(vault, await keys.remember(conn, vault.fingerprint, utcnow()))
+    if rewritten:
+        await db.compact(rewritten)
 
 
 async def current_revision(db: Database) -> str | None:

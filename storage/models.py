@@ -49,11 +49,17 @@ class Member(SQLModel, table=True):
 
 
 class Identity(SQLModel, table=True):
-    """A platform account attached to one member. ``key`` is e.g. ``discord:1234``."""
+    """A platform account attached to one member.
+
+    The account's key (``irc:net1:alice``, ``discord:1234``) is never stored as it is (see
+    storage/vault.py): ``key_hash`` is its keyed digest, to find the member behind a message,
+    and ``handle`` the key sealed, opened only to deliver a private message.
+    """
 
     __tablename__ = "identity"
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    handle: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     platform: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     member_id: int = Field(
         sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False, index=True)
@@ -63,21 +69,35 @@ class Identity(SQLModel, table=True):
 
 
 class PendingRegistration(SQLModel, table=True):
-    """A redeemed code whose holder is still flipping through pseudonyms."""
+    """A redeemed code whose holder is still flipping through pseudonyms; ``key_hash`` is the
+    digest of their account's key."""
 
     __tablename__ = "pending_registration"
-    identity_key: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    key_hash: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     code_id: int = Field(sa_column=sa.Column(sa.ForeignKey("registration_code.id"), nullable=False))
     offered: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     created_at: datetime = _created()
 
 
 class RegistrationFailure(SQLModel, table=True):
+    """A wrong registration or link code: one row for the digest of the account's key, and
+    one for the digest of the connection it came by, when the transport knows one."""
+
     __tablename__ = "registration_failure"
-    __table_args__ = (sa.Index("ix_registration_failure_key_at", "identity_key", "at"),)
+    __table_args__ = (sa.Index("ix_registration_failure_key_at", "key_hash", "at"),)
     id: int | None = Field(default=None, primary_key=True)
-    identity_key: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class KeyFingerprint(SQLModel, table=True):
+    """The fingerprint of the project secret this database's digests and sealed values were
+    made with, remembered at first use and checked at every start (storage/migrate.py)."""
+
+    __tablename__ = "key_fingerprint"
+    id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    fingerprint: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = _created()
 
 
 class LinkCode(SQLModel, table=True):
@@ -261,7 +281,8 @@ class SpaceRef(SQLModel, table=True):
 class MemberEmail(SQLModel, table=True):
     """A member's email address: used only to mail them, never shown to anyone.
 
-    ``address`` is the verified one. ``pending_address`` waits for ``verify CODE``; the code
+    Addresses are stored sealed (storage/vault.py, purpose "email"). ``address`` is the
+    verified one. ``pending_address`` waits for ``verify CODE``; the code
     is made when the mail is composed and only its hash is kept. A permanent delivery
     failure is recorded in ``failure`` (and ``failed_at`` when it is the verified address,
     which then gets no more mail) and told to the member the next time they act.
@@ -269,9 +290,9 @@ class MemberEmail(SQLModel, table=True):
 
     __tablename__ = "member_email"
     member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
-    address: str | None = Field(default=None, sa_column=sa.Column(sa.String(254)))
+    address: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     verified_at: datetime | None = _ts(nullable=True)
-    pending_address: str | None = Field(default=None, sa_column=sa.Column(sa.String(254)))
+    pending_address: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     code_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     code_expires_at: datetime | None = _ts(nullable=True)
     code_attempts: int = Field(

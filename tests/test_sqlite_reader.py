@@ -44,7 +44,11 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
             )
             await conn.execute(
                 sa.insert(identities_t).values(
-                    key=f"irc:net:{name}", platform="irc", member_id=n, created_at=NOW
+                    key_hash=f"{n:064x}",
+                    handle=f"sealed-{n}",
+                    platform="irc",
+                    member_id=n,
+                    created_at=NOW,
                 )
             )
         for n in range(1, 8):
@@ -76,7 +80,7 @@ async def both(db: Database, statement: Any, params: dict[str, Any] | None = Non
 
 
 async def test_repository_statements_give_the_engines_rows(db: Database) -> None:
-    (member,) = await both(db, members._BY_IDENTITY, {"key": "irc:net:brisk_heron"})
+    (member,) = await both(db, members._BY_IDENTITY, {"key_hash": f"{2:064x}"})
     assert member.pseudonym == "brisk_heron" and member.revealed_name == "Ana"
     assert member.created_at == NOW and member.created_at.tzinfo is not None
     assert not member.email_trouble
@@ -162,9 +166,9 @@ async def test_names_selected_twice_as_with_the_engine(db: Database) -> None:
 
 async def test_missing_parameter_is_refused_like_the_engine(db: Database) -> None:
     async with db.read() as conn:
-        with pytest.raises(InvalidRequestError, match="'key'"):
+        with pytest.raises(InvalidRequestError, match="'key_hash'"):
             await conn.execute(members._BY_IDENTITY)
-        with pytest.raises(InvalidRequestError, match="'key'"):
+        with pytest.raises(InvalidRequestError, match="'key_hash'"):
             await conn.execute(members._BY_IDENTITY, {"other": 1})
 
 

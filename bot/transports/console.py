@@ -142,8 +142,9 @@ class ConsoleTransport:
             self.out(f"[console] You are {name}.")
             return
         self.known.add(name)
+        key_hash = self.app.vault.digest(self.identity(name).key)
         async with self.app.db.read() as conn:
-            registered = await members.member_by_identity(conn, self.identity(name).key)
+            registered = await members.member_by_identity(conn, key_hash)
         if registered is not None:
             self.out(f"[console] You are {name} (registered as {registered.pseudonym}).")
             return

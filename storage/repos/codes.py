@@ -106,44 +106,45 @@ async def code_kind(conn: AsyncConnection, code_id: int) -> str:
     return result.scalar_one()
 
 
-async def count_failures(conn: AsyncConnection, identity_key: str, since: datetime) -> int:
+async def count_failures(conn: AsyncConnection, key_hashes: Sequence[str], since: datetime) -> int:
+    """The most wrong codes since ``since`` recorded against any one of these digests (an
+    account's, and the connection's it came by)."""
     result = await conn.execute(
         sa.select(sa.func.count())
         .select_from(failures_t)
-        .where(failures_t.c.identity_key == identity_key, failures_t.c.at >= since)
+        .where(failures_t.c.key_hash.in_(list(key_hashes)), failures_t.c.at >= since)
+        .group_by(failures_t.c.key_hash)
     )
-    return int(result.scalar_one())
+    return max((int(n) for n in result.scalars()), default=0)
 
 
-async def record_failure(conn: AsyncConnection, identity_key: str, now: datetime) -> None:
-    await conn.execute(sa.insert(failures_t).values(identity_key=identity_key, at=now))
+async def record_failure(conn: AsyncConnection, key_hashes: Sequence[str], now: datetime) -> None:
+    await conn.execute(sa.insert(failures_t), [{"key_hash": h, "at": now} for h in key_hashes])
 
 
-async def get_pending(conn: AsyncConnection, identity_key: str) -> sa.Row | None:
-    result = await conn.execute(
-        sa.select(pending_t).where(pending_t.c.identity_key == identity_key)
-    )
+async def get_pending(conn: AsyncConnection, key_hash: str) -> sa.Row | None:
+    result = await conn.execute(sa.select(pending_t).where(pending_t.c.key_hash == key_hash))
     return result.first()
 
 
 async def add_pending(
-    conn: AsyncConnection, identity_key: str, code_id: int, offered: str, now: datetime
+    conn: AsyncConnection, key_hash: str, code_id: int, offered: str, now: datetime
 ) -> None:
     await conn.execute(
         sa.insert(pending_t).values(
-            identity_key=identity_key, code_id=code_id, offered=offered, created_at=now
+            key_hash=key_hash, code_id=code_id, offered=offered, created_at=now
         )
     )
 
 
-async def set_offer(conn: AsyncConnection, identity_key: str, offered: str) -> None:
+async def set_offer(conn: AsyncConnection, key_hash: str, offered: str) -> None:
     await conn.execute(
-        sa.update(pending_t).where(pending_t.c.identity_key == identity_key).values(offered=offered)
+        sa.update(pending_t).where(pending_t.c.key_hash == key_hash).values(offered=offered)
     )
 
 
-async def delete_pending(conn: AsyncConnection, identity_key: str) -> None:
-    await conn.execute(sa.delete(pending_t).where(pending_t.c.identity_key == identity_key))
+async def delete_pending(conn: AsyncConnection, key_hash: str) -> None:
+    await conn.execute(sa.delete(pending_t).where(pending_t.c.key_hash == key_hash))
 
 
 async def add_link_code(

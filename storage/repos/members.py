@@ -1,14 +1,21 @@
-"""Members and the platform identities attached to them."""
+"""Members and the platform identities attached to them.
+
+An identity is found by the keyed digest of its key (``key_hash``, computed once per command
+by the caller); its key is stored only sealed, and opened here for whoever must reach the
+account (storage/vault.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Identity, Member, MemberEmail, PendingRegistration
+from storage.vault import IDENTITY, Vault
 
 members_t = Member.__table__
 identities_t = Identity.__table__
@@ -28,13 +35,14 @@ _BY_IDENTITY = (
     )
     .join(identities_t, identities_t.c.member_id == members_t.c.id)
     .outerjoin(emails_t, emails_t.c.member_id == members_t.c.id)
-    .where(identities_t.c.key == sa.bindparam("key"))
+    .where(identities_t.c.key_hash == sa.bindparam("key_hash"))
 )
 
 
-async def member_by_identity(conn: AsyncConnection, key: str) -> sa.Row | None:
-    """The member behind an identity, with the identity's last_seen_at and email_trouble."""
-    result = await conn.execute(_BY_IDENTITY, {"key": key})
+async def member_by_identity(conn: AsyncConnection, key_hash: str) -> sa.Row | None:
+    """The member behind an identity (by the digest of its key), with the identity's
+    last_seen_at and email_trouble."""
+    result = await conn.execute(_BY_IDENTITY, {"key_hash": key_hash})
     return result.first()
 
 
@@ -86,44 +94,91 @@ async def create_member(
     return int(result.scalar_one())
 
 
+@dataclass(frozen=True)
+class Linked:
+    """One of a member's identities, its key opened."""
+
+    id: int
+    key: str
+    key_hash: str
+    platform: str
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
 async def add_identity(
-    conn: AsyncConnection, *, key: str, platform: str, member_id: int, now: datetime
-) -> None:
-    await conn.execute(
-        sa.insert(identities_t).values(
-            key=key, platform=platform, member_id=member_id, created_at=now, last_seen_at=now
+    conn: AsyncConnection,
+    vault: Vault,
+    *,
+    key: str,
+    platform: str,
+    member_id: int,
+    now: datetime,
+) -> int:
+    """Attach an identity; returns its row id."""
+    result = await conn.execute(
+        sa.insert(identities_t)
+        .values(
+            key_hash=vault.digest(key),
+            handle=vault.seal(key, IDENTITY),
+            platform=platform,
+            member_id=member_id,
+            created_at=now,
+            last_seen_at=now,
         )
+        .returning(identities_t.c.id)
     )
+    return int(result.scalar_one())
 
 
-async def touch_identity(conn: AsyncConnection, key: str, now: datetime) -> None:
+async def touch_identity(conn: AsyncConnection, key_hash: str, now: datetime) -> None:
     await conn.execute(
-        sa.update(identities_t).where(identities_t.c.key == key).values(last_seen_at=now)
+        sa.update(identities_t).where(identities_t.c.key_hash == key_hash).values(last_seen_at=now)
     )
 
 
-async def identities_of(conn: AsyncConnection, member_id: int) -> list[sa.Row]:
+async def identities_of(conn: AsyncConnection, vault: Vault, member_id: int) -> list[Linked]:
     """A member's identities, most recently seen first."""
     result = await conn.execute(
         sa.select(identities_t)
         .where(identities_t.c.member_id == member_id)
         .order_by(identities_t.c.last_seen_at.desc().nulls_last(), identities_t.c.id)
     )
-    return list(result)
+    return [
+        Linked(
+            id=int(row.id),
+            key=vault.open(row.handle, IDENTITY),
+            key_hash=row.key_hash,
+            platform=row.platform,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+        )
+        for row in result
+    ]
 
 
 async def identity_keys_of(
-    conn: AsyncConnection, member_ids: Sequence[int]
+    conn: AsyncConnection, vault: Vault, member_ids: Sequence[int]
 ) -> dict[int, list[str]]:
     result = await conn.execute(
-        sa.select(identities_t.c.member_id, identities_t.c.key).where(
+        sa.select(identities_t.c.member_id, identities_t.c.handle).where(
             identities_t.c.member_id.in_(member_ids)
         )
     )
     out: dict[int, list[str]] = {}
-    for member_id, key in result:
-        out.setdefault(member_id, []).append(key)
+    for member_id, handle in result:
+        out.setdefault(member_id, []).append(vault.open(handle, IDENTITY))
     return out
+
+
+async def remove_identity(conn: AsyncConnection, member_id: int, identity_id: int) -> bool:
+    """Detach one of this member's identities; False when it is not (or no longer) theirs."""
+    result = await conn.execute(
+        sa.delete(identities_t)
+        .where(identities_t.c.id == identity_id, identities_t.c.member_id == member_id)
+        .returning(identities_t.c.id)
+    )
+    return result.first() is not None
 
 
 async def set_role(conn: AsyncConnection, member_id: int, role: str) -> None:
@@ -140,13 +195,14 @@ async def set_banned(conn: AsyncConnection, member_id: int, at: datetime | None)
     await conn.execute(sa.update(members_t).where(members_t.c.id == member_id).values(banned_at=at))
 
 
-async def staff_ids(conn: AsyncConnection, admin_identity_keys: Sequence[str]) -> list[int]:
-    """Moderators and admins: by role, and the members behind the configured admin accounts."""
+async def staff_ids(conn: AsyncConnection, admin_key_hashes: Sequence[str]) -> list[int]:
+    """Moderators and admins: by role, and the members behind the configured admin accounts
+    (by the digests of their keys)."""
     by_role = sa.select(members_t.c.id).where(
         members_t.c.role.in_(("moderator", "admin")), members_t.c.banned_at.is_(None)
     )
     by_key = sa.select(identities_t.c.member_id).where(
-        identities_t.c.key.in_(list(admin_identity_keys))
+        identities_t.c.key_hash.in_(list(admin_key_hashes))
     )
     result = await conn.execute(sa.union(by_role, by_key))
     return sorted({int(m) for m in result.scalars()})

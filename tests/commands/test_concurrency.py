@@ -32,7 +32,9 @@ async def seed(db: Database, n: int) -> list[IdentityRef]:
                 conn, pseudonym=f"voter_{i}", code_kind="worker", role="member", now=now
             )
             key = f"test:voter{i}"
-            await members.add_identity(conn, key=key, platform="test", member_id=member_id, now=now)
+            await members.add_identity(
+                conn, db.vault, key=key, platform="test", member_id=member_id, now=now
+            )
             refs.append(IdentityRef(key=key, platform="test"))
     return refs
 
@@ -40,7 +42,9 @@ async def seed(db: Database, n: int) -> list[IdentityRef]:
 async def test_200_concurrent_votes_launch_exactly_once(db: Database) -> None:
     refs = await seed(db, VOTERS)
     # A second engine on the same database plays a second process.
-    other = Database(db.url.replace("+aiosqlite", "").replace("+asyncpg", ""), schema=db.schema)
+    other = Database(
+        db.url.replace("+aiosqlite", "").replace("+asyncpg", ""), schema=db.schema, vault=db.vault
+    )
     registry = build_registry()
     rules = Rules(launch_upvotes=LAUNCH_AT)
     invokers = [

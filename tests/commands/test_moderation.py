@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import AdminSettings, Config
+from commands.context import IdentityRef
+from commands.privacy import NO_DELAY
 from commands.rules import Rules
+from storage.db import Database
+from storage.repos import members
 from tests.harness import ConsoleChat
 
 
@@ -91,3 +96,23 @@ async def test_mod_log_records_who_and_when(chat: ConsoleChat) -> None:
     assert f"{admin}: role {bob} (member -> moderator)" in log
     assert f"{admin}: hide #1" in log
     assert "UTC" in log
+
+
+async def test_admins_named_by_key_are_recognised_by_its_digest(db: Database) -> None:
+    """The config names admin accounts in plain text; the database knows them by digest."""
+    boss = IdentityRef("irc:net1:boss", "irc")
+    config = Config(privacy=NO_DELAY, admins=AdminSettings(identities=(boss.key,)))
+    chat = ConsoleChat(db, config)
+    await chat.start()
+    try:
+        (code,) = await chat.mint()
+        await chat.app.invoker.handle(boss, f"register {code}", where="dm")
+        await chat.app.invoker.handle(boss, "choose", where="dm")
+        bob = await chat.join("bob")
+        promoted = await chat.app.invoker.handle(boss, f"mod promote {bob} moderator", where="dm")
+        assert "is now moderator" in promoted.text
+        async with db.read() as conn:
+            staff = await members.staff_ids(conn, chat.app.jobs.admin_hashes())
+        assert staff == [1, 2]  # boss by the configured key, bob by his new role
+    finally:
+        await chat.stop()

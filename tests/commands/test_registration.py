@@ -8,9 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from commands import codes, pseudonyms
+from commands.context import IdentityRef
 from storage.models import Identity, Member, RegistrationCode
 from tests.harness import ConsoleChat
 
+ALICE_IRC = IdentityRef("irc:net1:alice", "irc", connection="irc:net1 ~alice@198.51.100.7")
 OFFER = re.compile(r"could be \*\*([a-z]+_[a-z]+)\*\*")
 
 
@@ -105,6 +107,44 @@ async def test_link_attaches_another_identity(chat: ConsoleChat) -> None:
     assert "not valid" in await chat.dm("eve", f"link {code.group(1)}")
     async with chat.db.read() as conn:
         members = (await conn.execute(sa.select(sa.func.count()).select_from(Member))).scalar()
-        keys = set((await conn.execute(sa.select(Identity.__table__.c.key))).scalars())
+        hashes = set((await conn.execute(sa.select(Identity.__table__.c.key_hash))).scalars())
     assert members == 1
-    assert keys == {"console:alice", "console:alice_irc"}
+    assert hashes == {chat.db.vault.digest(k) for k in ("console:alice", "console:alice_irc")}
+
+
+async def as_(chat: ConsoleChat, who: IdentityRef, line: str) -> str:
+    return (await chat.app.invoker.handle(who, line, where="dm")).text
+
+
+async def link_code(chat: ConsoleChat, person: str) -> str:
+    match = re.search(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`", await chat.dm(person, "link"))
+    assert match, "no link code"
+    return match.group(1)
+
+
+async def test_wrong_codes_count_against_the_connection_whatever_the_nick(
+    chat: ConsoleChat,
+) -> None:
+    via = "irc:net1 ~mallory@203.0.113.9"
+    for n in range(5):
+        nick = IdentityRef(f"irc:net1:mallory{n}", "irc", connection=via)
+        assert "not valid" in await as_(chat, nick, "register ABCD-EFGH-JKMN-PQRS")
+    (good,) = await chat.mint()
+    fresh_nick = IdentityRef("irc:net1:totally_new", "irc", connection=via)
+    assert "Too many wrong codes" in await as_(chat, fresh_nick, f"register {good}")
+    assert "Too many wrong codes" in await as_(chat, fresh_nick, "link ABCD-EFGH-JKMN")
+    # The same nick from elsewhere is held by its own count; other people are not held.
+    elsewhere = IdentityRef("irc:net1:mallory0", "irc", connection="irc:net1 ~m@192.0.2.1")
+    assert "Too many wrong codes" not in await as_(chat, elsewhere, "link ABCD-EFGH-JKMN")
+    assert "could be" in await as_(chat, ALICE_IRC, f"register {good}")
+
+
+async def test_wrong_link_codes_count_against_the_connection_too(chat: ConsoleChat) -> None:
+    via = "irc:net1 ~eve@203.0.113.66"
+    for n in range(5):
+        nick = IdentityRef(f"irc:net1:eve{n}", "irc", connection=via)
+        assert "not valid" in await as_(chat, nick, "link ABCD-EFGH-JKMN")
+    await chat.join("alice")
+    code = await link_code(chat, "alice")
+    thief = IdentityRef("irc:net1:eve_again", "irc", connection=via)
+    assert "Too many wrong codes" in await as_(chat, thief, f"link {code}")

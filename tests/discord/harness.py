@@ -135,7 +135,8 @@ class DiscordChat:
     async def set_dynamo_role(self, name: str, role: str) -> None:
         """What an admin does with `/mod promote`, done directly."""
         async with self.db.write() as conn:
-            member = await members.member_by_identity(conn, f"discord:{self.person(name)['id']}")
+            key_hash = self.db.vault.digest(f"discord:{self.person(name)['id']}")
+            member = await members.member_by_identity(conn, key_hash)
             assert member is not None, f"{name} is not registered"
             await members.set_role(conn, member.id, role)
 

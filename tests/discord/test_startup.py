@@ -16,6 +16,7 @@ from bot.transports.discord.sync import sync_commands, sync_main, sync_summary
 from bot.transports.discord.transport import DiscordTransport
 from commands.catalog import build_registry
 from storage.db import Database
+from storage.vault import Vault
 from tests.discord.harness import discord_settings
 from tests.discord_standin import StandIn
 
@@ -23,7 +24,7 @@ from tests.discord_standin import StandIn
 @pytest.fixture
 async def plain_db(tmp_path: Path) -> AsyncIterator[Database]:
     """A database nothing here writes to (these tests never get as far as commands)."""
-    db = Database(f"sqlite:///{tmp_path / 'unused.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'unused.db'}", vault=Vault.from_environ())
     yield db
     await db.dispose()
 

@@ -22,6 +22,7 @@ from bot.config import AdminSettings, Config
 from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
+from storage.vault import Vault
 from tests.databases import sqlite_copy
 from tests.irc.harness import IrcChat, network_settings
 from tests.irc.ngircd import NgircdServer, make_self_signed_cert, ngircd_binary
@@ -86,7 +87,7 @@ async def make_chat(
             admins=AdminSettings(identities=("irc:net1:boss",)),
             irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
         )
-        db = Database(sqlite_copy(sqlite_template, tmp_path))
+        db = Database(sqlite_copy(sqlite_template, tmp_path), vault=Vault.from_environ())
         chat = IrcChat(db, config, servers)
         chats.append(chat)
         await chat.start()

@@ -33,6 +33,7 @@ from bot.config import Config
 from commands.privacy import NO_DELAY, Privacy
 from commands.rules import Rules
 from storage.db import Database
+from storage.vault import Vault
 from tests.databases import sqlite_copy
 from tests.irc.harness import CHANNEL, IrcChat, network_settings
 from tests.irc.ngircd import NgircdServer
@@ -156,7 +157,8 @@ async def build(
         privacy=privacy,
         irc=(network_settings("net1", server, identity="nick"),),
     )
-    chat = IrcChat(Database(sqlite_copy(template, tmp_path)), config, {"net1": server})
+    database = Database(sqlite_copy(template, tmp_path), vault=Vault.from_environ())
+    chat = IrcChat(database, config, {"net1": server})
     await chat.start()
     nicks = [f"member{i}" for i in range(MEMBERS)]
     for nick in nicks:

@@ -25,6 +25,7 @@ from commands.calendar import Schedule
 from commands.privacy import NO_DELAY
 from commands.rules import Rules
 from storage.db import Database
+from storage.vault import Vault
 from tests.databases import PG_URL, PostgresSchema
 from tests.harness import ConsoleChat
 
@@ -194,7 +195,7 @@ async def momentum(
 @pytest.fixture
 async def pg_db(pg_schema: PostgresSchema) -> AsyncIterator[Database]:
     """The PostgreSQL database alone (for stories about several bot processes)."""
-    database = Database(PG_URL, schema=pg_schema.name, pool_size=10)
+    database = Database(PG_URL, schema=pg_schema.name, pool_size=10, vault=Vault.from_environ())
     await pg_schema.reset(database)
     yield database
     await database.dispose()

@@ -23,7 +23,9 @@ async def members_with_addresses(chat: MomentumChat, n: int) -> None:
     now = utcnow()
     async with chat.db.write() as conn:
         for member_id in range(1, n + 1):
-            await emails.request(conn, member_id, f"m{member_id}@example.org", now, requests=1)
+            await emails.request(
+                conn, chat.db.vault, member_id, f"m{member_id}@example.org", now, requests=1
+            )
             await emails.verify(conn, member_id, now, f"token{member_id}")
 
 

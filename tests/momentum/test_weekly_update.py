@@ -154,7 +154,9 @@ async def test_smtp_outage_delivers_every_mail_once_when_back(
     now = utcnow()
     async with db.write() as conn:  # twelve verified members, without the mail round trip
         for member_id in range(1, len(names) + 1):
-            await emails.request(conn, member_id, f"m{member_id}@example.org", now, requests=1)
+            await emails.request(
+                conn, chat.db.vault, member_id, f"m{member_id}@example.org", now, requests=1
+            )
             await emails.verify(conn, member_id, now, f"token{member_id}")
     await smtp.stop()  # the server refuses connections from here
 
@@ -188,7 +190,7 @@ async def test_two_bot_processes_on_postgresql_send_one_weekly_update(
     pg_db: Database, smtp: SmtpServer, clock: time_machine.Traveller
 ) -> None:
     config = momentum_config(smtp.port, leader_poll_seconds=0.05)
-    other_db = Database(PG_URL, schema=pg_db.schema)
+    other_db = Database(PG_URL, schema=pg_db.schema, vault=pg_db.vault)
     first, second = MomentumChat(pg_db, config), MomentumChat(other_db, config)
     await first.start()
     await second.start()
