@@ -65,7 +65,8 @@ async def test_a_shown_name_discord_refuses_leaves_the_bare_pseudonym(
     names = await launched(chat)
     # A name shown before the core refused these characters.
     async with chat.db.write() as conn:
-        member = await members.member_by_identity(conn, f"discord:{chat.person('bea')['id']}")
+        key_hash = chat.db.vault.digest(f"discord:{chat.person('bea')['id']}")
+        member = await members.member_by_identity(conn, key_hash)
         assert member is not None
         await members.set_revealed_name(conn, member.id, "K#1: nights @home ```")
     answer = await chat.ask("bea", "say", campaign=1, text=WORDS)
