@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.config import Config
+from bot.later import LaterRunner
 from bot.mailer import Mailer
 from bot.outbox import Dispatcher, Sink
 from bot.scheduler import Scheduler
@@ -80,12 +81,20 @@ class App:
             on_outbox=self._outbox_written,
         )
         self.scheduler = Scheduler(self.jobs)
+        # What members asked for that others will see, carried out at its random moment.
+        self.later = LaterRunner(self.db, self.invoker, clock=clock)
         self.transports: list[Transport] = []
 
     def _outbox_written(self) -> None:
         self.dispatcher.wake()
+        self.later.wake()
         if self.mailer is not None:
             self.mailer.wake()
+
+    async def drain(self) -> int:
+        """Carry out and deliver everything due now (the console and tests; the running bot
+        does this in the background)."""
+        return await self.later.drain() + await self.dispatcher.drain()
 
     def add_transport(self, transport: Transport) -> None:
         self.transports.append(transport)
@@ -106,6 +115,7 @@ class App:
         for transport in self.transports:
             await transport.start()
         if dispatch:
+            self.later.start()
             self.dispatcher.start()
             if self.mailer is not None:
                 self.mailer.start()
@@ -119,6 +129,7 @@ class App:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.later.stop()
         await self.dispatcher.stop()
         if self.mailer is not None:
             await self.mailer.stop()

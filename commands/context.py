@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -86,6 +86,11 @@ class Reply:
     def error(cls, text: str) -> Reply:
         return cls(text=text, ok=False)
 
+    @classmethod
+    def unchanged(cls, text: str) -> Reply:
+        """Nothing to do (already voted, not following): said at once, never run later."""
+        return cls(text=text, data={"unchanged": True})
+
 
 @dataclass
 class Ctx:
@@ -105,11 +110,12 @@ class Ctx:
     pending: list[dict[str, Any]] = field(default_factory=list)
     schedule: Schedule = field(default_factory=Schedule)
     email_enabled: bool = False
-    # How long this command's announcements and notices wait before they go out (see
-    # commands.privacy); nothing for the bot's own scheduled work.
-    public_delay: timedelta = timedelta(0)
     # Names a member may not show (the bot's own, on every platform).
     reserved_names: frozenset[str] = frozenset()
+    # A trial run, always rolled back, to check a command that runs later (commands.deferral):
+    # a handler may stop short of a write that would use up a number people see (an
+    # idea's: PostgreSQL's sequences don't roll back).
+    trial: bool = False
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property
@@ -123,19 +129,9 @@ class Ctx:
         assert self.member is not None
         return str(self.member.pseudonym)
 
-    @property
-    def announced(self) -> bool:
-        """Whether this command queued anything for the channels."""
-        return any(row["kind"] == "announce" for row in self.pending)
-
     def announce(self, event: str, text: str, **data: Any) -> None:
-        """Queue an announcement to every space (written with this transaction).
-
-        Announcements about one idea or campaign (``idea_id`` or ``campaign_id`` in
-        ``data``) form a stream whose posts keep their order whatever delays they drew.
-        """
+        """Queue an announcement to every space (written with this transaction)."""
         payload = {"text": text, **data}
-        number = data.get("campaign_id") or data.get("idea_id")
         for space in self.spaces:
             self.pending.append(
                 {
@@ -143,9 +139,8 @@ class Ctx:
                     "space": space,
                     "event": event,
                     "payload": payload,
-                    "stream": None if number is None else str(number),
                     "created_at": self.now,
-                    "available_at": self.now + self.public_delay,
+                    "available_at": self.now,
                     "attempts": 0,
                 }
             )
@@ -172,7 +167,6 @@ class Ctx:
                     "event": event,
                     "payload": payload,
                     "created_at": self.now,
-                    "available_at": self.now + self.public_delay,
                 }
             )
 
@@ -246,14 +240,6 @@ class Ctx:
         routed = await notices.expand(
             self.conn, [row for row in self.pending if row["kind"] == "notice"]
         )
-        streams = {row["stream"] for row in queued if row.get("stream") is not None}
-        if streams:
-            # A post never overtakes an earlier one of its stream that is still waiting.
-            latest = await outbox.latest_waiting(self.conn, streams)
-            for row in queued:
-                waiting = latest.get(row.get("stream"))  # type: ignore[arg-type]
-                if waiting is not None and waiting > row["available_at"]:
-                    row["available_at"] = waiting
         # One executemany needs the same keys in every row (announcements have no member,
         # notices no space).
         rows: Sequence[dict[str, Any]] = [

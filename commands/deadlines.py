@@ -13,7 +13,7 @@ from commands import calendar, lookup
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.formatting import needed_text, quote
 from commands.registry import CommandSet, Param
-from storage.repos import deadlines, ideas, ledger, subscriptions
+from storage.repos import deadlines, ideas, ledger, outbox, subscriptions
 
 if TYPE_CHECKING:
     from commands.jobs import JobEnv
@@ -141,6 +141,10 @@ async def _remind(env: JobEnv, row: Any, now: datetime) -> int:
 
 async def _close(env: JobEnv, row: Any, now: datetime) -> int:
     async with env.transaction(now) as ctx:
+        if await outbox.asked_before(ctx.conn, str(row.idea_id), row.due_at):
+            # Votes sent before the deadline wait for their random moment (commands.deferral):
+            # they count, so the idea closes (or launches) once they have been carried out.
+            return 0
         if not await ledger.claim(ctx.conn, "deadline_close", _key(row.idea_id, row.due_at), now):
             return 0
         current = await ideas.get(ctx.conn, row.idea_id)

@@ -20,6 +20,7 @@ spec = CommandSet()
         Param("text", "text", "What to say"),
     ),
     examples=("say 3 I can draft the letter to requesters tonight.",),
+    later="Your words go into campaign #{campaign}'s discussion",
     details="Your message appears in the campaign's channel or thread in every Discord server "
     "and IRC network, signed with your pseudonym only.",
 )

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from commands import codes, email, member_text
+from commands import codes, deferral, email, member_text
 from commands.calendar import Schedule
 from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
 from commands.privacy import NO_DELAY, Privacy
@@ -31,7 +31,7 @@ from commands.registry import Command, Param, Registry, UsageError
 from commands.rules import Rules
 from storage.db import Database
 from storage.repos import codes as code_repo
-from storage.repos import members
+from storage.repos import members, outbox
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ BURNED_IN_PUBLIC = (
     "it and use it in your place. Ask the person who gave you a registration code for a new "
     "one (for a link code, send me `link` again), and send it to me privately, here."
 )
+SUSPENDED = "Your membership is suspended by the moderators, so I can't act on your commands."
 INVISIBLE_IN_NAME = (
     "That name has an invisible or control character in it (U+{code:04X}), which could make "
     "it look like something else. Please type it again with letters, digits and ordinary "
@@ -139,13 +140,44 @@ class Invoker:
                 reply = Reply.error(OOPS)
                 break
         self._log(identity, command, "ok" if reply.ok else "refused", started)
-        if reply.ok:
-            for listener in self.listeners:
-                try:
-                    listener(command, reply)
-                except Exception:
-                    logger.exception("listener failed after %s", command.name)
+        if reply.ok and not reply.data.get("later"):
+            self._after(command, reply)
         return reply
+
+    async def carry_out(self, row: Any) -> bool:
+        """Run a command queued by `deferral.submit` (an outbox row of kind ``command``),
+        now that its moment has come; False when it had been carried out already."""
+        command = self.registry.get(row.event)
+        started = time.perf_counter()
+        async with self.db.write() as conn:
+            if not await outbox.take(conn, row):
+                return False  # another process got there first
+            member = await members.member_by_id(conn, row.member_id)
+            if command is None or member is None:
+                logger.warning("dropped a queued %s: no such command or member", row.event)
+                return True
+            role = Role.ADMIN if row.payload.get("admin") else Role.parse(member.role)
+            identity = IdentityRef(key=f"member:{member.id}", platform="later")
+            ctx = self._ctx(conn, identity, "", "dm", self.clock(), member=member, role=role)
+            if member.banned_at is not None:
+                deferral.tell(ctx, f"`{command.name}` was not done: {SUSPENDED}")
+                reply = Reply.error(SUSPENDED)
+            else:
+                reply = await deferral.carry_out(ctx, command, dict(row.payload["args"]))
+            await ctx.flush_outbox()
+        self._log(identity, command, "ok" if reply.ok else "refused", started)
+        if reply.ok:
+            self._after(command, reply)
+        if self.on_outbox is not None:
+            self.on_outbox()
+        return True
+
+    def _after(self, command: Command, reply: Reply) -> None:
+        for listener in self.listeners:
+            try:
+                listener(command, reply)
+            except Exception:
+                logger.exception("listener failed after %s", command.name)
 
     async def _run(
         self, identity: IdentityRef, command: Command, args: dict[str, Any], where: str
@@ -154,6 +186,7 @@ class Invoker:
         # as digests, and this one finds the member, their pending registration, and more.
         key_hash = self.db.vault.digest(identity.key)
         session_scope = self.db.write() if command.writes else self.db.read()
+        later = False
         async with session_scope as conn:
             now = self.clock()
             member = await members.member_by_identity(conn, key_hash)
@@ -167,10 +200,7 @@ class Invoker:
             role = Role.NOBODY
             if member is not None:
                 if member.banned_at is not None:
-                    return Reply.error(
-                        "Your membership is suspended by the moderators, so I can't act "
-                        "on your commands."
-                    )
+                    return Reply.error(SUSPENDED)
                 role = Role.parse(member.role)
             if identity.key in self.admin_identities and member is not None:
                 role = Role.ADMIN
@@ -182,13 +212,15 @@ class Invoker:
             if role < command.min_role:
                 return Reply.error(f"Only {command.min_role.label}s can use `{command.name}`.")
             ctx = self._ctx(conn, identity, key_hash, where, now, member=member, role=role)
-            if command.writes:
-                ctx.public_delay = self.privacy.draw()
-            reply = await command.handler(ctx, **args)
+            if self.privacy.longest and command.runs_later(args):
+                admin = identity.key in self.admin_identities
+                reply = await deferral.submit(ctx, command, args, self.privacy, admin=admin)
+                later = bool(reply.data.get("later"))
+            else:
+                reply = await command.handler(ctx, **args)
             reply.member = in_good_standing
-            if reply.ok and ctx.announced and self.privacy.longest:
-                reply.text = f"{reply.text} {self.privacy.note()}"
             queued = await ctx.flush_outbox() if command.writes else 0
+            queued += later
             # A mail to this member bounced: tell them now, once (see commands.email).
             trouble = member is not None and bool(member.email_trouble)
             if trouble and command.writes:

@@ -12,6 +12,7 @@ from storage.repos import activity, campaigns, documents, subscriptions
 spec = CommandSet()
 
 ACTIONS = ("show", "edit", "append", "history", "revert")
+CHANGES = ("edit", "append", "revert")
 
 
 @spec.command(
@@ -38,6 +39,9 @@ ACTIONS = ("show", "edit", "append", "history", "revert")
     ),
     details="Every edit is kept as a revision with the editor's pseudonym and the time. "
     "Organizers of the campaign and moderators can revert to an earlier revision.",
+    later="Your change to campaign #{campaign}'s document is saved",
+    later_if=lambda args: args.get("action") in CHANGES,
+    tell_after=True,
 )
 async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> Reply:
     await lookup.campaign(ctx, campaign)

@@ -30,6 +30,8 @@ def check_text(text: str, limit: int, what: str, example: str) -> str:
     "Pitch an idea for everyone to vote on (at most 140 characters).",
     params=(Param("text", "text", "The idea, in one short sentence"),),
     examples=("pitch Requesters should pay at least minimum wage for surveys",),
+    later="Your idea goes up",
+    tell_after=True,
 )
 async def pitch(ctx: Ctx, text: str) -> Reply:
     limit = ctx.rules.pitch_max_chars
@@ -41,6 +43,8 @@ async def pitch(ctx: Ctx, text: str) -> Reply:
             f"You have pitched {plural(recent, 'idea')} in the last 24 hours; the limit is "
             f"{per_day}. Meanwhile, you can vote on others: send `ideas`."
         )
+    if ctx.trial:
+        return Reply("It can be pitched.")
     idea_id = await ideas.create(ctx.conn, ctx.member_id, text, ctx.now)
     await subscriptions.subscribe(ctx.conn, ctx.member_id, idea_id, ctx.now)
     author = who(ctx.pseudonym, ctx.member.revealed_name if ctx.member else None)

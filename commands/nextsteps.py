@@ -55,6 +55,9 @@ _WINDOW = re.compile(r"\s--window[= ](\S+)\s*$")
     "`object N REASON` until the window ends. No objection: the step is adopted. Any "
     "objection: it is disputed and the moderators help sort it out. `nextstep N undo` "
     "reverses the last adopted step.",
+    later="Campaign #{campaign}'s next steps change",
+    later_if=lambda args: args.get("text") is not None,
+    tell_after=True,
 )
 async def nextstep(ctx: Ctx, campaign: int, text: str | None) -> Reply:
     row = await lookup.campaign(ctx, campaign)
@@ -127,9 +130,11 @@ async def _overview(ctx: Ctx, campaign: int, zone: Any) -> str:
     lines = [f"Next steps of campaign #{campaign}, newest first:"]
     for r in rows:
         if r.status == "proposed":
+            # Not how many objected so far: a count that moves when someone objects would
+            # time their private message (see commands.privacy).
             state = (
                 f"open for objections until {calendar.show(r.window_ends_at, zone)} "
-                f"({r.objections} so far; `object {campaign} REASON`)"
+                f"(`object {campaign} REASON`)"
             )
         else:
             state = r.status

@@ -70,7 +70,7 @@ async def expand(conn: AsyncConnection, notices: Sequence[dict[str, Any]]) -> li
                     "event": notice["event"],
                     "payload": notice["payload"],
                     "created_at": notice["created_at"],
-                    "available_at": notice["available_at"],
+                    "available_at": notice["created_at"],
                     "attempts": 0,
                 }
             )

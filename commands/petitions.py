@@ -25,6 +25,8 @@ MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
         Param("text", "text", "The petition statement"),
     ),
     examples=("petition 3 We ask requesters to pay at least the federal minimum wage.",),
+    later="The petition statement of campaign #{campaign} goes up",
+    tell_after=True,
 )
 async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     row = await lookup.campaign(ctx, campaign)
@@ -56,6 +58,7 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
         Param("name", "text", "A name to show", required=False, keyword="as", shape="name"),
     ),
     examples=("sign 3", "sign 3 researcher", 'sign 3 as "Kristy M., Turker since 2011"'),
+    later="Your signature on campaign #{campaign}'s petition counts",
     details="Your signature counts under your pseudonym; no one sees which pseudonym signed. "
     "With `as NAME` the name you give is listed among the signers (not linked to your "
     "pseudonym). Category is worker (default), researcher or ally.",
@@ -113,11 +116,12 @@ async def _milestone(ctx: Ctx, campaign: int, total: int) -> None:
     "Take your signature off a petition.",
     params=(Param("campaign", "int", "The campaign's number"),),
     examples=("unsign 3",),
+    later="Your signature comes off campaign #{campaign}'s petition",
 )
 async def unsign(ctx: Ctx, campaign: int) -> Reply:
     await lookup.campaign(ctx, campaign)
     if not await petitions.unsign(ctx.conn, campaign, ctx.member_id):
-        return Reply(f"You had not signed campaign #{campaign}'s petition.")
+        return Reply.unchanged(f"You had not signed campaign #{campaign}'s petition.")
     total = await campaigns.add_signatures(ctx.conn, campaign, -1)
     return Reply(
         f"Your signature is removed from campaign #{campaign}'s petition "

@@ -1,11 +1,12 @@
-"""The ``[privacy]`` table: how long public posts caused by a member's private action wait.
+"""The ``[privacy]`` table: how long, at most, a member's action waits before others see it.
 
 An IRC server tells anyone who asks how long each user has been idle, and a private message
 to the bot resets it. If ``New idea #9 by leafy_towhee`` appeared the instant its author's
 private ``pitch`` arrived, an observer who WHOISes the channel would see whose idle time had
-just dropped to zero. So every announcement and notice a command causes is released after a
-random delay, drawn afresh for each command, uniformly between nothing and
-``max_public_delay``. Anyone who acted within that window is then as likely to be the author.
+just dropped to zero. So a command whose effects others can see is carried out after a
+random delay (commands.deferral), drawn afresh for each command, uniformly between nothing
+and ``max_public_delay``. Anyone who acted within that window is then as likely to be the
+author.
 """
 
 from __future__ import annotations
@@ -39,20 +40,12 @@ class Privacy:
         return parse_duration(self.max_public_delay)
 
     def draw(self) -> timedelta:
-        """A fresh delay for one command's public posts."""
+        """A fresh delay for one command."""
         longest = self.longest
         if not longest:
             return timedelta(0)
         # Whole milliseconds: nothing finer survives the database's timestamps anyway.
         return timedelta(milliseconds=_RANDOM.randrange(int(longest / timedelta(milliseconds=1))))
-
-    def note(self) -> str:
-        """What a member is told about when their action shows in public."""
-        return (
-            f"It shows in the channels within {show_delay(self.longest)}, after a random delay, "
-            f"so its timing doesn't point to you."
-        )
-
 
 NO_DELAY = Privacy(max_public_delay="0s")
 

@@ -42,6 +42,7 @@ async def whoami(ctx: Ctx) -> Reply:
     "Show a name of your choice beside your pseudonym from now on.",
     params=(Param("name", "text", "The name to show", shape="name"),),
     examples=("reveal Kristy M.",),
+    later="Your name shows beside your pseudonym",
     details="This is self-disclosure: everyone will see this name next to your pseudonym on "
     "ideas, campaigns and listings. `unreveal` removes it.",
 )
@@ -55,6 +56,7 @@ async def reveal(ctx: Ctx, name: str) -> Reply:
     "unreveal",
     "Stop showing a name beside your pseudonym.",
     examples=("unreveal",),
+    later="Your name stops showing beside your pseudonym",
 )
 async def unreveal(ctx: Ctx) -> Reply:
     await members.set_revealed_name(ctx.conn, ctx.member_id, None)

@@ -60,6 +60,15 @@ class Command:
     private: bool = True
     writes: bool = True
     details: str = ""
+    # A command whose effects others can see (a new idea, a vote count, a signature, a
+    # post) runs a random time later when `[privacy] max_public_delay` is set, so its
+    # timing doesn't point to the member (commands.deferral). ``later`` is what the member
+    # is told at once, with the arguments filled in ("Your upvote on #{idea} counts");
+    # ``later_if`` limits it to some uses (`doc N edit`, not `doc N`); ``tell_after``:
+    # whether the reply is sent once it has run (a new idea's number, a saved revision).
+    later: str | None = None
+    later_if: Callable[[dict[str, Any]], bool] | None = None
+    tell_after: bool = False
 
     @property
     def usage(self) -> str:
@@ -68,6 +77,10 @@ class Command:
     @property
     def group(self) -> str | None:
         return self.name.split()[0] if " " in self.name else None
+
+    def runs_later(self, args: dict[str, Any]) -> bool:
+        """Whether this use of the command is one others can see (see ``later``)."""
+        return self.later is not None and (self.later_if is None or self.later_if(args))
 
 
 @dataclass
@@ -226,6 +239,9 @@ class CommandSet:
         private: bool = True,
         writes: bool = True,
         details: str = "",
+        later: str | None = None,
+        later_if: Callable[[dict[str, Any]], bool] | None = None,
+        tell_after: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare a command; the handler is ``async def f(ctx, **params) -> Reply``."""
 
@@ -241,6 +257,9 @@ class CommandSet:
                     private=private,
                     writes=writes,
                     details=details,
+                    later=later,
+                    later_if=later_if,
+                    tell_after=tell_after,
                 )
             )
             return handler

@@ -16,12 +16,13 @@ spec = CommandSet()
     "Follow an idea or campaign to hear about its progress.",
     params=(Param("idea", "int", "The idea or campaign number"),),
     examples=("subscribe 12",),
+    later="You are among #{idea}'s followers",
 )
 async def subscribe(ctx: Ctx, idea: int) -> Reply:
     await lookup.idea(ctx, idea)
     if await subscriptions.subscribe(ctx.conn, ctx.member_id, idea, ctx.now):
         return Reply(f"You now follow #{idea}.")
-    return Reply(f"You already follow #{idea}.")
+    return Reply.unchanged(f"You already follow #{idea}.")
 
 
 @spec.command(
@@ -29,11 +30,12 @@ async def subscribe(ctx: Ctx, idea: int) -> Reply:
     "Stop following an idea or campaign.",
     params=(Param("idea", "int", "The idea or campaign number"),),
     examples=("unsubscribe 12",),
+    later="You are off #{idea}'s followers",
 )
 async def unsubscribe(ctx: Ctx, idea: int) -> Reply:
     if await subscriptions.unsubscribe(ctx.conn, ctx.member_id, idea):
         return Reply(f"You no longer follow #{idea}.")
-    return Reply(f"You were not following #{idea}.")
+    return Reply.unchanged(f"You were not following #{idea}.")
 
 
 @spec.command(

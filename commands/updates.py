@@ -49,6 +49,9 @@ STOP_LINE = "To stop these emails, send the Dynamo bot privately: email off"
     ),
     details="Each save is a new revision; the newest one goes out with the weekly update "
     "email to every member with a verified address, and is posted in every space.",
+    later="Your update of campaign #{campaign} is saved",
+    later_if=lambda args: (args.get("text") or "history").strip().lower() != "history",
+    tell_after=True,
 )
 async def update(ctx: Ctx, campaign: int, text: str | None) -> Reply:
     row = await lookup.campaign(ctx, campaign)

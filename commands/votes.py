@@ -24,9 +24,8 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
     word = "upvoted" if value > 0 else "downvoted"
     outcome = await votes.cast(ctx.conn, idea_id, ctx.member_id, value, ctx.now)
     if outcome == "same":
-        return Reply(
-            f"You already {word} #{idea_id} ({score(row.up, row.down)}). "
-            f"`unvote {idea_id}` takes your vote back."
+        return Reply.unchanged(
+            f"You already {word} #{idea_id}. `unvote {idea_id}` takes your vote back."
         )
     if outcome == "new":
         d_up, d_down = (1, 0) if value > 0 else (0, 1)
@@ -35,10 +34,12 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
         d_up, d_down = (1, -1) if value > 0 else (-1, 1)
     up, down = await ideas.add_to_counts(ctx.conn, idea_id, d_up, d_down)
     text = f"You {word} #{idea_id}: now {score(up, down)}"
+    news = False
     if row.status == "open":
         launched = await _maybe_launch(ctx, row, up, down)
         if launched:
             text += f". That vote launched it: #{idea_id} is now a campaign!"
+            news = True  # worth telling the voter even when the vote ran later
         else:
             text += f", {needed_text(ctx.rules, up, down)}."
     else:
@@ -46,7 +47,7 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
         text += "."
     if outcome == "new":
         text += " You now follow it."
-    return Reply(text, data={"idea_id": idea_id, "up": up, "down": down})
+    return Reply(text, data={"idea_id": idea_id, "up": up, "down": down, "news": news})
 
 
 async def _maybe_launch(ctx: Ctx, row: object, up: int, down: int) -> bool:
@@ -79,6 +80,7 @@ async def _maybe_launch(ctx: Ctx, row: object, up: int, down: int) -> bool:
     "Support an idea (you also follow it).",
     params=(Param("idea", "int", "The idea's number"),),
     examples=("upvote 12",),
+    later="Your upvote on #{idea} counts",
 )
 async def upvote(ctx: Ctx, idea: int) -> Reply:
     return await _vote(ctx, idea, 1)
@@ -89,6 +91,7 @@ async def upvote(ctx: Ctx, idea: int) -> Reply:
     "Vote against an idea (you also follow it).",
     params=(Param("idea", "int", "The idea's number"),),
     examples=("downvote 12",),
+    later="Your downvote on #{idea} counts",
 )
 async def downvote(ctx: Ctx, idea: int) -> Reply:
     return await _vote(ctx, idea, -1)
@@ -99,12 +102,13 @@ async def downvote(ctx: Ctx, idea: int) -> Reply:
     "Take back your vote on an idea.",
     params=(Param("idea", "int", "The idea's number"),),
     examples=("unvote 12",),
+    later="Your vote on #{idea} is taken back",
 )
 async def unvote(ctx: Ctx, idea: int) -> Reply:
-    row = await lookup.idea(ctx, idea)
+    await lookup.idea(ctx, idea)
     old = await votes.retract(ctx.conn, idea, ctx.member_id)
     if old is None:
-        return Reply(f"You have no vote on #{idea} to take back ({score(row.up, row.down)}).")
+        return Reply.unchanged(f"You have no vote on #{idea} to take back.")
     up, down = await ideas.add_to_counts(ctx.conn, idea, -1 if old > 0 else 0, -1 if old < 0 else 0)
     return Reply(
         f"Your vote on #{idea} is withdrawn: now {score(up, down)}.",

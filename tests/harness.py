@@ -101,7 +101,7 @@ class ConsoleChat:
         return match.group(1)
 
     async def deliver(self) -> int:
-        return await self.app.dispatcher.drain()
+        return await self.app.drain()
 
     # -- reading ------------------------------------------------------------------------
     def _first(self, mark: int, where: str) -> str:

@@ -101,7 +101,7 @@ class ConsoleTransport:
             text = text.replace("{code}", self.codes[self.current])
         reply = await self.app.invoker.handle(self.identity(self.current), text, where="dm")
         self._show_reply(self.current, reply, public=False)
-        await self.app.dispatcher.drain()
+        await self.app.drain()
         return True
 
     async def _meta(self, text: str) -> bool:
@@ -130,7 +130,7 @@ class ConsoleTransport:
                     self.identity(self.current), line, where="channel"
                 )
                 self._show_reply(self.current, reply, public=True)
-                await self.app.dispatcher.drain()
+                await self.app.drain()
             return True
         self.out("[console] Commands: /as NAME, /channel LINE, /quit; other lines are DMs.")
         return True

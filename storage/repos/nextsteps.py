@@ -61,14 +61,8 @@ async def last_adopted(conn: AsyncConnection, campaign_id: int) -> sa.Row | None
 
 
 async def of_campaign(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
-    count = (
-        sa.select(sa.func.count())
-        .where(objections_t.c.step_id == steps_t.c.id)
-        .scalar_subquery()
-        .label("objections")
-    )
     result = await conn.execute(
-        sa.select(steps_t, count)
+        sa.select(steps_t)
         .where(steps_t.c.campaign_id == campaign_id)
         .order_by(steps_t.c.id.desc())
         .limit(limit)

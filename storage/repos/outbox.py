@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import Outbox
 
 outbox_t = Outbox.__table__
+# The kind of row that holds a member's command until its moment (commands.deferral).
+COMMAND = "command"
 
 
 async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -76,6 +78,51 @@ def _waiting(now: _Now) -> sa.ColumnElement[bool]:
 def due_check(wanted: sa.ColumnElement[bool]) -> sa.Select:
     """The statement `any_due` runs for ``wanted``: build it once and reuse it."""
     return sa.select(outbox_t.c.id).where(_due(sa.bindparam("now")), wanted).limit(1)
+
+
+async def next_due(
+    conn: AsyncConnection, wanted: sa.ColumnElement[bool], *, now: datetime
+) -> datetime | None:
+    """When the first of the rows matching ``wanted`` that nobody holds is due (a read)."""
+    result = await conn.execute(
+        sa.select(sa.func.min(outbox_t.c.available_at)).where(_unsent_unleased(now), wanted)
+    )
+    return result.scalar_one_or_none()
+
+
+async def asked_before(conn: AsyncConnection, stream: str, moment: datetime) -> bool:
+    """Whether a command about ``stream`` (an idea's number) asked for before ``moment``
+    still waits to be carried out."""
+    result = await conn.execute(
+        sa.select(outbox_t.c.id)
+        .where(
+            outbox_t.c.kind == COMMAND,
+            outbox_t.c.stream == stream,
+            outbox_t.c.created_at <= moment,
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def take(conn: AsyncConnection, row: sa.Row) -> bool:
+    """Delete a queued command's row in the transaction that does its work: False when it
+    was gone (done by another process). Nothing then keeps when it was asked for.
+
+    Matched on more than the id: SQLite hands a deleted row's id to the next row when it
+    was the last one, and a stale copy must never take that one."""
+    result = await conn.execute(
+        sa.delete(outbox_t).where(
+            outbox_t.c.id == row.id,
+            outbox_t.c.kind == COMMAND,
+            outbox_t.c.member_id == row.member_id,
+            outbox_t.c.created_at == row.created_at,
+            outbox_t.c.sent_at.is_(None),
+        )
+    )
+    return bool(result.rowcount)
 
 
 async def any_due(conn: AsyncConnection, check: sa.Select, *, now: datetime) -> bool:

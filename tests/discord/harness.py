@@ -14,9 +14,8 @@ Two guilds are served: "Dynamo Workers" (campaign threads in a forum) and "Turke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from bot.app import App
@@ -75,8 +74,6 @@ class DiscordChat:
     standin: StandIn
     db: Database
     config: Config
-    # The transport's draw of the delay before a count edit (default: [privacy]'s).
-    count_delay: Callable[[], timedelta] | None = None
     app: App = field(init=False)
     transport: DiscordTransport = field(init=False)
     people: dict[str, Json] = field(default_factory=dict)
@@ -92,7 +89,6 @@ class DiscordChat:
             environ={self.config.discord.token_env: self.standin.token},
             guild_ready_timeout=0.05,
             edit_interval=EDIT_INTERVAL,
-            count_delay=self.count_delay,
         )
         self.app.add_transport(self.transport)
 

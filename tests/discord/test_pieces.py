@@ -169,28 +169,3 @@ async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None
     edits.mark("idea 1")
     await edits.close()  # shutting down still brings it up to date
     assert shown[-1] == 41
-
-
-async def test_delayed_marks_share_one_flush_and_stay_behind_at_shutdown() -> None:
-    shown: list[str] = []
-
-    async def flush(key: Hashable) -> None:
-        shown.append(str(key))
-
-    edits = EditCoalescer(flush, interval=0.01, settle=0)
-    edits.mark_later("idea 1", 0.05)
-    edits.mark_later("idea 1", 0.01)  # a later change while one waits: the same flush
-    assert edits.waiting == 1 and shown == []
-    await asyncio.sleep(0.03)
-    assert shown == []  # the first mark's delay holds (a timer never fires early)
-    async with asyncio.timeout(2):
-        while not edits.idle:  # noqa: ASYNC110 (polling the coalescer's own state)
-            await asyncio.sleep(0.01)
-    assert shown == ["idea 1"] and edits.waiting == 0
-
-    edits.mark_later("idea 2", 0)  # no delay: at once, as mark()
-    assert edits.waiting == 0 and edits.pending == 1
-    edits.mark_later("idea 3", 60)
-    await edits.close()
-    # The waiting one is not hurried out at shutdown: its edit would time the vote.
-    assert shown == ["idea 1", "idea 2"] and edits.waiting == 0

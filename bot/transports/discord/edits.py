@@ -7,11 +7,6 @@ first, and votes that arrive together share one edit. Marks that arrive while a 
 or during the interval after it are folded into one more flush when the interval is over.
 The flush reads the current state itself, so the last state always wins and nothing in
 between needs to be kept.
-
-``mark_later(key, delay)`` marks after ``delay`` instead, so an edit's timing does not point
-to the moment someone acted (see the transport). Only the first of a key's waiting marks
-counts: what happens meanwhile is read by the same flush. The waits are kept in memory only:
-if the process stops first, the next edit of that message shows the change.
 """
 
 from __future__ import annotations
@@ -39,7 +34,6 @@ class EditCoalescer:
         self._dirty: set[Hashable] = set()
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
         self._flushing: set[Hashable] = set()
-        self._waiting: dict[Hashable, asyncio.TimerHandle] = {}
         self._closed = False
 
     def mark(self, key: Hashable) -> None:
@@ -51,35 +45,14 @@ class EditCoalescer:
                 self._run(key), name=f"discord-edit-{key}"
             )
 
-    def mark_later(self, key: Hashable, delay: float) -> None:
-        """Mark ``key`` after ``delay`` seconds (at once for 0), unless a mark of it is
-        already waiting: that one's flush will show this change too."""
-        if self._closed:
-            return
-        if delay <= 0:
-            self.mark(key)
-            return
-        if key in self._waiting:
-            return
-        self._waiting[key] = asyncio.get_running_loop().call_later(delay, self._due, key)
-
-    def _due(self, key: Hashable) -> None:
-        self._waiting.pop(key, None)
-        self.mark(key)
-
     @property
     def pending(self) -> int:
         return len(self._dirty)
 
     @property
     def idle(self) -> bool:
-        """Nothing out of date, nothing being flushed, no interval or delay running."""
-        return not (self._dirty or self._tasks or self._waiting)
-
-    @property
-    def waiting(self) -> int:
-        """Marks still waiting out their delay."""
-        return len(self._waiting)
+        """Nothing out of date, nothing being flushed, no interval running."""
+        return not (self._dirty or self._tasks)
 
     async def _run(self, key: Hashable) -> None:
         try:
@@ -105,13 +78,6 @@ class EditCoalescer:
         """Stop waiting out intervals, let edits under way finish, and bring what is still
         out of date up to date once; all within ``within`` seconds."""
         self._closed = True
-        # Marks still waiting are not hurried out: an edit now would show when someone
-        # acted. The next edit of each message, after a restart, shows the change.
-        for handle in self._waiting.values():
-            handle.cancel()
-        if self._waiting:
-            logger.info("%d delayed edit(s) left for the next edit to show", len(self._waiting))
-        self._waiting.clear()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         busy = [task for key, task in self._tasks.items() if key in self._flushing]

@@ -6,10 +6,9 @@ Members act through slash commands, buttons and forms, all answered privately (s
 coalesced (see ``edits``), whichever platform the vote came from.
 
 A count edited the instant someone clicks would time their click for anyone watching the
-message (and, say, an IRC channel's WHOIS idle times, or a member's activity elsewhere). So
-after a command that changed a count, the edit waits a fresh random delay, drawn like the
-delay of the command's announcements (``[privacy] max_public_delay``, commands.privacy);
-other edits (a moderator hiding an idea) go out at once.
+message (and, say, an IRC channel's WHOIS idle times). It doesn't: with `[privacy]
+max_public_delay` set, a vote or a signature is carried out at a random moment later
+(commands.deferral), and the edit follows that moment, not the click.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Hashable, Mapping
-from datetime import timedelta
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import discord
@@ -106,7 +104,6 @@ class DiscordTransport:
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
         edit_interval: float = 1.5,
-        count_delay: Callable[[], timedelta] | None = None,
     ) -> None:
         token = (environ.get(settings.token_env) or "").strip()
         if not token:
@@ -121,8 +118,6 @@ class DiscordTransport:
         self.api = ApiOverride(settings)
         self.refs = Refs(app.db, app.clock)
         self.edits = EditCoalescer(self._flush, edit_interval)
-        # A fresh delay for each count change (tests may draw finer than whole seconds).
-        self.count_delay = count_delay or app.config.privacy.draw
         self.runner = InteractionRunner(
             app.invoker, app.registry, app.config.rules, {g.id: g for g in settings.guilds}
         )
@@ -273,22 +268,17 @@ class DiscordTransport:
 
     # -- counts on announcements ----------------------------------------------------------
     def _after_command(self, command: Command, reply: Reply) -> None:
-        """After any command, from any transport: refresh what it changed on the messages,
-        after a random delay when it changed a count."""
+        """After any command, from any transport, once it has taken effect: refresh the
+        counts it changed on the messages."""
         if not self.ready:
             return
         data = reply.data
         if isinstance(data.get("idea_id"), int):
-            key = idea_key(data["idea_id"])
-            if "up" in data or "down" in data:  # a vote
-                self.edits.mark_later(key, self.count_delay().total_seconds())
-            else:  # a pitch (its post is yet to come) or a moderator hiding it: at once
-                self.edits.mark(key)
+            self.edits.mark(idea_key(data["idea_id"]))
         # A signature only updated (a name shown) changes no count.
         if isinstance(data.get("campaign_id"), int) and "signatures" in data:
             if data.get("new") is not False:
-                key = petition_key(data["campaign_id"])
-                self.edits.mark_later(key, self.count_delay().total_seconds())
+                self.edits.mark(petition_key(data["campaign_id"]))
 
     async def _flush(self, key: Hashable) -> None:
         publisher = self.publisher

@@ -1,0 +1,123 @@
+"""Carrying out, at their moment, the commands members asked for earlier (commands.deferral).
+
+Each queued command is an outbox row of kind ``command`` whose ``available_at`` is the
+random moment drawn for it. This loop sleeps until the first one is due (to the
+millisecond: the member was told "within 90 s"), takes a short lease on what is due,
+oldest first, and has the invoker run each in its own transaction, which also deletes the
+row: a crash before the commit leaves the row to be taken again when the lease runs out,
+a second process skips what this one holds. A failure that is not the command's own
+refusal (a database that is away) is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.outbox import wait_or_poll
+from commands.deferral import KIND
+from commands.dispatch import Invoker
+from storage.db import Database
+from storage.repos import outbox
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# A command runs in milliseconds: a process that died holding one gives it back soon.
+LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 10
+
+
+class LaterRunner:
+    def __init__(
+        self,
+        db: Database,
+        invoker: Invoker,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        poll_seconds: float = 1.0,
+        batch: int = 50,
+    ) -> None:
+        self.db = db
+        self.invoker = invoker
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.done = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="later-commands")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Carry out everything due now (for the console and tests)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    async def run_once(self) -> int:
+        now = self.clock()
+        async with self.db.write() as conn:
+            rows = await outbox.claim(
+                conn, outbox.of_kind(KIND), now=now, lease=LEASE, limit=self.batch
+            )
+        for row in rows:
+            try:
+                if await self.invoker.carry_out(row):
+                    self.done += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._retry(row, exc)
+        return len(rows)
+
+    async def _retry(self, row: object, exc: Exception) -> None:
+        attempts = row.attempts + 1  # type: ignore[attr-defined]
+        row_id = row.id  # type: ignore[attr-defined]
+        error = f"{type(exc).__name__}: {exc}"
+        now = self.clock()
+        async with self.db.write() as conn:
+            if attempts >= MAX_ATTEMPTS:
+                logger.error("a queued command gave up after %d attempts", attempts)
+                await outbox.mark_failed(conn, row_id, now=now, error=error)
+                return
+            logger.warning("a queued command failed (%s); trying again", type(exc).__name__)
+            delay = timedelta(seconds=min(2**attempts, 60))
+            await outbox.mark_retry(conn, row_id, available_at=now + delay, error=error)
+
+    async def _loop(self) -> None:
+        wanted = outbox.of_kind(KIND)
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+                async with self.db.read() as conn:
+                    due_at = await outbox.next_due(conn, wanted, now=self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("carrying out queued commands failed; retrying shortly")
+                due_at = None
+            wait = self.poll_seconds
+            if due_at is not None:
+                wait = min(wait, max(0.0, (due_at - self.clock()).total_seconds()))
+            await wait_or_poll(self._wake, wait)
