@@ -47,6 +47,7 @@ class Privacy:
         # Whole milliseconds: nothing finer survives the database's timestamps anyway.
         return timedelta(milliseconds=_RANDOM.randrange(int(longest / timedelta(milliseconds=1))))
 
+
 NO_DELAY = Privacy(max_public_delay="0s")
 
 
