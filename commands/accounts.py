@@ -76,13 +76,26 @@ async def tell_linked(ctx: Ctx, member_id: int, earlier: Sequence[Linked], new: 
         ctx.tell_account(member_id, account.id, "account_linked", text)
 
 
+async def _tell_unlinked(ctx: Ctx, others: Sequence[Linked], gone: Linked) -> None:
+    """The member's other accounts hear that one was removed, as they hear of a new one."""
+    zone = await ctx.zone_of(ctx.member_id)
+    text = (
+        f"An account was removed from your Dynamo membership: {describe(gone)}, on "
+        f"{calendar.show(ctx.now, zone)}. If that wasn't you, tell a moderator."
+    )
+    for account in others:
+        ctx.tell_account(ctx.member_id, account.id, "account_unlinked", text)
+
+
 @spec.command(
     "unlink",
     "List your linked accounts, or remove one by its number: `unlink 2`.",
     params=(Param("account", "int", "The account's number in the list", required=False),),
     examples=("unlink", "unlink 2"),
     details="Every linked account can act as you. If I tell you about an account you did not "
-    "link, remove it with `unlink N` and tell a moderator. Your last account can't be removed.",
+    "link, remove it with `unlink N` and tell a moderator. An account can remove itself and "
+    "the accounts linked after it, not older ones (so one linked with a stolen code can't push "
+    "you out); your last account can't be removed.",
 )
 async def unlink(ctx: Ctx, account: int | None) -> Reply:
     accounts = await numbered(ctx)
@@ -108,8 +121,16 @@ async def unlink(ctx: Ctx, account: int | None) -> Reply:
             f"**{ctx.pseudonym}** any more. Link another one first (`link`), then remove this one."
         )
     chosen = accounts[account - 1]
+    mine = next((a for a in accounts if a.key_hash == ctx.identity_hash), None)
+    if mine is not None and chosen.id < mine.id:
+        raise CommandError(
+            f"Account {account} was linked before this one, so it can't be removed from here: "
+            f"otherwise an account linked with a stolen code could push out its owner. Send "
+            f"`unlink {account}` from that account, or from one linked before it."
+        )
     if not await members.remove_identity(ctx.conn, ctx.member_id, chosen.id):
         raise CommandError("That account was removed a moment ago. Send `unlink` to see the rest.")
+    await _tell_unlinked(ctx, [a for a in accounts if a.id != chosen.id and a is not mine], chosen)
     if chosen.key_hash == ctx.identity_hash:
         return Reply(
             f"Done: this account ({describe(chosen)}) is no longer linked to "

@@ -116,7 +116,7 @@ class Invoker:
                 ok=False,
                 private_hint=True,
             )
-            self._log(identity, command, "refused-public", started)
+            self._log(identity.platform, command.name, "refused-public", started)
             return reply
         try:
             args = _cleaned(command, args)
@@ -139,9 +139,14 @@ class Invoker:
                 logger.exception("command %s failed", command.name)
                 reply = Reply.error(OOPS)
                 break
-        self._log(identity, command, "ok" if reply.ok else "refused", started)
-        if reply.ok and not reply.data.get("later"):
-            self._after(command, reply)
+        if reply.data.get("later"):
+            # Not which command: the line's time is when the member acted, and naming what
+            # it was would tie it to the post that comes out later (commands.deferral).
+            self._log(identity.platform, "later", "queued", started)
+        else:
+            self._log(identity.platform, command.name, "ok" if reply.ok else "refused", started)
+            if reply.ok:
+                self._after(command, reply)
         return reply
 
     async def carry_out(self, row: Any) -> bool:
@@ -165,7 +170,7 @@ class Invoker:
             else:
                 reply = await deferral.carry_out(ctx, command, dict(row.payload["args"]))
             await ctx.flush_outbox()
-        self._log(identity, command, "ok" if reply.ok else "refused", started)
+        self._log("later", command.name, "ok" if reply.ok else "refused", started)
         if reply.ok:
             self._after(command, reply)
         if self.on_outbox is not None:
@@ -267,14 +272,14 @@ class Invoker:
             reserved_names=self.reserved_names,
         )
 
-    def _log(self, identity: IdentityRef, command: Command, outcome: str, started: float) -> None:
+    def _log(self, platform: str, command: str, outcome: str, started: float) -> None:
         # One line per invocation; never the identity (pseudonymity invariant). Written on
         # the loop's next turn: the transport sends the reply in this one, so formatting and
         # writing the log line never delay a member's answer.
         self.stats[outcome] = self.stats.get(outcome, 0) + 1
         ms = (time.perf_counter() - started) * 1000
-        name = command.name.replace(" ", "_")
-        asyncio.get_running_loop().call_soon(_log_invocation, identity.platform, name, outcome, ms)
+        name = command.replace(" ", "_")
+        asyncio.get_running_loop().call_soon(_log_invocation, platform, name, outcome, ms)
 
 
 def _log_invocation(platform: str, command: str, outcome: str, ms: float) -> None:

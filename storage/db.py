@@ -88,6 +88,9 @@ class Database:
             kwargs["pool_pre_ping"] = True
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        # Statement parameters are member text, digests and sealed values: never in an
+        # error message or a log line, whatever an operator turns SQLAlchemy's logging to.
+        kwargs["hide_parameters"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._write_lock = asyncio.Lock()
         self._checkpointer: asyncio.Task[None] | None = None

@@ -208,7 +208,43 @@ async def test_a_notice_to_an_account_removed_meanwhile_is_dropped_with_the_reas
             )
         await chat.deliver()
         assert irc.delivered == []  # nobody else gets it
-        (row,) = [r for r in await dm_rows(db) if r.sent_at is None]
+        (row,) = [r for r in await dm_rows(db) if r.sent_at is None and r.event == "account_linked"]
         assert row.failed_at is not None and "unlinked" in row.last_error
+    finally:
+        await chat.stop()
+
+
+async def test_an_account_linked_with_a_stolen_code_cant_push_the_owner_out(
+    chat: ConsoleChat,
+) -> None:
+    await chat.join("alice")
+    code = await link_code(chat, "alice")
+    # Mallory read the code over alice's shoulder and links his own account first.
+    mallory = IdentityRef("discord:999999999999999999", "discord")
+    assert "now linked" in await as_(chat, mallory, f"link {code}")
+    refused = await as_(chat, mallory, "unlink 1")
+    assert "was linked before this one, so it can't be removed from here" in refused
+    # Alice's account, the older one, removes his; she is told, and so would be any other.
+    assert "is no longer linked" in await chat.dm("alice", "unlink 2")
+    assert "You need to register first" in await as_(chat, mallory, "whoami")
+
+
+async def test_the_other_accounts_hear_when_one_is_removed(db: Database) -> None:
+    chat = ConsoleChat(db, Config(privacy=NO_DELAY))
+    irc = IrcLikeSink()
+    irc.online = True
+    chat.app.add_transport(irc)  # type: ignore[arg-type]
+    await chat.start()
+    try:
+        await chat.join("alice")
+        await as_(chat, ALICE_IRC, f"link {await link_code(chat, 'alice')}")
+        await as_(chat, ALICE_DISCORD, f"link {await link_code(chat, 'alice')}")
+        await chat.deliver()
+        irc.delivered.clear()
+        await chat.dm("alice", "unlink 3")
+        await chat.deliver()
+        ((key, text),) = irc.delivered
+        assert key == ALICE_IRC.key
+        assert text.startswith("An account was removed from your Dynamo membership: Discord")
     finally:
         await chat.stop()
