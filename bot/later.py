@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.outbox import wait_or_poll
+from bot.outbox import backoff, until_idle, wait_or_poll
 from commands.deferral import KIND
 from commands.dispatch import Invoker
 from storage.db import Database
@@ -66,13 +66,7 @@ class LaterRunner:
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Carry out everything due now (for the console and tests)."""
-        total = 0
-        for _ in range(max_rounds):
-            n = await self.run_once()
-            if n == 0:
-                break
-            total += n
-        return total
+        return await until_idle(self.run_once, max_rounds)
 
     async def run_once(self) -> int:
         now = self.clock()
@@ -101,7 +95,7 @@ class LaterRunner:
                 await outbox.mark_failed(conn, row_id, now=now, error=error)
                 return
             logger.warning("a queued command failed (%s); trying again", type(exc).__name__)
-            delay = timedelta(seconds=min(2**attempts, 60))
+            delay = backoff(attempts, cap=timedelta(minutes=1))
             await outbox.mark_retry(conn, row_id, available_at=now + delay, error=error)
 
     async def _loop(self) -> None:

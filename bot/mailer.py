@@ -31,7 +31,7 @@ import aiosmtplib
 
 from bot.config import ConfigError, EmailSettings
 from bot.mime import MessageBuilder
-from bot.outbox import due, wait_or_poll
+from bot.outbox import backoff, due, until_idle, wait_or_poll
 from commands.addresses import masked
 from commands.calendar import Schedule
 from commands.mailings import Composer, Letter, Skip
@@ -149,13 +149,7 @@ class Mailer:
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Send everything due now (tests, benchmarks). Returns rows handled."""
-        total = 0
-        for _ in range(max_rounds):
-            n = await self.run_once()
-            if n == 0:
-                break
-            total += n
-        return total
+        return await until_idle(self.run_once, max_rounds)
 
     async def close_connections(self) -> None:
         idle, self._idle = self._idle, []
@@ -294,7 +288,7 @@ class Mailer:
                     await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
                     logger.error("mail %s gave up after %d attempts", letter.outbox_id, tries)
                     continue
-                delay = timedelta(seconds=min(2 ** min(tries, 11), 1800))
+                delay = backoff(tries, cap=timedelta(minutes=30))
                 await outbox.mark_retry(
                     conn, letter.outbox_id, available_at=now + delay, error=reason
                 )

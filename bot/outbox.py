@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -162,15 +162,11 @@ class Dispatcher:
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Deliver everything due now (for the console and tests). Returns rows handled."""
-        total = 0
-        for _ in range(max_rounds):
-            n = 0
-            for spaces, dms in self.lanes():
-                n += await self.run_once(spaces, dms)
-            if n == 0:
-                break
-            total += n
-        return total
+
+        async def every_lane() -> int:
+            return sum([await self.run_once(spaces, dms) for spaces, dms in self.lanes()])
+
+        return await until_idle(every_lane, max_rounds)
 
     async def run_once(self, spaces: tuple[str, ...], dms: bool) -> int:
         """Claim and deliver one batch of one lane; returns how many rows it handled."""
@@ -247,8 +243,25 @@ class Dispatcher:
                 logger.error("delivery %s gave up after %s attempts", delivery.id, MAX_ATTEMPTS)
                 return
             if delay is None:
-                delay = timedelta(seconds=min(2 ** min(delivery.attempts, 12), 300))
+                delay = backoff(delivery.attempts, cap=timedelta(minutes=5))
             await outbox.mark_retry(conn, delivery.id, available_at=now + delay, error=error)
+
+
+def backoff(attempts: int, *, cap: timedelta) -> timedelta:
+    """How long to wait before trying again after ``attempts`` failures: doubling, capped."""
+    return min(timedelta(seconds=2 ** min(attempts, 20)), cap)
+
+
+async def until_idle(step: Callable[[], Awaitable[int]], max_rounds: int) -> int:
+    """Run ``step`` (a round of work returning how much it did) until a round does nothing,
+    at most ``max_rounds`` times; how much was done in all (the console's and tests' drain)."""
+    total = 0
+    for _ in range(max_rounds):
+        done = await step()
+        if done == 0:
+            break
+        total += done
+    return total
 
 
 async def wait_or_poll(wake: asyncio.Event, seconds: float) -> bool:
