@@ -1,11 +1,11 @@
-"""inert text, announcement streams, burned codes
+"""inert text, command streams, burned codes
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-03 10:20:00
 
-- ``outbox.stream``: the idea or campaign an announcement is about, so posts of one
-  campaign keep their order whatever random delay each drew.
+- ``outbox.stream``: the idea or campaign a queued command is about, so what members do
+  about one campaign happens in the order they asked, whatever random moment each drew.
 - ``registration_code.burned_at`` (a code shown in public), and ``redeemed_by`` goes: the
   identity that redeemed a code, joined with an organizer's codes.csv, named the worker
   behind an account.
