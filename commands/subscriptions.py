@@ -16,7 +16,7 @@ spec = CommandSet()
     "Follow an idea or campaign to hear about its progress.",
     params=(Param("idea", "int", "The idea or campaign number"),),
     examples=("subscribe 12",),
-    later="You are among #{idea}'s followers",
+    later="You join #{idea}'s followers",
 )
 async def subscribe(ctx: Ctx, idea: int) -> Reply:
     await lookup.idea(ctx, idea)
@@ -30,7 +30,7 @@ async def subscribe(ctx: Ctx, idea: int) -> Reply:
     "Stop following an idea or campaign.",
     params=(Param("idea", "int", "The idea or campaign number"),),
     examples=("unsubscribe 12",),
-    later="You are off #{idea}'s followers",
+    later="You leave #{idea}'s followers",
 )
 async def unsubscribe(ctx: Ctx, idea: int) -> Reply:
     if await subscriptions.unsubscribe(ctx.conn, ctx.member_id, idea):

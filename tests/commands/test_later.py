@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Config, ConfigError, from_dict
+from commands.catalog import build_registry
 from commands.context import IdentityRef
 from commands.jobs import sweep
 from commands.privacy import NO_DELAY, Privacy, show_delay
@@ -259,3 +260,13 @@ def test_the_window_is_configured_like_the_other_durations() -> None:
             from_dict({"privacy": {"max_public_delay": bad}})
     assert show_delay(timedelta(seconds=90)) == "90 s"
     assert show_delay(timedelta(minutes=5)) == "5 min"
+
+
+def test_what_a_member_is_told_names_only_the_commands_own_parameters() -> None:
+    registry = build_registry()
+    deferred = [command for command in registry if command.later is not None]
+    assert {c.name for c in deferred} >= {"pitch", "upvote", "sign", "say", "doc", "reveal"}
+    for command in deferred:
+        example = {param.name: 7 for param in command.params}
+        assert "{" not in command.later.format(**example), command.name
+        assert command.writes and command.private, command.name
