@@ -3,7 +3,7 @@
 Lines:
 - ``/as NAME``: become (or create) a local person; a new one gets a fresh registration code.
 - ``/channel LINE``: say LINE in the public channel (commands there start with ``!``).
-- anything else: a private message to the bot from the current person; ``{code}`` in it
+- anything else: a private message to the bot from the current person; ``{code}`` in a line
   stands for the code the console minted for that person (so scripts can register).
 Output is labelled: ``[#dynamo]`` is what the channel shows, ``[DM name]`` what one person's
 private messages show.
@@ -92,13 +92,13 @@ class ConsoleTransport:
         text = text.rstrip("\r\n")
         if not text.strip() or text.lstrip().startswith("# "):
             return True
+        if "{code}" in text and self.current in self.codes:
+            text = text.replace("{code}", self.codes[self.current])
         if text.startswith("/"):
             return await self._meta(text)
         if self.current is None:
             self.out("[console] First say who you are: /as NAME")
             return True
-        if "{code}" in text and self.current in self.codes:
-            text = text.replace("{code}", self.codes[self.current])
         reply = await self.app.invoker.handle(self.identity(self.current), text, where="dm")
         self._show_reply(self.current, reply, public=False)
         await self.app.drain()
