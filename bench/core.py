@@ -17,15 +17,18 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement
 
 from commands.catalog import build_registry
 from commands.context import IdentityRef
 from commands.dispatch import Invoker
+from commands.privacy import NO_DELAY, Privacy
 from commands.rules import Rules
 from storage import migrate
 from storage.db import Database
+from storage.repos import outbox
 from storage.types import utcnow
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -97,6 +100,21 @@ async def run_backend(name: str, db: Database, quick: bool) -> dict[str, float]:
     )
     ideas_lat = await timed(n, lambda i: invoker.handle(ident(i), "ideas", where="dm"))
 
+    # With [privacy] max_public_delay set, a vote is checked and queued at once and carried
+    # out at its random moment (commands.deferral): both halves are timed.
+    invoker.privacy = Privacy(max_public_delay="90s")
+    queued_lat = await timed(n, upvote_call(MEMBERS * 3))
+    invoker.privacy = NO_DELAY
+    async with db.write() as conn:
+        queued = await outbox.claim(
+            conn,
+            outbox.of_kind(outbox.COMMAND),
+            now=utcnow() + timedelta(minutes=2),
+            lease=timedelta(minutes=10),
+            limit=n,
+        )
+    carry_lat = await timed(len(queued), lambda i: invoker.carry_out(queued[i]))
+
     # Sustained: 16 concurrent voters for a fixed count of fresh votes.
     total = 2_000 if quick else 10_000
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -118,7 +136,13 @@ async def run_backend(name: str, db: Database, quick: bool) -> dict[str, float]:
     await asyncio.gather(*(worker() for _ in range(16)))
     rate = total / (time.perf_counter() - t0)
     result = {"seed_s": seed_s, "rate": rate}
-    for label, lat in (("upvote", up_lat), ("pitch", pitch_lat), ("ideas", ideas_lat)):
+    for label, lat in (
+        ("upvote", up_lat),
+        ("pitch", pitch_lat),
+        ("ideas", ideas_lat),
+        ("queued", queued_lat),
+        ("carried", carry_lat),
+    ):
         result[f"{label}_p50"], result[f"{label}_p99"] = percentiles(lat)
     return result
 
@@ -163,6 +187,13 @@ async def main() -> None:
             f"{r['pitch_p50']:>6.2f}/{r['pitch_p99']:<8.2f} "
             f"{r['ideas_p50']:>6.2f}/{r['ideas_p99']:<8.2f} "
             f"{r['rate']:>10.0f} {r['seed_s']:>7.1f}"
+        )
+    print("with a delay, an upvote is queued at once and carried out later (ms, p50/p99):")
+    for name, r in results.items():
+        print(
+            f"{name:<11} queued {r['queued_p50']:.2f}/{r['queued_p99']:.2f}, carried out "
+            f"{r['carried_p50']:.2f}/{r['carried_p99']:.2f}; together "
+            f"{(r['queued_p50'] + r['carried_p50']) / r['upvote_p50']:.2f}x an immediate upvote"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")
