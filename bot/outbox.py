@@ -54,6 +54,17 @@ class Gone(Exception):
     """The one identity a DM was pinned to is no longer linked: nobody is left to tell."""
 
 
+class SpaceDown(Exception):
+    """The transport is not connected to that space (or platform) now. Not a failure: the
+    delivery waits, however long, and is not counted against its attempts."""
+
+
+class Refused(Exception):
+    """The platform refuses this delivery for good (a member whose DMs are closed to the
+    bot): trying again would only count against the bot. No retry; a DM falls back to the
+    member's email or digest."""
+
+
 @dataclass
 class Delivery:
     id: int

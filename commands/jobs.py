@@ -15,12 +15,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands import calendar, deadlines, digests, nextsteps, stalls, updates
+from commands import calendar, deadlines, digests, nextsteps, notices, stalls, updates
 from commands.calendar import Schedule
 from commands.context import Ctx, IdentityRef, Role
 from commands.registry import Registry
 from commands.rules import Rules
 from storage.db import Database
+from storage.repos import ledger, members
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,18 @@ class JobEnv:
             queued = await ctx.flush_outbox()
         if queued and self.on_outbox is not None:
             self.on_outbox()
+
+
+async def tell_staff(env: JobEnv, key: str, text: str) -> bool:
+    """Tell the moderators and admins something privately, once for ``key`` (a transport
+    that found a space misconfigured, say): False when they have been told already."""
+    now = env.clock()
+    async with env.transaction(now) as ctx:
+        if not await ledger.claim(ctx.conn, "staff_notice", key[:100], now):
+            return False
+        staff = await members.staff_ids(ctx.conn, env.admin_hashes())
+        ctx.notify(staff, "staff_notice", text, notice=notices.PERSONAL)
+    return True
 
 
 Job = Callable[[JobEnv, datetime], Awaitable[int]]
