@@ -15,6 +15,7 @@ from bot.later import LaterRunner
 from bot.mailer import Mailer
 from bot.outbox import Dispatcher, Sink
 from bot.scheduler import Scheduler
+from bot.serving import Serving
 from commands.catalog import build_registry
 from commands.dispatch import Invoker
 from commands.jobs import JobEnv
@@ -56,6 +57,7 @@ class App:
         self.mailer: Mailer | None = None
         if config.email.enabled:
             self.mailer = Mailer(self.db, config.email, config.schedule, clock=clock)
+            self.dispatcher.wake_mail = self.mailer.wake
         self.invoker = Invoker(
             db=self.db,
             registry=self.registry,
@@ -84,6 +86,14 @@ class App:
         # What members asked for that others will see, carried out at its random moment.
         self.later = LaterRunner(self.db, self.invoker, clock=clock)
         self.transports: list[Transport] = []
+        self.serving: Serving | None = None
+
+    def _spaces_known(self, spaces: tuple[str, ...]) -> None:
+        # Every space any process serves hears every announcement (commands read these).
+        self.invoker.spaces = spaces
+
+    async def _taken(self, spaces: tuple[str, ...]) -> None:
+        await self.dispatcher.release(spaces=spaces)
 
     def _outbox_written(self) -> None:
         self.dispatcher.wake()
@@ -112,8 +122,20 @@ class App:
         caller has already run ``migrate()``."""
         if migrate:
             await self.migrate()
-        for transport in self.transports:
-            await transport.start()
+        self.serving = Serving(
+            self.db,
+            self.transports,
+            takeover_seconds=self.config.database.takeover_seconds,
+            clock=self.clock,
+            owner=self.config.database.instance or None,
+            on_spaces=self._spaces_known,
+            on_taken=self._taken,
+        )
+        self.dispatcher.serving = self.serving.serving
+        # Takes the spaces this process may serve and starts their transports.
+        await self.serving.begin()
+        if dispatch:
+            self.serving.keep()
         if dispatch:
             self.later.start()
             self.dispatcher.start()
@@ -131,6 +153,8 @@ class App:
         await self.scheduler.stop()
         await self.later.stop()
         await self.dispatcher.stop()
+        if self.serving is not None:
+            await self.serving.end()
         if self.mailer is not None:
             await self.mailer.stop()
         for transport in reversed(self.transports):

@@ -30,6 +30,16 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite:///dynamo.db"
+    # With several processes on one PostgreSQL, how soon another takes over a space whose
+    # server stopped answering (see bot/serving.py).
+    takeover_seconds: float = 30.0
+    # Who this process is to the others: a restarted process with the same name takes its
+    # spaces back at once. Empty: this machine's name and the spaces it is configured with.
+    instance: str = ""
+
+    def __post_init__(self) -> None:
+        if not 3 <= self.takeover_seconds <= 3600:
+            raise ValueError("takeover_seconds must be between 3 and 3600")
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.db import Database
-from storage.repos import members, outbox
+from storage.repos import members, outbox, prefs
 from storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -76,9 +77,11 @@ class Delivery:
     attempts: int
 
 
+# Failures of a space that is connected; a space that is down waits without counting.
 MAX_ATTEMPTS = 25
-# Long enough for a paced transport to work through a whole claimed batch.
-LEASE = timedelta(minutes=10)
+# A batch is small and each row is marked sent as soon as it is out, so a process that dies
+# holds back little; the next server of the space takes even that back at once (bot/serving).
+LEASE = timedelta(minutes=5)
 UNREACHABLE_RETRY = timedelta(minutes=2)
 
 
@@ -89,7 +92,7 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         poll_seconds: float = 1.0,
-        batch: int = 100,
+        batch: int = 20,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -99,6 +102,15 @@ class Dispatcher:
         self._wakes: list[asyncio.Event] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.delivered = 0
+        # Whether this process serves these spaces now (bot/serving.py; all of them when
+        # nothing says otherwise: the console, tests).
+        self.serving: Callable[[tuple[str, ...]], bool] = lambda spaces: True
+        # Wakes the mailer (a notice a member's accounts refuse goes to their email).
+        self.wake_mail: Callable[[], None] = lambda: None
+        # Spaces that were down, since when (monotonic), and what has been delivered to each
+        # since it came back: logged once its backlog is out.
+        self._down: dict[str, float] = {}
+        self._caught_up: dict[str, int] = {}
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
@@ -164,6 +176,7 @@ class Dispatcher:
                 try:
                     while await self.run_once(spaces, dms):
                         pass
+                    self._log_caught_up(spaces)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -180,16 +193,31 @@ class Dispatcher:
         return await until_idle(every_lane, max_rounds)
 
     async def run_once(self, spaces: tuple[str, ...], dms: bool) -> int:
-        """Claim and deliver one batch of one lane; returns how many rows it handled."""
+        """Claim and deliver one batch of one lane; returns how many rows it handled.
+
+        Each row is marked sent as soon as it has gone out. Announcements of a space go in
+        order: when one can't go now, the rest of that space's batch is given back and waits
+        behind it (the claim never takes a row behind one that waits)."""
+        if spaces and not self.serving(spaces):
+            return 0  # another process serves them
         now = self.clock()
         async with self.db.write() as conn:
             rows = await outbox.claim(
-                conn, outbox.lane(spaces, dms), now=now, lease=LEASE, limit=self.batch
+                conn,
+                outbox.lane(spaces, dms),
+                now=now,
+                lease=LEASE,
+                limit=self.batch,
+                in_order=not dms,
             )
         if not rows:
             return 0
-        sent: list[int] = []
+        held_back: list[int] = []
+        stopped: set[str] = set()
         for row in rows:
+            if row.space is not None and row.space in stopped:
+                held_back.append(row.id)
+                continue
             delivery = Delivery(
                 id=row.id,
                 kind=row.kind,
@@ -199,26 +227,65 @@ class Dispatcher:
                 payload=row.payload,
                 attempts=row.attempts + 1,
             )
-            try:
-                await self._deliver(delivery)
-            except NotReachable:
-                await self._retry(delivery, UNREACHABLE_RETRY, "not reachable now", count=False)
-                continue
-            except Gone as exc:
-                logger.info("delivery %s (%s) dropped: %s", row.id, row.event, exc)
-                async with self.db.write() as conn:
-                    await outbox.mark_failed(conn, row.id, now=self.clock(), error=str(exc))
-                continue
-            except Exception as exc:  # a transport error: retry with backoff
-                logger.warning("delivery %s (%s) failed: %s", row.id, row.event, type(exc).__name__)
-                await self._retry(delivery, None, f"{type(exc).__name__}: {exc}", count=True)
-                continue
-            sent.append(row.id)
-        if sent:
+            if not await self._attempt(delivery) and row.space is not None:
+                stopped.add(row.space)
+        if held_back:
             async with self.db.write() as conn:
-                await outbox.mark_sent(conn, sent, self.clock())
-            self.delivered += len(sent)
+                await outbox.unclaim(conn, held_back)
         return len(rows)
+
+    async def _attempt(self, delivery: Delivery) -> bool:
+        """Deliver one row and record the outcome; False when it must be tried again later
+        (what comes after it in its space waits for it)."""
+        try:
+            await self._deliver(delivery)
+        except SpaceDown as exc:
+            self._note_down(delivery.space)
+            await self._retry(delivery, UNREACHABLE_RETRY, f"space down: {exc}", count=False)
+            return False
+        except NotReachable:
+            await self._retry(delivery, UNREACHABLE_RETRY, "not reachable now", count=False)
+            return False
+        except (Gone, Refused) as exc:
+            # For good: trying again would change nothing (and count against the bot).
+            level = logging.INFO if isinstance(exc, Gone) else logging.WARNING
+            logger.log(
+                level, "delivery %s (%s) refused for good: %s", delivery.id, delivery.event, exc
+            )
+            async with self.db.write() as conn:
+                await outbox.mark_failed(conn, delivery.id, now=self.clock(), error=str(exc))
+            return True
+        except Exception as exc:  # a transport error: retry with backoff
+            logger.warning(
+                "delivery %s (%s) failed: %s", delivery.id, delivery.event, type(exc).__name__
+            )
+            await self._retry(delivery, None, f"{type(exc).__name__}: {exc}", count=True)
+            return False
+        async with self.db.write() as conn:
+            await outbox.mark_sent(conn, [delivery.id], self.clock())
+        self.delivered += 1
+        if delivery.space in self._down:
+            self._caught_up[delivery.space] = self._caught_up.get(delivery.space, 0) + 1
+        return True
+
+    def _note_down(self, space: str | None) -> None:
+        if space is not None and space not in self._down:
+            self._down[space] = time.monotonic()
+            self._caught_up.pop(space, None)
+
+    def _log_caught_up(self, spaces: tuple[str, ...]) -> None:
+        """A space that was down and has had its backlog delivered: say so, once."""
+        for space in spaces:
+            count = self._caught_up.pop(space, 0)
+            if count:
+                since = self._down.pop(space)
+                logger.info(
+                    "%s back after %s: %d waiting announcement%s delivered",
+                    space,
+                    _span(time.monotonic() - since),
+                    count,
+                    "" if count == 1 else "s",
+                )
 
     async def _deliver(self, delivery: Delivery) -> None:
         if delivery.kind == "announce":
@@ -228,7 +295,7 @@ class Dispatcher:
                         delivery.space, delivery.event, delivery.payload
                     )
                     return
-            raise RuntimeError(f"no transport serves space {delivery.space}")
+            raise SpaceDown(f"no transport here serves {delivery.space}")
         assert delivery.member_id is not None
         async with self.db.read() as conn:
             identities = await members.identities_of(conn, self.db.vault, delivery.member_id)
@@ -237,12 +304,62 @@ class Dispatcher:
             identities = [identity for identity in identities if identity.id == pinned]
             if not identities:
                 raise Gone("the account this was meant for was unlinked before it could be told")
+        refused = [identity for identity in identities if identity.dms_refused_at is not None]
         for identity in identities:
+            if identity.dms_refused_at is not None:
+                continue
             for sink in self.sinks:
                 if sink.platform == identity.platform and sink.can_reach(identity.key):
-                    await sink.deliver_dm(identity.key, delivery.event, delivery.payload)
+                    try:
+                        await sink.deliver_dm(identity.key, delivery.event, delivery.payload)
+                    except Refused as exc:
+                        # This account takes no private messages: not again until its
+                        # holder acts through it (and is told then); try their others.
+                        async with self.db.write() as conn:
+                            await members.refuse_dms(conn, identity.id, self.clock())
+                        logger.info("delivery %s (%s): %s", delivery.id, delivery.event, exc)
+                        refused.append(identity)
+                        break
                     return
+        if refused:
+            # None of the member's accounts takes it now, and one of them never will.
+            if await self._fall_back(delivery):
+                raise Refused("private messages refused: sent by email instead")
+            if len(refused) == len(identities):
+                raise Refused("every account of the member refuses private messages")
         raise NotReachable
+
+    async def _fall_back(self, delivery: Delivery) -> bool:
+        """A notice the member's accounts won't take as a private message goes to their
+        email, when they have one that works (the mail is kept as any other); False when
+        it can't (they are told when they next act)."""
+        if delivery.payload.get("identity_id") is not None or "text" not in delivery.payload:
+            return False  # meant for that one account; or not a notice
+        assert delivery.member_id is not None
+        async with self.db.write() as conn:
+            routes = await prefs.routes(conn, [delivery.member_id])
+            _, has_email = routes.get(delivery.member_id, ("dm", False))
+            if has_email:
+                now = self.clock()
+                await outbox.add(
+                    conn,
+                    [
+                        {
+                            "kind": "email",
+                            "space": None,
+                            "stream": None,
+                            "member_id": delivery.member_id,
+                            "event": delivery.event,
+                            "payload": delivery.payload,
+                            "created_at": now,
+                            "available_at": now,
+                            "attempts": 0,
+                        }
+                    ],
+                )
+        if has_email:
+            self.wake_mail()
+        return has_email
 
     async def _retry(
         self, delivery: Delivery, delay: timedelta | None, error: str, *, count: bool
@@ -255,7 +372,17 @@ class Dispatcher:
                 return
             if delay is None:
                 delay = backoff(delivery.attempts, cap=timedelta(minutes=5))
-            await outbox.mark_retry(conn, delivery.id, available_at=now + delay, error=error)
+            await outbox.mark_retry(
+                conn, delivery.id, available_at=now + delay, error=error, counted=count
+            )
+
+
+def _span(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def backoff(attempts: int, *, cap: timedelta) -> timedelta:

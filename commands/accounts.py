@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from commands import calendar
 from commands.context import CommandError, Ctx, Reply
 from commands.formatting import plural, quote
@@ -141,3 +143,18 @@ async def unlink(ctx: Ctx, account: int | None) -> Reply:
         f"Done: the {describe(chosen)} is no longer linked to you. It can't act as "
         f"**{ctx.pseudonym}** any more."
     )
+
+
+DMS_CLOSED = (
+    "\n\nBy the way: I couldn't send you a private message on this account: it doesn't take "
+    "private messages from the bot (on Discord: the server's Privacy Settings, allow direct "
+    "messages). What I had to tell you went to your email if you gave me one (`email "
+    "ADDRESS`); from now on I'll try this account again."
+)
+
+
+async def tell_dms_refused(conn: AsyncConnection, key_hash: str, reply: Reply) -> Reply:
+    """Add to a reply, once, that this account's private messages were refused."""
+    await members.clear_refused_dms(conn, key_hash)
+    reply.text += DMS_CLOSED
+    return reply

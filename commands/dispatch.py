@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from commands import codes, deferral, email, member_text
+from commands import accounts, codes, deferral, email, member_text
 from commands.calendar import Schedule
 from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
 from commands.privacy import NO_DELAY, Privacy
@@ -226,10 +226,13 @@ class Invoker:
             reply.member = in_good_standing
             queued = await ctx.flush_outbox() if command.writes else 0
             queued += later
-            # A mail to this member bounced: tell them now, once (see commands.email).
-            trouble = member is not None and bool(member.email_trouble)
+            # A mail to them bounced, or their private messages are closed: tell them now,
+            # once (see commands.email and commands.notices).
+            trouble = member is not None and (
+                bool(member.email_trouble) or member.dms_refused_at is not None
+            )
             if trouble and command.writes:
-                reply = await email.tell_undelivered(conn, member.id, reply, now)
+                reply = await _tell_trouble(conn, member, key_hash, reply, now)
             if (
                 command.writes
                 and reply.ok
@@ -239,7 +242,7 @@ class Invoker:
                 await members.touch_identity(conn, key_hash, now)
         if trouble and not command.writes:
             async with self.db.write() as conn:
-                reply = await email.tell_undelivered(conn, member.id, reply, now)
+                reply = await _tell_trouble(conn, member, key_hash, reply, now)
         if queued and self.on_outbox is not None:
             self.on_outbox()
         return reply
@@ -280,6 +283,16 @@ class Invoker:
         ms = (time.perf_counter() - started) * 1000
         name = command.replace(" ", "_")
         asyncio.get_running_loop().call_soon(_log_invocation, platform, name, outcome, ms)
+
+
+async def _tell_trouble(
+    conn: Any, member: Any, key_hash: str, reply: Reply, now: datetime
+) -> Reply:
+    if member.email_trouble:
+        reply = await email.tell_undelivered(conn, member.id, reply, now)
+    if member.dms_refused_at is not None:
+        reply = await accounts.tell_dms_refused(conn, key_hash, reply)
+    return reply
 
 
 def _log_invocation(platform: str, command: str, outcome: str, ms: float) -> None:

@@ -66,6 +66,9 @@ class Identity(SQLModel, table=True):
     )
     created_at: datetime = _created()
     last_seen_at: datetime | None = _ts(nullable=True)
+    # When the platform last refused a private message to this account for good (closed
+    # DMs): it gets none until its holder acts through it again, and is told then.
+    dms_refused_at: datetime | None = _ts(nullable=True)
 
 
 class PendingRegistration(SQLModel, table=True):
@@ -241,6 +244,7 @@ class Outbox(SQLModel, table=True):
         sa.Index("ix_outbox_pending", "sent_at", "kind", "available_at"),
         sa.Index("ix_outbox_member", "member_id", "sent_at"),
         sa.Index("ix_outbox_stream", "stream", "sent_at"),
+        sa.Index("ix_outbox_space", "space", "sent_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
@@ -277,6 +281,22 @@ class SpaceRef(SQLModel, table=True):
     ref: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
     value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     updated_at: datetime = _created()
+
+
+class Space(SQLModel, table=True):
+    """Every space any process serves (``irc:libera``, ``discord:GUILD``): announcements go
+    to each one seen lately, whichever process wrote them, and one process at a time serves
+    it, holding ``lease_until`` (renewed while it runs; a process of the same ``owner``,
+    restarted, takes it back at once, another when it has run out).
+    """
+
+    __tablename__ = "space"
+    key: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    incarnation: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    lease_until: datetime | None = _ts(nullable=True)
+    # The last time a process configured with this space said so.
+    seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
 class MemberEmail(SQLModel, table=True):

@@ -29,6 +29,7 @@ _BY_IDENTITY = (
     sa.select(
         members_t,
         identities_t.c.last_seen_at.label("identity_seen_at"),
+        identities_t.c.dms_refused_at,
         sa.and_(emails_t.c.failure.is_not(None), emails_t.c.failure_shown_at.is_(None)).label(
             "email_trouble"
         ),
@@ -104,6 +105,7 @@ class Linked:
     platform: str
     created_at: datetime
     last_seen_at: datetime | None
+    dms_refused_at: datetime | None = None
 
 
 async def add_identity(
@@ -152,9 +154,26 @@ async def identities_of(conn: AsyncConnection, vault: Vault, member_id: int) -> 
             platform=row.platform,
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
+            dms_refused_at=row.dms_refused_at,
         )
         for row in result
     ]
+
+
+async def refuse_dms(conn: AsyncConnection, identity_id: int, now: datetime) -> None:
+    """The platform refused a private message to this account for good (closed DMs)."""
+    await conn.execute(
+        sa.update(identities_t).where(identities_t.c.id == identity_id).values(dms_refused_at=now)
+    )
+
+
+async def clear_refused_dms(conn: AsyncConnection, key_hash: str) -> None:
+    """Its holder acted through it, and has been told: private messages may be tried again."""
+    await conn.execute(
+        sa.update(identities_t)
+        .where(identities_t.c.key_hash == key_hash)
+        .values(dms_refused_at=None)
+    )
 
 
 async def identity_keys_of(

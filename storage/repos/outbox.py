@@ -132,6 +132,20 @@ async def any_due(conn: AsyncConnection, check: sa.Select, *, now: datetime) -> 
     return result.first() is not None
 
 
+def _behind(now: datetime) -> sa.ColumnElement[bool]:
+    """An announcement with an earlier one of its space still to go that can't go now
+    (waiting for a retry, or held by someone): it must not overtake it."""
+    earlier = outbox_t.alias("earlier")
+    return sa.exists().where(
+        earlier.c.kind == "announce",
+        earlier.c.space == outbox_t.c.space,
+        earlier.c.id < outbox_t.c.id,
+        earlier.c.sent_at.is_(None),
+        earlier.c.failed_at.is_(None),
+        sa.or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),
+    )
+
+
 async def claim(
     conn: AsyncConnection,
     wanted: sa.ColumnElement[bool],
@@ -139,10 +153,16 @@ async def claim(
     now: datetime,
     lease: timedelta,
     limit: int,
+    in_order: bool = False,
 ) -> list[sa.Row]:
     """Lease the due, unsent rows matching ``wanted`` (a ``lane`` or ``of_kind``), oldest
-    first; PostgreSQL skips rows another process is claiming at the same moment."""
-    query = sa.select(outbox_t).where(_due(now), wanted).order_by(outbox_t.c.id).limit(limit)
+    first; PostgreSQL skips rows another process is claiming at the same moment. With
+    ``in_order``, an announcement is claimed only when every earlier one of its space has
+    gone (or been given up): within a space none overtakes another."""
+    query = sa.select(outbox_t).where(_due(now), wanted)
+    if in_order:
+        query = query.where(~_behind(now))
+    query = query.order_by(outbox_t.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(await conn.execute(query))
@@ -155,6 +175,14 @@ async def claim(
     return rows
 
 
+async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    """Give back claimed rows untouched (their turn comes again at once, in order)."""
+    if ids:
+        await conn.execute(
+            sa.update(outbox_t).where(outbox_t.c.id.in_(list(ids))).values(claimed_until=None)
+        )
+
+
 async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
     if ids:
         await conn.execute(
@@ -165,12 +193,25 @@ async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) ->
 
 
 async def mark_retry(
-    conn: AsyncConnection, row_id: int, *, available_at: datetime, error: str
+    conn: AsyncConnection,
+    row_id: int,
+    *,
+    available_at: datetime,
+    error: str,
+    counted: bool = True,
 ) -> None:
+    """Try again from ``available_at``. Not ``counted`` (a space that was down): the attempt
+    the claim counted is taken back."""
+    attempts = outbox_t.c.attempts if counted else outbox_t.c.attempts - 1
     await conn.execute(
         sa.update(outbox_t)
         .where(outbox_t.c.id == row_id)
-        .values(available_at=available_at, claimed_until=None, last_error=error[:500])
+        .values(
+            available_at=available_at,
+            claimed_until=None,
+            last_error=error[:500],
+            attempts=attempts,
+        )
     )
 
 

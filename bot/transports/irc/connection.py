@@ -359,6 +359,15 @@ class IrcConnection:
         """Wait until registered and joined (bound it with `asyncio.timeout`)."""
         await self._ready.wait()
 
+    @property
+    def started(self) -> bool:
+        """Whether `start` was called (a connection is started once: make a new one)."""
+        return self._supervisor is not None or self._stopping
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping
+
     async def stop(self, message: str = "Dynamo bot shutting down", grace: float = 2.0) -> None:
         """Finish in-flight callbacks and queued lines (each within `grace` seconds),
         QUIT, and cancel every task this connection runs."""

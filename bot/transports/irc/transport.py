@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.app import App
 from bot.config import ConfigError
-from bot.outbox import NotReachable
+from bot.outbox import NotReachable, SpaceDown
 from bot.transports.irc.connection import IncomingMessage, IrcConnection
 from bot.transports.irc.early import EarlyConnection
 from bot.transports.irc.pages import PageKey, Pages
@@ -101,21 +101,24 @@ class IrcTransport:
         self.spaces = (self.space,)
         self.key_prefix = f"{self.space}:"
         self._early = early
-        if early is not None:
-            # Connected while the rest of the bot was loading (see bot/transports/irc/early.py).
-            self.conn = early.conn
-        else:
-            self.conn = IrcConnection(
-                settings,
-                on_message=self._on_message,
-                on_join=self._on_join,
-                on_ready=self._on_ready,
-                on_gone=self._on_gone,
-                environ=environ,
-                reconnect_base_delay=reconnect_base_delay,
-                join_timeout=join_timeout,
-            )
+        self._environ = environ
+        self._reconnect_base_delay = reconnect_base_delay
+        self._join_timeout = join_timeout
+        # Connected while the rest of the bot was loading (see bot/transports/irc/early.py).
+        self.conn = early.conn if early is not None else self._connection()
         self.pages = pages or Pages()
+
+    def _connection(self) -> IrcConnection:
+        return IrcConnection(
+            self.settings,
+            on_message=self._on_message,
+            on_join=self._on_join,
+            on_ready=self._on_ready,
+            on_gone=self._on_gone,
+            environ=self._environ,
+            reconnect_base_delay=self._reconnect_base_delay,
+            join_timeout=self._join_timeout,
+        )
 
     @property
     def announce_channel(self) -> str:
@@ -125,11 +128,16 @@ class IrcTransport:
         return f"#{self.settings.channel_prefix}-{campaign_id}"
 
     async def start(self) -> None:
-        if self._early is None:
-            await self.conn.start()
+        """Connect (again, after a `stop`: another process may have served this network
+        meanwhile, see bot/serving.py)."""
+        early, self._early = self._early, None
+        if early is not None and not self.conn.stopped:
+            # What arrived while the bot was loading is handled now, oldest first.
+            await early.hand_over(self._on_message, self._on_join, self._on_ready, self._on_gone)
             return
-        # What arrived while the bot was loading is handled now, oldest first.
-        await self._early.hand_over(self._on_message, self._on_join, self._on_ready, self._on_gone)
+        if self.conn.started:
+            self.conn = self._connection()
+        await self.conn.start()
 
     async def stop(self) -> None:
         await self.conn.stop()
@@ -278,7 +286,7 @@ class IrcTransport:
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
         if not self.conn.connected:
             # Retried by the outbox; _on_ready releases it as soon as we are back.
-            raise ConnectionError(f"not connected to {self.settings.name}")
+            raise SpaceDown(f"not connected to {self.settings.name}")
         campaign_id = payload.get("campaign_id")
         idea_id = payload.get("idea_id")
         number = campaign_id or idea_id
