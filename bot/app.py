@@ -132,6 +132,9 @@ class App:
             on_taken=self._taken,
         )
         self.dispatcher.serving = self.serving.serving
+        for worker in (self.dispatcher, self.later, self.mailer):
+            if worker is not None:
+                worker.owner = self.serving.owner
         # Takes the spaces this process may serve and starts their transports.
         await self.serving.begin()
         if dispatch:

@@ -49,6 +49,8 @@ class LaterRunner:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.done = 0
+        # Who this process is (bot/serving.py): its claims carry it.
+        self.owner: str | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -72,7 +74,7 @@ class LaterRunner:
         now = self.clock()
         async with self.db.write() as conn:
             rows = await outbox.claim(
-                conn, outbox.of_kind(KIND), now=now, lease=LEASE, limit=self.batch
+                conn, outbox.of_kind(KIND), now=now, lease=LEASE, limit=self.batch, by=self.owner
             )
         for row in rows:
             try:

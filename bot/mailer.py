@@ -106,6 +106,8 @@ class Mailer:
         self.sent = 0
         self.failed = 0
         self.connections_opened = 0
+        # Who this process is (bot/serving.py): its claims carry it.
+        self.owner: str | None = None
 
     # -- running ----------------------------------------------------------------------
     def wake(self) -> None:
@@ -164,7 +166,12 @@ class Mailer:
         now = self.clock()
         async with self.db.write() as conn:
             rows = await outbox.claim(
-                conn, outbox.of_kind("email"), now=now, lease=LEASE, limit=self.batch
+                conn,
+                outbox.of_kind("email"),
+                now=now,
+                lease=LEASE,
+                limit=self.batch,
+                by=self.owner,
             )
             if not rows:
                 return 0

@@ -107,6 +107,8 @@ class Dispatcher:
         self.serving: Callable[[tuple[str, ...]], bool] = lambda spaces: True
         # Wakes the mailer (a notice a member's accounts refuse goes to their email).
         self.wake_mail: Callable[[], None] = lambda: None
+        # Who this process is (bot/serving.py): its claims carry it.
+        self.owner: str | None = None
         # Spaces that were down, since when (monotonic), and what has been delivered to each
         # since it came back: logged once its backlog is out.
         self._down: dict[str, float] = {}
@@ -209,6 +211,7 @@ class Dispatcher:
                 lease=LEASE,
                 limit=self.batch,
                 in_order=not dms,
+                by=self.owner,
             )
         if not rows:
             return 0

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from storage.db import Database
+from storage.repos import outbox
 from storage.repos import spaces as space_repo
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,12 @@ class Serving:
         )
 
     async def begin(self) -> None:
-        """Say which spaces this process has, take those it may, start their transports."""
+        """Take back what an earlier run of this process held when it was killed, say which
+        spaces it has, take those it may, start their transports."""
+        async with self.db.write() as conn:
+            taken_back = await outbox.release_claims_of(conn, self.owner)
+        if taken_back:
+            logger.info("took back %d deliveries an earlier run had not finished", taken_back)
         await self.round(first=True)
 
     def keep(self) -> None:

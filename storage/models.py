@@ -262,6 +262,8 @@ class Outbox(SQLModel, table=True):
     )
     attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
     claimed_until: datetime | None = _ts(nullable=True)
+    # Which process holds the lease (bot/serving.py's owner): restarted, it takes it back.
+    claimed_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     sent_at: datetime | None = _ts(nullable=True)
     failed_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))

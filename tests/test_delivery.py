@@ -393,3 +393,31 @@ async def test_a_process_restarted_on_the_same_machine_takes_its_spaces_back_at_
         (row,) = list(await conn.execute(sa.select(Space.__table__)))
     assert row.incarnation == second.serving.incarnation  # type: ignore[union-attr]
     await second.stop()
+
+
+async def test_a_restarted_process_takes_back_at_once_what_it_was_delivering(
+    db: Database,
+) -> None:
+    clock = Clock()
+    first = ConsoleChat(db, Config(privacy=NO_DELAY), clock=clock)
+    await first.start()
+    await first.join("admin")
+    bob = await first.join("bob")
+    first.console.can_reach = lambda key: False  # type: ignore[method-assign]
+    await first.dm("admin", f"mod promote {bob} moderator")  # a notice for bob, waiting
+    async with db.write() as conn:  # delivering it when it was killed
+        await conn.execute(sa.update(outbox_t).values(available_at=clock()))
+        (_,) = await outbox.claim(
+            conn,
+            outbox.lane((), True),
+            now=clock(),
+            lease=timedelta(minutes=5),
+            limit=5,
+            by=first.app.serving.owner,  # type: ignore[union-attr]
+        )
+    # kill -9, and the same configuration starts again on the same machine.
+    second = ConsoleChat(db, Config(privacy=NO_DELAY), clock=clock)
+    await second.start()
+    await second.deliver()
+    assert any("made you moderator" in dm for dm in second.dms_of("bob"))
+    await second.stop()

@@ -154,11 +154,13 @@ async def claim(
     lease: timedelta,
     limit: int,
     in_order: bool = False,
+    by: str | None = None,
 ) -> list[sa.Row]:
     """Lease the due, unsent rows matching ``wanted`` (a ``lane`` or ``of_kind``), oldest
     first; PostgreSQL skips rows another process is claiming at the same moment. With
     ``in_order``, an announcement is claimed only when every earlier one of its space has
-    gone (or been given up): within a space none overtakes another."""
+    gone (or been given up): within a space none overtakes another. ``by`` names the
+    claiming process (bot/serving.py): restarted, it takes back what it held at once."""
     query = sa.select(outbox_t).where(_due(now), wanted)
     if in_order:
         query = query.where(~_behind(now))
@@ -170,9 +172,25 @@ async def claim(
         await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id.in_([r.id for r in rows]))
-            .values(claimed_until=now + lease, attempts=outbox_t.c.attempts + 1)
+            .values(claimed_until=now + lease, claimed_by=by, attempts=outbox_t.c.attempts + 1)
         )
     return rows
+
+
+async def release_claims_of(conn: AsyncConnection, owner: str) -> int:
+    """What an earlier run of this process had claimed and not finished (it was killed):
+    due again at once, not when its lease runs out."""
+    result = await conn.execute(
+        sa.update(outbox_t)
+        .where(
+            outbox_t.c.claimed_by == owner,
+            outbox_t.c.claimed_until.is_not(None),
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+        )
+        .values(claimed_until=None)
+    )
+    return int(result.rowcount or 0)
 
 
 async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:

@@ -7,6 +7,7 @@ Create Date: 2026-12-03 12:30:00
 - ``space``: every space a process serves, who serves it now (a lease) and when a process
   last said it was configured with it. Announcements go to every space seen lately, not only
   to those of the process that ran the command.
+- ``outbox.claimed_by``: which process holds a row's lease; restarted, it takes it back.
 - ``identity.dms_refused_at``: the platform refused a private message to this account for
   good (closed DMs); it gets none until its holder acts through it again.
 """
@@ -41,10 +42,13 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         # The earlier announcements of a space, which a later one must not overtake.
         batch_op.create_index("ix_outbox_space", ["space", "sent_at", "id"], unique=False)
+        # Who holds a lease: a process restarted takes back what it held.
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("claimed_by")
         batch_op.drop_index("ix_outbox_space")
     with op.batch_alter_table("identity", schema=None) as batch_op:
         batch_op.drop_column("dms_refused_at")
