@@ -57,6 +57,7 @@ EVENT_INTENTS: dict[str, Callable[[Json], int | None]] = {
     "THREAD_CREATE": lambda d: INTENT_GUILDS,
     "THREAD_UPDATE": lambda d: INTENT_GUILDS,
     "CHANNEL_UPDATE": lambda d: INTENT_GUILDS,
+    "GUILD_ROLE_UPDATE": lambda d: INTENT_GUILDS,
     "GUILD_MEMBER_ADD": lambda d: INTENT_GUILD_MEMBERS,
 }
 
