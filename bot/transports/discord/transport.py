@@ -231,6 +231,15 @@ class DiscordTransport:
                     f"{where} campaign_parent_channel_id {settings.campaign_parent_channel_id}:"
                     f" not a text or forum channel of the server {guild.name!r}"
                 )
+            if isinstance(parent, discord.ForumChannel):
+                # Where an admin finds the ids campaign_tag_id takes.
+                logger.info(
+                    "%s: the forum #%s has the tags %s%s",
+                    where,
+                    parent.name,
+                    ", ".join(f"{t.name!r} ({t.id})" for t in parent.available_tags) or "none",
+                    " and requires one on every post" if parent.flags.require_tag else "",
+                )
             tag = settings.campaign_tag_id
             if tag is not None and not isinstance(parent, discord.ForumChannel):
                 raise ConfigError(
