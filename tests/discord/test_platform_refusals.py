@@ -163,6 +163,37 @@ async def test_not_connected_is_not_a_failure(standin: StandIn, db: Database) ->
     assert standin.requests == []
 
 
+async def test_what_waited_for_discord_goes_out_once_it_is_ready(
+    standin: StandIn, db: Database, rules: Rules
+) -> None:
+    standin.hold_ready()  # Discord is slow to answer: no READY yet
+    config = Config(rules=rules, privacy=NO_DELAY, discord=discord_settings(standin))
+    chat = DiscordChat(standin, db, config)
+    chat.transport.ready_timeout = 0.2  # the bot starts anyway, and says so
+    await chat.start()
+    try:
+        assert not chat.transport.ready
+        async with chat.app.jobs.transaction(chat.app.clock()) as ctx:
+            ctx.announce("weekly_update", "This week: 3 new ideas.")
+
+        async def waiting() -> bool:
+            rows = await chat.outbox("weekly_update")
+            return len(rows) == 2 and all(
+                "not ready" in (r.last_error or "") and r.claimed_until is None for r in rows
+            )
+
+        await eventually(waiting, "the announcements to wait for Discord")
+        assert all(r.failed_at is None for r in await chat.outbox("weekly_update"))
+
+        standin.send_ready()
+        for guild in (0, 1):
+            await chat.standin.wait_for(lambda g=guild: chat.announcements(g), within=WITHIN)
+            (shown,) = chat.announcements(guild)
+            assert shown.content == "This week: 3 new ideas."
+    finally:
+        await chat.stop()
+
+
 # -- forums that require tags -------------------------------------------------------------
 
 

@@ -388,6 +388,13 @@ class StandIn:
         fault = Fault(method.upper(), route, status, body, {}, times)
         self.faults.add(fault)
 
+    def hold_ready(self) -> None:
+        """From now on, a bot that identifies gets no READY until `send_ready`."""
+        self.hub.ready_gate.clear()
+
+    def send_ready(self) -> None:
+        self.hub.ready_gate.set()
+
     async def drop_connections(self, code: int = 4000) -> None:
         """Close the bot's websocket like a network failure; it should RESUME."""
         await self.hub.drop_connections(code)
