@@ -239,6 +239,9 @@ async def test_a_forum_without_the_tag_it_requires_holds_the_thread_not_the_laun
     assert "#campaigns requires a tag on every post and has none" in told
     assert "40067" in told and "Add a tag to the forum" in told
     await waiting_for_a_fix(chat, "campaign_launched", 0)
+    # The rest of the server's news goes on meanwhile.
+    await chat.ask("ada", "pitch", text="Answer emails within a week")
+    await chat.announcement(2, guild=0)
 
     # The admin adds a tag: the forum post goes out with it, by itself, and the launch
     # post gets its link. Nothing is posted twice; nobody is told twice.

@@ -132,9 +132,11 @@ class DiscordTransport:
         self.client: DynamoClient | None = None
         self.publisher: Publisher | None = None
         self._connection: asyncio.Task[None] | None = None
-        # Spaces with deliveries waiting for an admin's fix, and whether any waited for
-        # the connection: a change or a reconnection releases them at once.
-        self._waiting_for_fix: set[str] = set()
+        # Spaces where a delivery has waited for an admin's fix, and whether any waited for
+        # the connection: a change there, or a reconnection, releases what waits at once.
+        # A space stays in the set after a delivery there succeeds (another may still wait
+        # for a different channel); a release with nothing waiting changes nothing.
+        self._troubled: set[str] = set()
         self._waiting_for_connection = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -288,17 +290,23 @@ class DiscordTransport:
         try:
             await self.publisher.publish(space, event, payload)
         except MisconfiguredChannel as trouble:
-            self._waiting_for_fix.add(space)
+            self._troubled.add(space)
             await self._tell_staff(space, trouble)
             raise SpaceDown(f"waiting for an admin to fix it: {trouble}") from trouble
-        self._waiting_for_fix.discard(space)
 
     async def _tell_staff(self, space: str, trouble: MisconfiguredChannel) -> None:
+        """Tell the moderators and admins, once, what to fix. The delivery waits either way:
+        a notice that could not be written now is written at the delivery's next try."""
         settings = self.guilds[space]
         guild = self.client.get_guild(settings.id) if self.client is not None else None
         key, text = staff_notice(trouble, settings, guild)
-        if await tell_staff(self.app.jobs, key, text):
-            logger.warning("told the staff: %s cannot be used in %s: %s", key, space, trouble)
+        try:
+            told = await tell_staff(self.app.jobs, key, text)
+        except Exception:
+            logger.exception("could not tell the staff about %s in %s", trouble.setting, space)
+            return
+        if told:
+            logger.warning("told the staff to fix %s in %s: %s", trouble.setting, space, trouble)
 
     async def _changed(self, guild_id: int | None) -> None:
         """The connection is back (``guild_id`` None), or a server's channels or roles
@@ -312,7 +320,7 @@ class DiscordTransport:
             spaces = self.spaces
         else:
             space = space_of(guild_id)
-            if space not in self._waiting_for_fix:
+            if space not in self._troubled:
                 return
             spaces = (space,)
         try:
