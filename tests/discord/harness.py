@@ -18,12 +18,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import discord
+import sqlalchemy as sa
+
 from bot.app import App
 from bot.config import Config
 from bot.transports.discord.settings import DiscordGuildSettings, DiscordSettings
 from bot.transports.discord.transport import DiscordTransport
 from commands import admin
 from storage.db import Database
+from storage.models import Outbox
 from storage.repos import members
 from tests.discord_standin import GuildSpec, InteractionHandle, StandIn, StoredMessage
 
@@ -122,6 +126,44 @@ class DiscordChat:
     def campaign_parent(self, guild: int = 0) -> int:
         return self.config.discord.guilds[guild].campaign_parent_channel_id
 
+    def close_dms(self, name: str) -> None:
+        """``name`` turns off direct messages from the bot (Discord answers 50007 from now)."""
+        self.standin.close_dms(self.person(name))
+
+    def dm_requests(self, name: str) -> list[int]:
+        """The statuses of the bot's requests to post in ``name``'s DM channel."""
+        channel = self.standin.dm_channel_id(self.person(name))
+        return [r.status for r in self.standin.requests_to("POST", f"/channels/{channel}/messages")]
+
+    # -- what a server's admins do --------------------------------------------------------
+    async def edit_forum(
+        self, guild: int = 0, *, tags: list[str] | None = None, require_tag: bool | None = None
+    ) -> None:
+        """An admin edits the guild's campaign forum; returns once the bot has heard of it."""
+        forum_id = self.campaign_parent(guild)
+        channel = await self.standin.edit_forum(forum_id, tags=tags, require_tag=require_tag)
+        wanted = ([t["id"] for t in channel["available_tags"]], channel["flags"])
+
+        def heard() -> bool:
+            forum = self.transport.client.get_channel(forum_id) if self.transport.client else None
+            if not isinstance(forum, discord.ForumChannel):
+                return False
+            return ([str(t.id) for t in forum.available_tags], forum.flags.value) == wanted
+
+        await self.standin.wait_for(heard, within=WITHIN, what="the bot to see the forum's edit")
+
+    async def deny_bot(self, channel_id: int, permissions: int, guild: int = 0) -> None:
+        """An admin takes ``permissions`` from the bot's role in a channel (and Administrator
+        from the role, which would override any channel's permissions)."""
+        state = self.standin.guilds[guild]
+        await self.standin.set_role_permissions(state.id, state.bot_role_id, 0)
+        await self.standin.set_channel_permissions(channel_id, state.bot_role_id, deny=permissions)
+
+    async def allow_bot(self, channel_id: int, guild: int = 0) -> None:
+        """An admin gives the bot's role back what the channel denied it."""
+        state = self.standin.guilds[guild]
+        await self.standin.set_channel_permissions(channel_id, state.bot_role_id)
+
     async def give_moderator_role(self, name: str, guild: int = 0) -> None:
         """Give ``name`` the guild's moderator role on Discord."""
         state = self.standin.guilds[guild]
@@ -203,6 +245,16 @@ class DiscordChat:
 
     def threads(self, guild: int = 0) -> list[Json]:
         return self.standin.threads_in(self.campaign_parent(guild))
+
+    def space(self, guild: int = 0) -> str:
+        return f"discord:{self.guild_id(guild)}"
+
+    async def outbox(self, event: str) -> list[Any]:
+        """The outbox rows of an event, oldest first."""
+        async with self.db.read() as conn:
+            table = Outbox.__table__
+            query = sa.select(table).where(table.c.event == event).order_by(table.c.id)
+            return list(await conn.execute(query))
 
     def bot_messages(self) -> list[StoredMessage]:
         """Every message the bot made: posts, answers, thread messages, webhook posts."""

@@ -30,7 +30,8 @@ async def test_a_promotion_reaches_the_member_by_dm(discord_chat: DiscordChat) -
     assert notice.content == "A moderator made you moderator of this Dynamo."
     assert notice.allowed_mentions == {"parse": []}
 
-    # Someone who closed their DMs: the delivery fails and is retried later, nothing breaks.
+    # Someone who closed their DMs: Discord refuses the notice (50007), nothing else breaks
+    # (test_platform_refusals has what becomes of the notice).
     chat.standin.close_dms(chat.person("dan"))
     promoted = await chat.ask("ada", "mod promote", pseudonym=dan, role="moderator")
     assert f"{dan} is now moderator" in promoted.content

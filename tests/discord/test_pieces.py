@@ -10,6 +10,16 @@ import pytest
 
 from bot.transports.discord.edits import EditCoalescer
 from bot.transports.discord.forms import FormError, form_for, parse_form_id, submitted_values
+from bot.transports.discord.refusals import (
+    ANNOUNCE,
+    CAMPAIGN_PARENT,
+    KIND,
+    MISSING,
+    PERMISSIONS,
+    MisconfiguredChannel,
+    staff_notice,
+)
+from bot.transports.discord.settings import DiscordGuildSettings
 from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
 from bot.transports.discord.webhooks import acceptable, avatar_url, webhook_username
 from commands.catalog import build_registry
@@ -169,3 +179,23 @@ async def test_a_rush_of_marks_becomes_few_flushes_of_the_latest_state() -> None
     edits.mark("idea 1")
     await edits.close()  # shutting down still brings it up to date
     assert shown[-1] == 41
+
+
+def test_a_deleted_or_odd_channel_tells_the_staff_what_to_change() -> None:
+    settings = DiscordGuildSettings(id=11, announce_channel_id=22, campaign_parent_channel_id=33)
+    gone = MisconfiguredChannel(ANNOUNCE, 22, MISSING, "10003 Unknown Channel")
+    key, text = staff_notice(gone, settings, None)
+    assert key == "discord:11:22:missing"
+    assert text == (
+        "In the Discord server 11, the channel 22 set as announce_channel_id no longer exists "
+        "(Discord answered 10003 Unknown Channel). Set announce_channel_id in that server's "
+        "[[discord.guilds]] table to a channel that exists and restart the bot. What the bot "
+        "has to post there waits until then."
+    )
+    odd = MisconfiguredChannel(CAMPAIGN_PARENT, 33, KIND)
+    key, text = staff_notice(odd, settings, None)
+    assert key == "discord:11:33:kind" and "is not a text or forum channel" in text
+    # One notice per server, channel and problem: fixing one does not silence another.
+    assert staff_notice(MisconfiguredChannel(ANNOUNCE, 22, PERMISSIONS), settings, None)[0] == (
+        "discord:11:22:permissions"
+    )

@@ -11,7 +11,7 @@ import pytest
 from discord.http import Route
 
 from bot.app import App
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, from_dict
 from bot.transports.discord.sync import sync_commands, sync_main, sync_summary
 from bot.transports.discord.transport import DiscordTransport
 from commands.catalog import build_registry
@@ -95,6 +95,51 @@ async def test_a_channel_of_the_wrong_kind_is_named(standin: StandIn, plain_db: 
     with pytest.raises(ConfigError, match=rf"#1 announce_channel_id {forum}: not a text channel"):
         await transport.start()
     assert not standin.connected
+
+
+async def test_a_campaign_tag_must_be_one_of_the_forums_tags(
+    standin: StandIn, plain_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = {"id": 1, "announce_channel_id": 2, "campaign_parent_channel_id": 3}
+    with pytest.raises(ConfigError, match=r"\[discord.guilds #1\] campaign_tag_id must be a"):
+        from_dict({"discord": {"guilds": [{**ids, "campaign_tag_id": 0}]}})
+    with pytest.raises(ConfigError, match=r"\[discord.guilds #1\] campaign_tag_id must be a whole"):
+        from_dict({"discord": {"guilds": [{**ids, "campaign_tag_id": "Campaign"}]}})
+
+    forum = standin.guilds[0].channel_id("campaigns")
+    await standin.edit_forum(forum, tags=["Campaign", "Question"], require_tag=True)
+    tag = standin.forum_tag_id(forum, "Campaign")
+    settings = discord_settings(standin)
+
+    async def start_with(guild: int, tag_id: int) -> DiscordTransport:
+        changed = dataclasses.replace(settings.guilds[guild], campaign_tag_id=tag_id)
+        guilds = list(settings.guilds)
+        guilds[guild] = changed
+        config = Config(discord=dataclasses.replace(settings, guilds=tuple(guilds)))
+        transport = DiscordTransport(
+            App(config, db=plain_db),
+            config.discord,
+            environ={"DYNAMO_DISCORD_TOKEN": standin.token},
+            guild_ready_timeout=0.05,
+        )
+        await transport.start()
+        return transport
+
+    with pytest.raises(ConfigError) as unknown:
+        await start_with(0, 12345)
+    assert str(unknown.value) == (
+        f"[[discord.guilds]] #1 campaign_tag_id 12345: not a tag of the forum #campaigns "
+        f"(its tags: 'Campaign' ({tag}), 'Question' ({standin.forum_tag_id(forum, 'Question')}))"
+    )
+    with pytest.raises(ConfigError, match=r"#2 campaign_tag_id \d+: the campaign parent channel"):
+        await start_with(1, tag)  # Turker Nation's campaigns are a text channel
+    assert not standin.connected
+
+    caplog.set_level("INFO", logger="bot.transports.discord.transport")
+    transport = await start_with(0, tag)
+    await transport.stop()
+    assert f"#1: the forum #campaigns has the tags 'Campaign' ({tag}), 'Question'" in caplog.text
+    assert "and requires one on every post" in caplog.text
 
 
 async def test_sync_registers_one_slash_command_per_registry_command(standin: StandIn) -> None:

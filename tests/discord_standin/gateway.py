@@ -57,6 +57,7 @@ EVENT_INTENTS: dict[str, Callable[[Json], int | None]] = {
     "THREAD_CREATE": lambda d: INTENT_GUILDS,
     "THREAD_UPDATE": lambda d: INTENT_GUILDS,
     "CHANNEL_UPDATE": lambda d: INTENT_GUILDS,
+    "GUILD_ROLE_UPDATE": lambda d: INTENT_GUILDS,
     "GUILD_MEMBER_ADD": lambda d: INTENT_GUILD_MEMBERS,
 }
 
@@ -135,6 +136,10 @@ class GatewayHub:
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []
         self.presence_updates: list[Json] = []
+        # Cleared: sessions identify but get no READY until it is set (Discord slow to
+        # answer, as in an outage).
+        self.ready_gate = asyncio.Event()
+        self.ready_gate.set()
 
     # websocket handling -----------------------------------------------------------------
 
@@ -193,6 +198,9 @@ class GatewayHub:
         )
         connection.session = session
         self.sessions.append(session)
+        # Waited for here, so the connection's other frames wait too: fine for a test that
+        # holds READY for less than a heartbeat interval.
+        await self.ready_gate.wait()
         await session.dispatch("READY", self._ready_payload(session))
         for guild_id in self.state.guilds:
             await session.dispatch("GUILD_CREATE", self.state.guild_create(guild_id))
@@ -319,6 +327,7 @@ class GatewayHub:
             await connection.send({"op": OP_RECONNECT, "d": None, "s": None, "t": None})
 
     async def close(self) -> None:
+        self.ready_gate.set()  # nothing left waiting for it
         for session in self.sessions:
             session.resumable = False
         for connection in list(self.connections):

@@ -92,6 +92,17 @@ def guild_channel_payload(
     return payload
 
 
+def forum_tag_payload(tag_id: int, name: str, *, moderated: bool = False) -> Json:
+    """A forum's tag, as in its ``available_tags``."""
+    return {
+        "id": str(tag_id),
+        "name": name,
+        "moderated": moderated,
+        "emoji_id": None,
+        "emoji_name": None,
+    }
+
+
 def thread_payload(
     thread_id: int,
     guild_id: int,

@@ -12,7 +12,16 @@ from .gateway import GatewayHub
 from .http_layer import RECORD_KEY, json_response, no_content
 from .limits import check_message_body
 from .records import RecordedRequest
-from .specs import CHANNEL_FORUM, CHANNEL_TEXT, THREAD_TYPES
+from .specs import (
+    CHANNEL_FORUM,
+    CHANNEL_PUBLIC_THREAD,
+    CHANNEL_TEXT,
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    THREAD_TYPES,
+)
 from .state import DiscordState
 from .webhook_names import check_webhook_name
 
@@ -106,7 +115,14 @@ class ChannelRoutes:
             raise RestError(400, 50008, "Cannot send messages in a non-text channel")
         recipient = self.state.dm_recipient(channel)
         if recipient is not None and recipient in self.state.dms_closed:
+            # 50007: the user closed their DMs to the bot (or blocked it).
             raise RestError(403, CANNOT_DM_USER, "Cannot send messages to this user")
+        # Discord's "Create Message" needs SEND_MESSAGES in a channel and
+        # SEND_MESSAGES_IN_THREADS in a thread (a DM needs neither).
+        in_thread = channel["type"] in THREAD_TYPES
+        self.state.require_bot_permissions(
+            channel, SEND_MESSAGES_IN_THREADS if in_thread else SEND_MESSAGES
+        )
         body = body_of(request)
         files = record_of(request).files
         check_message_body(body, has_files=bool(files))
@@ -149,6 +165,15 @@ class ChannelRoutes:
         parent_id = snowflake(request, "channel_id")
         parent = self.state.channel(parent_id)
         body = body_of(request)
+        # Discord: a thread in a text channel needs CREATE_PUBLIC_THREADS (a private one
+        # CREATE_PRIVATE_THREADS); a forum post needs SEND_MESSAGES.
+        if parent["type"] == CHANNEL_FORUM:
+            needed = SEND_MESSAGES
+        elif int(body.get("type") or 0) == CHANNEL_PUBLIC_THREAD:
+            needed = CREATE_PUBLIC_THREADS
+        else:
+            needed = CREATE_PRIVATE_THREADS
+        self.state.require_bot_permissions(parent, needed)
         if parent["type"] != CHANNEL_FORUM:
             thread = self.state.create_thread(parent_id, self.state.application_id, body)
             await self.hub.channel_event("THREAD_CREATE", thread, newly_created=True)

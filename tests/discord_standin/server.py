@@ -158,8 +158,45 @@ class StandIn:
         return member
 
     def close_dms(self, user: Json | int) -> None:
-        """The user no longer accepts DMs from the bot: sending one answers 403 (50007)."""
+        """The user no longer accepts DMs from the bot (Privacy Settings → Direct Messages
+        off, or the bot blocked): sending one answers 403 with 50007 "Cannot send messages
+        to this user", as Discord does."""
         self.state.dms_closed.add(user_id_of(user))
+
+    # what a server's admins do ----------------------------------------------------------
+
+    async def edit_forum(
+        self,
+        channel_id: int,
+        *,
+        tags: Sequence[str] | None = None,
+        require_tag: bool | None = None,
+    ) -> Json:
+        """An admin edits a forum channel: its tags, by name (a name kept keeps its id), and
+        "Require people to select tags when posting" (the REQUIRE_TAG channel flag). The bot
+        hears of it by CHANNEL_UPDATE."""
+        channel = self.state.edit_forum(channel_id, tags=tags, require_tag=require_tag)
+        await self.hub.channel_event("CHANNEL_UPDATE", channel, newly_created=False)
+        return channel
+
+    def forum_tag_id(self, channel_id: int, name: str) -> int:
+        for tag in self.state.channel(channel_id)["available_tags"]:
+            if tag["name"] == name:
+                return int(tag["id"])
+        raise KeyError(f"the forum {channel_id} has no tag {name!r}")
+
+    async def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> None:
+        """An admin changes what a role may do (GUILD_ROLE_UPDATE follows)."""
+        role = self.state.set_role_permissions(guild_id, role_id, permissions)
+        await self.hub.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role})
+
+    async def set_channel_permissions(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """An admin sets a channel's permissions for a role or a member (nothing allowed or
+        denied removes the overwrite); CHANNEL_UPDATE follows."""
+        channel = self.state.set_overwrite(channel_id, target_id, allow=allow, deny=deny)
+        await self.hub.channel_event("CHANNEL_UPDATE", channel, newly_created=False)
 
     def dm_channel_id(self, user: Json | int) -> int:
         return int(self.state.open_dm(user_id_of(user))["id"])
@@ -350,6 +387,13 @@ class StandIn:
         body = error_body(code, message, errors)
         fault = Fault(method.upper(), route, status, body, {}, times)
         self.faults.add(fault)
+
+    def hold_ready(self) -> None:
+        """From now on, a bot that identifies gets no READY until `send_ready`."""
+        self.hub.ready_gate.clear()
+
+    def send_ready(self) -> None:
+        self.hub.ready_gate.set()
 
     async def drop_connections(self, code: int = 4000) -> None:
         """Close the bot's websocket like a network failure; it should RESUME."""

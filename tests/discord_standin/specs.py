@@ -19,7 +19,9 @@ READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
 CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 51) - 1
 
@@ -54,6 +56,15 @@ CHANNEL_PUBLIC_THREAD = 11
 CHANNEL_PRIVATE_THREAD = 12
 CHANNEL_FORUM = 15
 THREAD_TYPES = (CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD)
+
+# Channel flags (https://discord.com/developers/docs/resources/channel#channel-object-channel-flags):
+# REQUIRE_TAG, "whether a tag is required to be specified when creating a thread in a
+# GUILD_FORUM or a GUILD_MEDIA channel".
+CHANNEL_FLAG_REQUIRE_TAG = 1 << 4
+
+# Permission overwrite types.
+OVERWRITE_ROLE = 0
+OVERWRITE_MEMBER = 1
 
 # Message flags.
 FLAG_HAS_THREAD = 1 << 5

@@ -14,6 +14,9 @@ from typing import Any
 from .app_commands import CHAT_INPUT, validate_overwrite
 from .errors import (
     INVALID_FORM_BODY,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    TAG_REQUIRED,
     UNKNOWN_CHANNEL,
     UNKNOWN_MESSAGE,
     UNKNOWN_USER,
@@ -23,6 +26,7 @@ from .errors import (
 from .payloads import (
     dm_channel_payload,
     field_errors,
+    forum_tag_payload,
     guild_channel_payload,
     member_payload,
     message_payload,
@@ -38,6 +42,7 @@ from .specs import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
     CHANNEL_DM,
+    CHANNEL_FLAG_REQUIRE_TAG,
     CHANNEL_FORUM,
     CHANNEL_PUBLIC_THREAD,
     CHANNEL_TEXT,
@@ -45,7 +50,10 @@ from .specs import (
     FLAG_EPHEMERAL,
     FLAG_HAS_THREAD,
     FLAG_LOADING,
+    OVERWRITE_MEMBER,
+    OVERWRITE_ROLE,
     THREAD_TYPES,
+    VIEW_CHANNEL,
     GuildSpec,
 )
 
@@ -85,6 +93,14 @@ class GuildState:
             return self.channel_ids[name]
         except KeyError:
             raise KeyError(f"guild {self.name!r} has no channel {name!r}") from None
+
+    @property
+    def bot_role_id(self) -> int:
+        """The role Discord made for the bot when it was invited (managed, named after it)."""
+        for role_id, role in self.roles.items():
+            if role.get("managed") and (role.get("tags") or {}).get("bot_id"):
+                return role_id
+        raise KeyError(f"guild {self.name!r} has no role of the bot's")
 
 
 class DiscordState:
@@ -193,6 +209,93 @@ class DiscordState:
                 value |= int(role["permissions"])
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
 
+    def channel_permissions(self, channel: Json, user_id: int) -> int:
+        """What ``user_id`` may do in a guild channel (in a thread: in its parent), as Discord
+        documents it ("Permissions" → "Permission Overwrites"): the guild's owner and an
+        Administrator may do everything; otherwise the roles' permissions, then the
+        channel's @everyone overwrite, then its role overwrites together, then the
+        member's own. Without View Channel nothing else counts."""
+        if channel["type"] in THREAD_TYPES:
+            channel = self.channel(int(channel["parent_id"]))
+        guild = self.guild_of(channel)
+        if guild is None:
+            return ALL_PERMISSIONS
+        if user_id == guild.owner_id:
+            return ALL_PERMISSIONS
+        value = self.permissions(guild, user_id)
+        if value & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites") or []}
+        everyone = overwrites.get(guild.everyone_role_id)
+        if everyone is not None:
+            value = (value & ~int(everyone["deny"])) | int(everyone["allow"])
+        allow = deny = 0
+        member = guild.members.get(user_id) or {}
+        for role_id in member.get("roles", []):
+            role = overwrites.get(int(role_id))
+            if role is not None:
+                allow |= int(role["allow"])
+                deny |= int(role["deny"])
+        value = (value & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own is not None:
+            value = (value & ~int(own["deny"])) | int(own["allow"])
+        return value if value & VIEW_CHANNEL else 0
+
+    def require_bot_permissions(self, channel: Json, needed: int) -> None:
+        """Refuse as Discord does what the bot may not do in a guild channel: 403 with
+        50001 "Missing Access" when the channel is hidden from it, 403 with 50013 ("You
+        lack permissions to perform that action") when it sees the channel but lacks
+        ``needed``."""
+        if self.guild_of(channel) is None:
+            return
+        value = self.channel_permissions(channel, self.application_id)
+        if not value & VIEW_CHANNEL:
+            raise RestError(403, MISSING_ACCESS, "Missing Access")
+        if value & needed != needed:
+            raise RestError(403, MISSING_PERMISSIONS, "Missing Permissions")
+
+    def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> Json:
+        role = self.guilds[guild_id].roles[role_id]
+        role["permissions"] = str(permissions)
+        self.feed.notify()
+        return role
+
+    def set_overwrite(self, channel_id: int, target_id: int, *, allow: int, deny: int) -> Json:
+        """Set the channel's permission overwrite for a role or a member (``target_id``);
+        with nothing allowed or denied, remove it (as Discord's channel settings do)."""
+        channel = self.channel(channel_id)
+        guild = self.guild_of(channel)
+        if guild is None or channel["type"] in THREAD_TYPES:
+            raise ValueError("permission overwrites belong to a guild's channels")
+        kind = OVERWRITE_ROLE if target_id in guild.roles else OVERWRITE_MEMBER
+        kept = [o for o in channel["permission_overwrites"] if int(o["id"]) != target_id]
+        if allow or deny:
+            overwrite = {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+            kept.append(overwrite)
+        channel["permission_overwrites"] = kept
+        self.feed.notify()
+        return channel
+
+    def edit_forum(
+        self, channel_id: int, *, tags: Sequence[str] | None, require_tag: bool | None
+    ) -> Json:
+        """A forum's tags (by name: a name kept keeps its id, as when an admin edits the
+        list) and its REQUIRE_TAG flag."""
+        channel = self.channel(channel_id)
+        if channel["type"] != CHANNEL_FORUM:
+            raise ValueError("only a forum channel has tags")
+        if tags is not None:
+            known = {tag["name"]: tag for tag in channel["available_tags"]}
+            channel["available_tags"] = [
+                known.get(name) or forum_tag_payload(self.ids.next(), name) for name in tags
+            ]
+        if require_tag is not None:
+            flags = int(channel["flags"]) & ~CHANNEL_FLAG_REQUIRE_TAG
+            channel["flags"] = flags | (CHANNEL_FLAG_REQUIRE_TAG if require_tag else 0)
+        self.feed.notify()
+        return channel
+
     def guild_create(self, guild_id: int) -> Json:
         """The full GUILD_CREATE payload, as sent after READY."""
         guild = self.guilds[guild_id]
@@ -295,6 +398,9 @@ class DiscordState:
                 "Invalid Form Body",
                 field_errors(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100."),
             )
+        applied_tags: list[str] = []
+        if parent["type"] == CHANNEL_FORUM:
+            applied_tags = self._forum_post_tags(parent, body.get("applied_tags"))
         if parent["type"] == CHANNEL_FORUM or thread_id is not None:
             thread_type = CHANNEL_PUBLIC_THREAD
         else:
@@ -312,12 +418,28 @@ class DiscordState:
             ),
             now=iso_now(),
             invitable=bool(body.get("invitable", True)),
-            applied_tags=body.get("applied_tags") or (),
+            applied_tags=applied_tags,
         )
         self.channels[thread_id] = thread
         self.thread_members[thread_id] = {owner_id}
         self.feed.notify()
         return thread
+
+    @staticmethod
+    def _forum_post_tags(forum: Json, asked: Any) -> list[str]:
+        """The tags a new forum post gets. Discord documents ``applied_tags`` as "the IDs of
+        the set of tags that have been applied to a thread in a GUILD_FORUM channel" and,
+        for a forum with the REQUIRE_TAG flag, refuses a post without one: 400, 40067 "A
+        tag is required to create a forum post in this channel". It does not document what
+        becomes of an id that is not one of the forum's tags; here such an id is left out,
+        so it never satisfies REQUIRE_TAG."""
+        offered = {str(tag["id"]) for tag in forum.get("available_tags") or []}
+        applied = [str(tag) for tag in asked or [] if str(tag) in offered]
+        if not applied and int(forum.get("flags") or 0) & CHANNEL_FLAG_REQUIRE_TAG:
+            raise RestError(
+                400, TAG_REQUIRED, "A tag is required to create a forum post in this channel"
+            )
+        return applied
 
     def threads_in(self, parent_id: int) -> list[Json]:
         return [

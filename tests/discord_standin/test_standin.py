@@ -385,6 +385,80 @@ async def test_threads_forum_posts_and_message_threads(
     assert len(standin.threads_in(general.id)) == 2
 
 
+async def test_a_forum_that_requires_tags_refuses_an_untagged_post(
+    standin: StandIn, bot: DynamoTestBot
+) -> None:
+    forum_id = channel_id(standin, "campaigns")
+    forum = bot.get_channel(forum_id)
+    assert isinstance(forum, discord.ForumChannel) and not forum.flags.require_tag
+    await standin.edit_forum(forum_id, tags=["Campaign", "Question"], require_tag=True)
+    # CHANNEL_UPDATE reached the client's cache, as on Discord.
+    await standin.wait_for(lambda: forum.flags.require_tag)
+    assert [t.name for t in forum.available_tags] == ["Campaign", "Question"]
+
+    with pytest.raises(discord.HTTPException) as refused:
+        await forum.create_thread(name="Fair pay", content="The campaign has launched")
+    assert (refused.value.status, refused.value.code) == (400, 40067)
+    assert refused.value.text == "A tag is required to create a forum post in this channel"
+    assert standin.threads_in(forum_id) == []
+
+    question = forum.get_tag(standin.forum_tag_id(forum_id, "Question"))
+    assert question is not None
+    post = await forum.create_thread(name="Fair pay", content="Launched", applied_tags=[question])
+    assert [t.name for t in post.thread.applied_tags] == ["Question"]
+    (thread,) = standin.threads_in(forum_id)
+    assert thread["applied_tags"] == [str(question.id)]
+
+    # A tag the forum no longer has counts for nothing; a kept tag keeps its id.
+    await standin.edit_forum(forum_id, tags=["Campaign"])
+    await standin.wait_for(lambda: len(forum.available_tags) == 1)
+    with pytest.raises(discord.HTTPException) as stale:
+        await forum.create_thread(name="Again", content="x", applied_tags=[question])
+    assert stale.value.code == 40067
+    assert forum.available_tags[0].id == standin.forum_tag_id(forum_id, "Campaign")
+    # Without the flag, an untagged post is fine.
+    await standin.edit_forum(forum_id, require_tag=False)
+    await standin.wait_for(lambda: not forum.flags.require_tag)
+    await forum.create_thread(name="Untagged", content="x")
+    assert len(standin.threads_in(forum_id)) == 2
+
+
+async def test_channel_permissions_refuse_the_bot_as_discord_does(
+    standin: StandIn, bot: DynamoTestBot
+) -> None:
+    guild = standin.guild()
+    general = bot.get_channel(channel_id(standin, "general"))
+    forum = bot.get_channel(channel_id(standin, "campaigns"))
+    assert isinstance(general, discord.TextChannel) and isinstance(forum, discord.ForumChannel)
+    thread = await general.create_thread(name="Talk", type=discord.ChannelType.public_thread)
+
+    # Administrator overrides every channel overwrite: take it off the bot's role first.
+    await standin.set_channel_permissions(general.id, guild.bot_role_id, deny=1 << 11)
+    await general.send("still allowed: the bot is an Administrator")
+    await standin.set_role_permissions(guild.id, guild.bot_role_id, 0)
+    await standin.wait_for(lambda: not general.permissions_for(general.guild.me).send_messages)
+
+    with pytest.raises(discord.Forbidden) as no_send:
+        await general.send("hello")
+    assert (no_send.value.status, no_send.value.code) == (403, 50013)
+    await thread.send("threads need Send Messages in Threads, which is still allowed")
+    await standin.set_channel_permissions(general.id, guild.bot_role_id, deny=1 << 35)
+    with pytest.raises(discord.Forbidden) as no_thread:
+        await general.create_thread(name="Another", type=discord.ChannelType.public_thread)
+    assert no_thread.value.code == 50013
+    await standin.set_channel_permissions(forum.id, guild.id, deny=1 << 10)  # @everyone
+    with pytest.raises(discord.Forbidden) as hidden:
+        await forum.create_thread(name="Fair pay", content="x")
+    assert hidden.value.code == 50001  # Missing Access: the forum is hidden from the bot
+
+    # Overwrites removed: allowed again, and the client heard of each change.
+    await standin.set_channel_permissions(general.id, guild.bot_role_id)
+    await standin.set_channel_permissions(forum.id, guild.id)
+    await standin.wait_for(lambda: general.permissions_for(general.guild.me).send_messages)
+    await general.send("hello again")
+    await forum.create_thread(name="Fair pay", content="x")
+
+
 async def test_webhook_posts_keep_username_avatar_and_never_ping(
     standin: StandIn, bot: DynamoTestBot
 ) -> None:

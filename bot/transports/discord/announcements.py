@@ -3,8 +3,12 @@
 - ``idea_pitched``: an embed in the announce channel with ▲ Upvote / ▼ Downvote / Follow.
 - ``idea_milestone``: a short "close to launching" post with the same buttons.
 - ``campaign_launched``: a thread under the campaign parent channel (a forum post when it
-  is a forum) with the idea and the document's head, and a launch post in the announce
-  channel linking to it.
+  is a forum, with the configured tag or, where the forum requires one, its first) with the
+  idea and the document's head, and a launch post in the announce channel linking to it.
+  The launch post never waits on the thread: when the thread cannot be made (a forum that
+  requires a tag it lacks, a missing permission, Discord down) the post goes out without
+  the link, the delivery is tried again for the thread alone, and the post gets its link
+  once the thread is there.
 - ``petition_set``: the petition in the thread with a Sign button and a live count, and a
   note in the announce channel.
 - ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym;
@@ -14,6 +18,10 @@
 
 Each step records what it made (``refs``) before the next, so an outbox retry after a
 partial failure continues where it stopped instead of posting twice.
+
+A configured channel the bot cannot use as it is (deleted, hidden from it, a permission
+missing, a forum's required tag) raises ``refusals.MisconfiguredChannel``: the transport
+tells the staff and the delivery waits until an admin fixes it.
 
 Every text goes through ``text.render`` (the bot's text, member text inert and on one line)
 or ``embeds`` (the cards' raw texts): nothing a member wrote shows as the bot's markup.
@@ -43,6 +51,14 @@ from .refs import (
     Pair,
     Refs,
 )
+from .refusals import (
+    ANNOUNCE,
+    CAMPAIGN_PARENT,
+    KIND,
+    MisconfiguredChannel,
+    campaign_tags,
+    in_channel,
+)
 from .settings import DiscordGuildSettings
 from .text import MAX_CONTENT, clip, render
 from .views import idea_buttons, sign_button
@@ -52,10 +68,6 @@ logger = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_ARCHIVE_MINUTES = 10080  # a week of quiet before Discord hides the thread
-
-
-class MisconfiguredChannel(Exception):
-    """A configured channel is missing or of the wrong kind (retried: it may be fixed)."""
 
 
 def idea_key(idea_id: int) -> tuple[str, int]:
@@ -107,13 +119,12 @@ class Publisher:
             await handler(space, guild, payload)
 
     # -- channels -------------------------------------------------------------------------
-    async def _channel(self, channel_id: int) -> Any:
+    async def _channel(self, channel_id: int, setting: str) -> Any:
+        """A configured channel (``setting`` names it), from the cache or from Discord."""
         channel = self.client.get_channel(channel_id)
         if channel is None:
-            try:
+            with in_channel(setting, channel_id):
                 channel = await self.client.fetch_channel(channel_id)
-            except discord.NotFound:
-                raise MisconfiguredChannel(f"channel {channel_id} does not exist") from None
         return channel
 
     def _render(self, text: str) -> str:
@@ -125,7 +136,17 @@ class Publisher:
 
     async def _announce(self, guild: DiscordGuildSettings, **message: Any) -> discord.Message:
         channel = self._messageable(guild, guild.announce_channel_id)
-        return await channel.send(allowed_mentions=NO_MENTIONS, **message)
+        with in_channel(ANNOUNCE, guild.announce_channel_id):
+            return await channel.send(allowed_mentions=NO_MENTIONS, **message)
+
+    async def _in_thread(
+        self, guild: DiscordGuildSettings, thread_id: int, **message: Any
+    ) -> discord.Message:
+        """A message in a campaign's thread. What it may do there is set on the campaign
+        parent channel, so a refusal names that one."""
+        channel = self._messageable(guild, thread_id)
+        with in_channel(CAMPAIGN_PARENT, guild.campaign_parent_channel_id, configured=False):
+            return await channel.send(allowed_mentions=NO_MENTIONS, **message)
 
     # -- ideas ----------------------------------------------------------------------------
     async def _idea_pitched(
@@ -180,8 +201,13 @@ class Publisher:
     async def _edit(self, space: str, kind: str, ref: int, pair: Pair, **changes: Any) -> None:
         guild = self.guilds[space]
         message = self._messageable(guild, pair.first).get_partial_message(pair.second)
+        if pair.first == guild.announce_channel_id:
+            where = in_channel(ANNOUNCE, pair.first)
+        else:  # a campaign's thread
+            where = in_channel(CAMPAIGN_PARENT, guild.campaign_parent_channel_id, configured=False)
         try:
-            await message.edit(allowed_mentions=NO_MENTIONS, **changes)
+            with where:
+                await message.edit(allowed_mentions=NO_MENTIONS, **changes)
         except discord.NotFound:
             # Deleted by someone in the guild: stop trying to keep it up to date.
             logger.info("a %s message is gone from %s; no longer editing it", kind, space)
@@ -192,18 +218,39 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        thread = await self.ensure_thread(space, guild, idea_id)
-        if await self.refs.get(space, LAUNCH_POST, idea_id) is None:
-            card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
-                payload, self.rules, "campaign"
-            )
+        blocked: Exception | None = None
+        try:
+            thread: Pair | None = await self.ensure_thread(space, guild, idea_id)
+        except Exception as exc:
+            # The launch is news whatever becomes of the thread: post it now and try the
+            # thread again afterwards (this delivery fails or waits for it).
+            blocked = exc
+            thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)  # made, not filled
+        card = await load_idea(self.db, self.rules, idea_id) or IdeaCard.from_payload(
+            payload, self.rules, "campaign"
+        )
+        posted = await self.refs.get(space, LAUNCH_POST, idea_id)
+        if posted is None:
             message = await self._announce(
                 guild,
-                embed=embeds.launch_embed(card, thread.second),
+                embed=embeds.launch_embed(card, thread.second if thread else None),
                 view=idea_buttons(idea_id, votes=False),
             )
             await self.refs.put(space, LAUNCH_POST, idea_id, Pair(message.channel.id, message.id))
+        elif thread is not None and blocked is None:
+            # A retry: the launch post went out before its thread could be made (or this is
+            # a repeat after a crash, and the edit changes nothing). Give it the link.
+            await self._edit(
+                space,
+                LAUNCH_POST,
+                idea_id,
+                posted,
+                embed=embeds.launch_embed(card, thread.second),
+                view=idea_buttons(idea_id, votes=False),
+            )
         self.edits.mark(idea_key(idea_id))
+        if blocked is not None:
+            raise blocked
 
     async def ensure_thread(
         self, space: str, guild: DiscordGuildSettings, campaign_id: int
@@ -222,9 +269,10 @@ class Publisher:
                 card = card or await load_campaign(self.db, campaign_id)
                 if card is None:
                     raise LookupError(f"campaign {campaign_id} does not exist")
-                starter = await self._messageable(guild, pair.second).send(
+                starter = await self._in_thread(
+                    guild,
+                    pair.second,
                     embed=embeds.campaign_embed(card, await self._author(campaign_id)),
-                    allowed_mentions=NO_MENTIONS,
                 )
                 await self.refs.put(
                     space, THREAD_STARTER, campaign_id, Pair(pair.second, starter.id)
@@ -237,16 +285,26 @@ class Publisher:
         return card.author if card is not None else ""
 
     async def _create_thread(self, space: str, guild: DiscordGuildSettings, card: Any) -> Pair:
-        parent = await self._channel(guild.campaign_parent_channel_id)
+        parent = await self._channel(guild.campaign_parent_channel_id, CAMPAIGN_PARENT)
         name = embeds.thread_name(card.campaign_id, card.text)
         if isinstance(parent, discord.ForumChannel):
+            tags, stale = campaign_tags(parent, guild.campaign_tag_id)
+            if stale:
+                logger.warning(
+                    "campaign_tag_id %s is not a tag of the forum %s in %s; posting without it",
+                    guild.campaign_tag_id,
+                    parent.id,
+                    space,
+                )
             # A forum post is a thread whose first message is the campaign itself.
-            created = await parent.create_thread(
-                name=name,
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
-                allowed_mentions=NO_MENTIONS,
-            )
+            with in_channel(CAMPAIGN_PARENT, parent.id):
+                created = await parent.create_thread(
+                    name=name,
+                    auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                    embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
+                    allowed_mentions=NO_MENTIONS,
+                    applied_tags=tags,
+                )
             pair = Pair(parent.id, created.thread.id)
             await self.refs.put(space, CAMPAIGN_THREAD, card.campaign_id, pair)
             await self.refs.put(
@@ -254,14 +312,13 @@ class Publisher:
             )
             return pair
         if not isinstance(parent, discord.TextChannel):
-            raise MisconfiguredChannel(
-                f"campaign_parent_channel_id {parent.id} is neither a text nor a forum channel"
+            raise MisconfiguredChannel(CAMPAIGN_PARENT, parent.id, KIND)
+        with in_channel(CAMPAIGN_PARENT, parent.id):
+            thread = await parent.create_thread(
+                name=name,
+                type=discord.ChannelType.public_thread,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
-        thread = await parent.create_thread(
-            name=name,
-            type=discord.ChannelType.public_thread,
-            auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-        )
         pair = Pair(parent.id, thread.id)
         await self.refs.put(space, CAMPAIGN_THREAD, card.campaign_id, pair)
         return pair
@@ -287,8 +344,8 @@ class Publisher:
             )
             posted = await self.refs.get(space, PETITION_POST, campaign_id)  # None if gone
         if posted is None:
-            message = await self._messageable(guild, thread.second).send(
-                embed=embeds.petition_embed(card), allowed_mentions=NO_MENTIONS, **_view(view)
+            message = await self._in_thread(
+                guild, thread.second, embed=embeds.petition_embed(card), **_view(view)
             )
             await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
         note = f"{self._render(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
@@ -320,9 +377,9 @@ class Publisher:
     ) -> None:
         campaign_id = int(payload["campaign_id"])
         thread = await self.ensure_thread(space, guild, campaign_id)
-        parent = await self._channel(thread.first)
+        parent = await self._channel(thread.first, CAMPAIGN_PARENT)
         if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
-            raise MisconfiguredChannel(f"channel {thread.first} cannot have a webhook")
+            raise MisconfiguredChannel(CAMPAIGN_PARENT, thread.first, KIND)
         pseudonym, words = str(payload["pseudonym"]), str(payload["message"])
         try:
             await self.webhooks.post(
@@ -338,9 +395,7 @@ class Publisher:
             logger.warning(
                 "a say in campaign %s went out as a bot post in %s: %s", campaign_id, space, why
             )
-            await self._messageable(guild, thread.second).send(
-                content=fallback_post(pseudonym, words), allowed_mentions=NO_MENTIONS
-            )
+            await self._in_thread(guild, thread.second, content=fallback_post(pseudonym, words))
 
     async def _closed(
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
@@ -352,15 +407,15 @@ class Publisher:
         thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
         if thread is None:
             return
-        await self._messageable(guild, thread.second).send(
-            embed=notice, allowed_mentions=NO_MENTIONS
-        )
+        await self._in_thread(guild, thread.second, embed=notice)
         await self.refresh_petition(idea_id, [space])
         try:
-            channel = await self._channel(thread.second)
+            channel = self.client.get_channel(thread.second) or await self.client.fetch_channel(
+                thread.second
+            )
             if isinstance(channel, discord.Thread):
                 await channel.edit(archived=True, locked=True, reason="campaign closed")
-        except (discord.HTTPException, MisconfiguredChannel) as exc:
+        except discord.HTTPException as exc:
             # Locking needs Manage Threads; the notice is out either way, so no retry.
             logger.warning("could not lock a closed campaign's thread in %s: %s", space, exc)
 

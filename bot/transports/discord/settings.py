@@ -15,12 +15,17 @@ class DiscordGuildSettings:
     campaign_parent_channel_id: int
     # Members with one of these roles see the /mod commands.
     moderator_role_ids: tuple[int, ...] = ()
+    # The tag a campaign's post gets when the parent is a forum. Unset: none, or where the
+    # forum requires a tag, its first one.
+    campaign_tag_id: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "moderator_role_ids", tuple(self.moderator_role_ids))
         for name in ("id", "announce_channel_id", "campaign_parent_channel_id"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a Discord id (a positive number)")
+        if self.campaign_tag_id is not None and self.campaign_tag_id <= 0:
+            raise ValueError("campaign_tag_id must be a Discord id (a positive number)")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ A count edited the instant someone clicks would time their click for anyone watc
 message (and, say, an IRC channel's WHOIS idle times). It doesn't: with `[privacy]
 max_public_delay` set, a vote or a signature is carried out at a random moment later
 (commands.deferral), and the edit follows that moment, not the click.
+
+What Discord refuses is sorted in ``refusals``: a DM it will never take ends at once
+(``Refused``); a configured channel an admin has to fix is told to the staff once, and its
+deliveries wait (``SpaceDown``) until a change to the server's channels or roles, or the
+outbox's next try, finds it fixed; while the connection is down, deliveries wait too.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from discord.http import Route
 
 from bot.app import App
 from bot.config import ConfigError
+from bot.outbox import Refused, SpaceDown
 from commands.context import Reply
+from commands.jobs import tell_staff
 from commands.registry import Command
 
 from .announcements import Publisher, idea_key, petition_key
@@ -35,6 +42,7 @@ from .client import DynamoClient
 from .edits import EditCoalescer
 from .interactions import InteractionRunner
 from .refs import Refs
+from .refusals import MisconfiguredChannel, dm_refusal, staff_notice
 from .settings import DiscordGuildSettings, DiscordSettings
 from .text import chunks, render
 
@@ -44,8 +52,8 @@ PLATFORM = "discord"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
-class NotConnected(Exception):
-    """The Discord connection is not ready; the outbox tries again later."""
+class NotConnected(SpaceDown):
+    """The Discord connection is not ready: not a failure, the delivery waits for it."""
 
 
 def space_of(guild_id: int) -> str:
@@ -124,12 +132,21 @@ class DiscordTransport:
         self.client: DynamoClient | None = None
         self.publisher: Publisher | None = None
         self._connection: asyncio.Task[None] | None = None
+        # Spaces where a delivery has waited for an admin's fix, and whether any waited for
+        # the connection: a change there, or a reconnection, releases what waits at once.
+        # A space stays in the set after a delivery there succeeds (another may still wait
+        # for a different channel); a release with nothing waiting changes nothing.
+        self._troubled: set[str] = set()
+        self._waiting_for_connection = False
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         self.api.apply()
         client = DynamoClient(
-            self.app.registry, self.runner, guild_ready_timeout=self.guild_ready_timeout
+            self.app.registry,
+            self.runner,
+            guild_ready_timeout=self.guild_ready_timeout,
+            on_change=self._changed,
         )
         self.client = client
         try:
@@ -155,6 +172,8 @@ class DiscordTransport:
         )
         self.app.invoker.listeners.append(self._after_command)
         logger.info("discord connected, serving %d guild(s)", len(self.guilds))
+        if self.ready:
+            await self._changed(None)  # what waited while it was down goes out now
 
     async def _connect(self, client: DynamoClient) -> None:
         try:
@@ -214,6 +233,27 @@ class DiscordTransport:
                     f"{where} campaign_parent_channel_id {settings.campaign_parent_channel_id}:"
                     f" not a text or forum channel of the server {guild.name!r}"
                 )
+            if isinstance(parent, discord.ForumChannel):
+                # Where an admin finds the ids campaign_tag_id takes.
+                logger.info(
+                    "%s: the forum #%s has the tags %s%s",
+                    where,
+                    parent.name,
+                    ", ".join(f"{t.name!r} ({t.id})" for t in parent.available_tags) or "none",
+                    " and requires one on every post" if parent.flags.require_tag else "",
+                )
+            tag = settings.campaign_tag_id
+            if tag is not None and not isinstance(parent, discord.ForumChannel):
+                raise ConfigError(
+                    f"{where} campaign_tag_id {tag}: the campaign parent channel "
+                    f"#{parent.name} is not a forum, so it has no tags; remove the setting"
+                )
+            if tag is not None and parent.get_tag(tag) is None:
+                names = ", ".join(f"{t.name!r} ({t.id})" for t in parent.available_tags)
+                raise ConfigError(
+                    f"{where} campaign_tag_id {tag}: not a tag of the forum #{parent.name} "
+                    f"(its tags: {names or 'none'})"
+                )
             for role_id in settings.moderator_role_ids:
                 if guild.get_role(role_id) is None:
                     logger.warning("%s moderator_role_ids: no role %s there", where, role_id)
@@ -245,8 +285,48 @@ class DiscordTransport:
     # -- the outbox -----------------------------------------------------------------------
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
         if not self.ready or self.publisher is None:
+            self._waiting_for_connection = True
             raise NotConnected("the Discord connection is not ready")
-        await self.publisher.publish(space, event, payload)
+        try:
+            await self.publisher.publish(space, event, payload)
+        except MisconfiguredChannel as trouble:
+            self._troubled.add(space)
+            await self._tell_staff(space, trouble)
+            raise SpaceDown(f"waiting for an admin to fix it: {trouble}") from trouble
+
+    async def _tell_staff(self, space: str, trouble: MisconfiguredChannel) -> None:
+        """Tell the moderators and admins, once, what to fix. The delivery waits either way:
+        a notice that could not be written now is written at the delivery's next try."""
+        settings = self.guilds[space]
+        guild = self.client.get_guild(settings.id) if self.client is not None else None
+        key, text = staff_notice(trouble, settings, guild)
+        try:
+            told = await tell_staff(self.app.jobs, key, text)
+        except Exception:
+            logger.exception("could not tell the staff about %s in %s", trouble.setting, space)
+            return
+        if told:
+            logger.warning("told the staff to fix %s in %s: %s", trouble.setting, space, trouble)
+
+    async def _changed(self, guild_id: int | None) -> None:
+        """The connection is back (``guild_id`` None), or a server's channels or roles
+        changed (an admin's fix, perhaps): what waits for it is tried now rather than at
+        its next turn."""
+        if guild_id is None:
+            # READY comes before start() has its publisher when Discord answers at once.
+            if not self._waiting_for_connection or self.publisher is None:
+                return
+            self._waiting_for_connection = False
+            spaces = self.spaces
+        else:
+            space = space_of(guild_id)
+            if space not in self._troubled:
+                return
+            spaces = (space,)
+        try:
+            await self.app.dispatcher.release(spaces=spaces)
+        except Exception:
+            logger.exception("could not release the deliveries waiting for %s", spaces)
 
     def can_reach(self, identity_key: str) -> bool:
         return identity_key.startswith(f"{PLATFORM}:") and self.ready
@@ -256,15 +336,20 @@ class DiscordTransport:
         if client is None or not self.ready:
             raise NotConnected("the Discord connection is not ready")
         user_id = int(identity_key.removeprefix(f"{PLATFORM}:"))
-        channel = await client.create_dm(discord.Object(user_id))
         # Private to the member: their own texts keep their lines, still shown as typed.
         text = render(str(payload.get("text", "")), self.runner.command_words, public=False)
         try:
+            channel = await client.create_dm(discord.Object(user_id))
             for part in chunks(text):
                 await channel.send(part, allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden:
-            logger.info("a member does not accept direct messages from the bot (%s)", event)
-            raise
+        except discord.HTTPException as exc:
+            reason = dm_refusal(exc)
+            if reason is None:
+                raise
+            # Never again for this delivery: each refused try counts toward Discord's limit
+            # of invalid requests.
+            logger.info("Discord refuses a direct message (%s) for good: code %s", event, exc.code)
+            raise Refused(reason) from exc
 
     # -- counts on announcements ----------------------------------------------------------
     def _after_command(self, command: Command, reply: Reply) -> None:
