@@ -308,6 +308,7 @@ class Dispatcher:
             if not identities:
                 raise Gone("the account this was meant for was unlinked before it could be told")
         refused = [identity for identity in identities if identity.dms_refused_at is not None]
+        why = "this account takes no private messages from the bot"
         for identity in identities:
             if identity.dms_refused_at is not None:
                 continue
@@ -322,14 +323,15 @@ class Dispatcher:
                             await members.refuse_dms(conn, identity.id, self.clock())
                         logger.info("delivery %s (%s): %s", delivery.id, delivery.event, exc)
                         refused.append(identity)
+                        why = str(exc)
                         break
                     return
         if refused:
             # None of the member's accounts takes it now, and one of them never will.
             if await self._fall_back(delivery):
-                raise Refused("private messages refused: sent by email instead")
+                raise Refused(f"{why}: sent by email instead")
             if len(refused) == len(identities):
-                raise Refused("every account of the member refuses private messages")
+                raise Refused(f"{why}, and no other account of the member takes them")
         raise NotReachable
 
     async def _fall_back(self, delivery: Delivery) -> bool:

@@ -132,11 +132,14 @@ class Ctx:
     def announce(self, event: str, text: str, **data: Any) -> None:
         """Queue an announcement to every space (written with this transaction)."""
         payload = {"text": text, **data}
+        # Announcements about one idea or campaign keep their order in each space.
+        number = data.get("campaign_id") or data.get("idea_id")
         for space in self.spaces:
             self.pending.append(
                 {
                     "kind": "announce",
                     "space": space,
+                    "stream": None if number is None else str(number),
                     "event": event,
                     "payload": payload,
                     "created_at": self.now,

@@ -249,9 +249,9 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     space: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
-    # For a queued command (kind "command"), the idea or campaign it is about (its number):
-    # commands about one are carried out in the order asked, whatever random moment each
-    # drew (see commands.deferral).
+    # The idea or campaign a row is about (its number): queued commands about one are
+    # carried out in the order asked, whatever random moment each drew (commands.deferral),
+    # and its announcements go out in order in each space (bot/outbox.py).
     stream: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     member_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
     event: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))

@@ -27,10 +27,11 @@ async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 async def latest_waiting(conn: AsyncConnection, streams: Iterable[str]) -> dict[str, datetime]:
-    """For each stream, when its last unsent announcement is due."""
+    """For each stream, when its last queued command is due (commands.deferral)."""
     result = await conn.execute(
         sa.select(outbox_t.c.stream, sa.func.max(outbox_t.c.available_at))
         .where(
+            outbox_t.c.kind == COMMAND,
             outbox_t.c.stream.in_(list(streams)),
             outbox_t.c.sent_at.is_(None),
             outbox_t.c.failed_at.is_(None),
@@ -133,12 +134,15 @@ async def any_due(conn: AsyncConnection, check: sa.Select, *, now: datetime) -> 
 
 
 def _behind(now: datetime) -> sa.ColumnElement[bool]:
-    """An announcement with an earlier one of its space still to go that can't go now
-    (waiting for a retry, or held by someone): it must not overtake it."""
+    """An announcement with an earlier one of its space and its stream (the same idea or
+    campaign; or none) still to go that can't go now (waiting for a retry, or held by
+    someone): it must not overtake it. What concerns another campaign goes on meanwhile,
+    so a forum that refuses one campaign's thread doesn't silence the rest."""
     earlier = outbox_t.alias("earlier")
     return sa.exists().where(
         earlier.c.kind == "announce",
         earlier.c.space == outbox_t.c.space,
+        sa.func.coalesce(earlier.c.stream, "") == sa.func.coalesce(outbox_t.c.stream, ""),
         earlier.c.id < outbox_t.c.id,
         earlier.c.sent_at.is_(None),
         earlier.c.failed_at.is_(None),

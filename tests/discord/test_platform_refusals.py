@@ -117,11 +117,6 @@ async def test_a_member_whose_dms_are_closed_is_tried_once(discord_chat: Discord
     assert row.sent_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dispatcher still retries a Refused delivery: ending it at once (with the "
-    "fallback to email or the digest) is the lead's change to bot/outbox.py, issue 10",
-)
 async def test_a_refused_dm_is_never_tried_again(discord_chat: DiscordChat) -> None:
     chat = discord_chat
     await chat.join("ada")
