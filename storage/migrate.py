@@ -4,21 +4,31 @@ The database's project secret travels with it: a migration that converts stored 
 (0006 seals account keys and addresses) takes it from ``config.attributes["vault"]``, and
 after the last migration the key is checked against the fingerprint the database remembers
 (kept at first use), in the same transaction: with a wrong key nothing is changed.
+
+A database that cannot be opened, reached or written stops the upgrade with
+DatabaseUnavailable, whose message says why in one line (storage/reach.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from storage import reach
 from storage.db import Database
+from storage.errors import DatabaseUnavailable
 from storage.repos import keys
 from storage.types import utcnow
 from storage.vault import Vault, check_fingerprint
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Set by a migration that replaced stored values: the tables whose old copies must go from
@@ -42,14 +52,35 @@ def head_revision() -> str:
 
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Migrate to ``revision``; at head, with the database's key, check (or remember) it.
-    Raises SecretKeyError when the key is wrong, or missing where rows need it."""
+    Raises SecretKeyError when the key is wrong, or missing where rows need it, and
+    DatabaseUnavailable when the database cannot be opened, reached or written."""
+    try:
+        await _upgrade(db, revision)
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        problem = reach.explain(exc, db.url)
+        if problem is None:
+            raise
+        raise DatabaseUnavailable(problem) from exc
+
+
+async def _upgrade(db: Database, revision: str) -> None:
     vault = db.vault if db.has_vault else None
 
     def _run(connection: sa.Connection) -> list[str]:
         cfg = alembic_config(connection, vault)
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(cfg, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+        if after != before:
+            logger.info("database schema migrated from %s to %s", before or "nothing", after)
         return list(cfg.attributes.get(REWRITTEN, ()))
 
+    if db.is_sqlite and db.path not in ("", ":memory:"):
+        # Before SQLAlchemy opens it: a file it cannot set up is explained here, and no
+        # half-opened connection is left behind.
+        await asyncio.to_thread(reach.check_sqlite, db.path)
     async with db.engine.begin() as conn:
         rewritten = await conn.run_sync(_run)
         if vault is not None and revision == "head":
@@ -60,8 +91,6 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
 async def current_revision(db: Database) -> str | None:
     def _run(connection: sa.Connection) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
         return MigrationContext.configure(connection).get_current_revision()
 
     async with db.engine.connect() as conn:
