@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load
-from storage import secret
-from storage.errors import DatabaseUrlError
+from storage import reach, secret
+from storage.errors import DatabaseUnavailable, DatabaseUrlError
 from storage.secret import SecretKeyError
 
 if TYPE_CHECKING:
@@ -131,10 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if level != "DEBUG":
+        # Alembic says at INFO how it sets itself up, at every start; storage/migrate.py
+        # logs what the migrations changed, if anything.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(_dispatch(args, config))
     except DatabaseUrlError as exc:
         print(f"dynamo: configuration error: [database] url: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"dynamo: {exc}", file=sys.stderr)
         return 2
     except SecretKeyError as exc:
         print(f"dynamo: {exc}", file=sys.stderr)
@@ -152,6 +159,9 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return await sync_main(config.discord, args.guild)
     if args.command == "run":
         return await _run(config)
+    # Every other command opens the database: a wrong one is said in a line, at once,
+    # before the database layer is loaded.
+    await reach.check(config.database_url)
     if args.command == "console":
         from bot.app import App
         from storage.vault import Vault
@@ -251,8 +261,10 @@ async def _run(config: Config) -> int:
         if problem:
             print(f"dynamo: configuration error: {problem}", file=sys.stderr)
             return 2
-    # Before connecting anywhere: without the secret nobody could be recognised.
+    # Before connecting anywhere: without the secret nobody could be recognised, and a bot
+    # that cannot use its database would join its channels only to leave them at once.
     secret.from_environ(os.environ)
+    await reach.check(config.database_url)
     # Start-up allocates what the process keeps for good: collecting meanwhile frees next to
     # nothing and costs about a tenth of the loading time. Collected once, below.
     gc.disable()
@@ -278,7 +290,7 @@ async def _run(config: Config) -> int:
             print(f"dynamo: configuration error: {exc}", file=sys.stderr)
             await app.stop()
             return 2
-        except SecretKeyError as exc:
+        except (SecretKeyError, DatabaseUnavailable) as exc:
             print(f"dynamo: {exc}", file=sys.stderr)
             await app.stop()
             return 2

@@ -13,7 +13,11 @@
 - A row is marked sent only after the server accepted it; a crash in between means the
   lease runs out and it is sent again (its Message-ID stays the same).
 
-Log lines name outbox ids and SMTP codes, never addresses or pseudonyms.
+Log lines name outbox ids and SMTP codes, never addresses or pseudonyms. An outage is logged
+when it starts (WARNING), again only every hour it lasts or when its cause changes, and once
+it is over, at INFO, with how long it lasted and how many waiting mails then went out
+("SMTP back after 14 min: 3 waiting mails sent"): a log read the next morning tells whether
+anything is still owed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import datetime, timedelta
 import aiosmtplib
 
 from bot.config import ConfigError, EmailSettings
+from bot.durations import spoken
 from bot.mime import MessageBuilder
 from bot.outbox import backoff, due, until_idle, wait_or_poll
 from commands.addresses import masked
@@ -47,6 +52,8 @@ LONGEST_OUTAGE_DELAY = 300.0
 CLOSE_IDLE_AFTER = 30.0
 # On stop, the round in progress may finish (so accepted mails get marked sent) this long.
 STOP_PATIENCE = 20.0
+# While the server stays away, the log says so again this often (each retry goes to DEBUG).
+OUTAGE_REMINDER = timedelta(hours=1)
 
 _CONNECTION_TROUBLE = (
     aiosmtplib.SMTPConnectError,
@@ -69,6 +76,27 @@ class _Outcome:
     # Not tried because the server could not be reached (or the connection broke).
     unsent: list[Letter] = field(default_factory=list)
     trouble: str | None = None
+
+
+@dataclass
+class _Outage:
+    """The SMTP server unreachable since ``since`` (the first failed round)."""
+
+    since: datetime
+    trouble: str | None
+    noted_at: datetime
+    # Mails that still went out in rounds that also failed (a connection that broke midway).
+    sent: int = 0
+
+
+@dataclass
+class _Recovery:
+    """The server back after ``lasted``: counts what went out until nothing was left to send."""
+
+    lasted: timedelta
+    sent: int = 0
+    refused: int = 0
+    deferred: int = 0
 
 
 class Mailer:
@@ -100,6 +128,8 @@ class Mailer:
         self.builder = MessageBuilder(settings.sender, settings.list_unsubscribe)
         self._idle: list[aiosmtplib.SMTP] = []
         self._outage_delay = 0.0
+        self._outage: _Outage | None = None
+        self._recovery: _Recovery | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -129,6 +159,7 @@ class Mailer:
                 logger.warning("mailer stopped in the middle of a round")
             self._task = None
             self._stopping = False
+        self._log_recovery()
         await self.close_connections()
 
     async def _loop(self) -> None:
@@ -174,6 +205,7 @@ class Mailer:
                 by=self.owner,
             )
             if not rows:
+                self._log_recovery()  # what waited for the server has gone out
                 return 0
             composed = await self.composer.compose(conn, rows, now)
         attempts = {row.id: row.attempts + 1 for row in rows}
@@ -273,14 +305,11 @@ class Mailer:
         now = self.clock()
         if outcome.unsent:
             self._outage_delay = min(max(self._outage_delay * 2, 1.0), LONGEST_OUTAGE_DELAY)
-            logger.warning(
-                "SMTP server unreachable (%s): %d mail(s) wait %.0f s",
-                outcome.trouble,
-                len(outcome.unsent),
-                self._outage_delay,
-            )
-        elif outcome.sent:
-            self._outage_delay = 0.0
+            self._note_trouble(outcome, now)
+        else:
+            if outcome.sent:
+                self._outage_delay = 0.0
+            self._note_answer(outcome, now)
         async with self.db.write() as conn:
             await outbox.mark_sent(conn, outcome.sent, now)
             await outbox.give_back(
@@ -309,6 +338,70 @@ class Mailer:
                 await outbox.mark_failed(conn, skip.outbox_id, now=now, error=skip.reason)
         self.sent += len(outcome.sent)
         self.failed += len(outcome.permanent)
+
+    # -- what the log says about outages ----------------------------------------------
+    def _note_trouble(self, outcome: _Outcome, now: datetime) -> None:
+        outage = self._outage
+        if outage is None:
+            # Down again before what waited had all gone out: it was back, for a while.
+            self._log_recovery()
+            self._outage = _Outage(since=now, trouble=outcome.trouble, noted_at=now)
+            logger.warning(
+                "SMTP server unreachable (%s): %d mail(s) wait; trying again in %.0f s, then "
+                "at growing intervals up to %.0f s",
+                outcome.trouble,
+                len(outcome.unsent),
+                self._outage_delay,
+                LONGEST_OUTAGE_DELAY,
+            )
+        elif outcome.trouble != outage.trouble or now - outage.noted_at >= OUTAGE_REMINDER:
+            outage.trouble, outage.noted_at = outcome.trouble, now
+            logger.warning(
+                "SMTP server still unreachable after %s (%s): %d mail(s) wait",
+                spoken((now - outage.since).total_seconds()),
+                outcome.trouble,
+                len(outcome.unsent),
+            )
+        else:
+            logger.debug(
+                "SMTP server unreachable (%s): %d mail(s) wait %.0f s",
+                outcome.trouble,
+                len(outcome.unsent),
+                self._outage_delay,
+            )
+        self._outage.sent += len(outcome.sent)
+
+    def _note_answer(self, outcome: _Outcome, now: datetime) -> None:
+        """The server answered every mail of a round: an outage, if there was one, is over
+        (measured from its first failure to this first answer)."""
+        if self._outage is not None and (outcome.sent or outcome.temporary or outcome.permanent):
+            outage, self._outage = self._outage, None
+            self._recovery = _Recovery(lasted=now - outage.since, sent=outage.sent)
+        recovery = self._recovery
+        if recovery is not None:
+            recovery.sent += len(outcome.sent)
+            recovery.refused += len(outcome.permanent)
+            recovery.deferred += len(outcome.temporary)
+
+    def _log_recovery(self) -> None:
+        recovery, self._recovery = self._recovery, None
+        if recovery is None:
+            return
+        details = "".join(
+            f", {count} {what}"
+            for count, what in (
+                (recovery.refused, "refused"),
+                (recovery.deferred, "deferred by the server"),
+            )
+            if count
+        )
+        logger.info(
+            "SMTP back after %s: %d waiting mail%s sent%s",
+            spoken(recovery.lasted.total_seconds()),
+            recovery.sent,
+            "" if recovery.sent == 1 else "s",
+            details,
+        )
 
 
 def _describe(exc: BaseException) -> str:

@@ -150,7 +150,14 @@ class Scheduler:
                 logger.exception("job %s failed; trying again in %.0f s", name, pause)
                 await asyncio.sleep(pause)
         self.runs[name] = self.runs.get(name, 0) + 1
-        logger.info("job %s (scheduled %s) queued %d deliveries", name, scheduled_for, queued)
+        # The sweep runs every minute and usually finds nothing: only work is worth a line.
+        logger.log(
+            logging.INFO if queued else logging.DEBUG,
+            "job %s (scheduled %s) queued %d deliveries",
+            name,
+            scheduled_for,
+            queued,
+        )
 
     async def run_due(self) -> None:
         """Run whatever is due now and wait for it (for tests that move the clock)."""

@@ -10,10 +10,12 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
@@ -110,3 +112,44 @@ class PostgresSchema:
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         async with db.engine.begin() as conn:
             await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@contextmanager
+def database_without_rights() -> Iterator[str]:
+    """A new PostgreSQL database and a role that may connect to it but create nothing in it
+    (the default on PostgreSQL 15; revoked explicitly for older ones): the role's URL."""
+    import asyncpg
+
+    name = f"dynamo_t_{uuid.uuid4().hex[:10]}"
+    parts = urlsplit(PG_URL)
+    role_url = urlunsplit(
+        (parts.scheme, f"{name}@{parts.netloc.rpartition('@')[2]}", f"/{name}", "", "")
+    )
+    admin_url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_URL)
+        try:
+            await conn.execute(f'CREATE ROLE "{name}" LOGIN')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+        finally:
+            await conn.close()
+
+    run_async(create)
+    try:
+        yield role_url
+    finally:
+        run_async(drop)

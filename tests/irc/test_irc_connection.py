@@ -10,6 +10,7 @@ import asyncio
 import base64
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,18 @@ from tests.irc.ngircd import NgircdServer
 from tests.waiting import eventually
 
 WAIT = 5.0
+CONNECTION_LOG = "bot.transports.irc.connection"
+
+
+def said(
+    caplog: pytest.LogCaptureFixture, *, since: int = 0, level: int = logging.DEBUG
+) -> list[str]:
+    """The connection's log lines from record ``since`` on, at ``level`` or above."""
+    return [
+        f"{r.levelname} {r.getMessage()}"
+        for r in caplog.records[since:]
+        if r.name == CONNECTION_LOG and r.levelno >= level
+    ]
 
 
 @dataclass
@@ -378,6 +391,58 @@ async def test_messages_queued_while_disconnected_are_sent_after_reconnect(
     await erin.join("#dynamo")
     assert (await erin.wait_for(from_bot())).text == "announcement while away"
     await bot.ready(2)
+
+
+async def test_an_outage_is_logged_when_it_starts_and_once_when_it_ends(
+    ngircd_factory: NgircdFactory, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=CONNECTION_LOG)
+    server = await ngircd_factory(penalties=False)
+    bot = await make_bot(server.host, server.port)
+    await bot.ready()
+    mark = len(caplog.records)
+    await server.kill()
+
+    def failed_tries() -> list[str]:
+        return [line for line in said(caplog, since=mark) if "could not connect" in line]
+
+    await eventually(lambda: len(failed_tries()) >= 3, "three failed reconnects")
+    while_away = said(caplog, since=mark, level=logging.INFO)
+    # Two lines for the whole outage, however many tries: how it began and why it lasts.
+    assert len(while_away) == 2, while_away
+    assert while_away[0].startswith("WARNING irc[testnet]: disconnected (")
+    assert while_away[0].endswith("; reconnecting, at growing intervals of up to 300 s")
+    assert while_away[1].startswith(f"WARNING irc[testnet]: could not connect to {server.host}")
+
+    await server.start()
+    await bot.ready(2)
+    back = [line for line in said(caplog, since=mark) if "back after" in line]
+    assert len(back) == 1
+    assert re.fullmatch(r"INFO irc\[testnet\]: back after (less than a second|\d+ s)", back[0])
+
+
+async def test_a_long_outage_is_recalled_now_and_then_and_a_late_start_said(
+    ngircd_factory: NgircdFactory,
+    make_bot: BotFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=CONNECTION_LOG)
+    monkeypatch.setattr("bot.transports.irc.connection.AWAY_REMINDER", 0.3)
+    server = await ngircd_factory(penalties=False)
+    await server.kill()
+    # Down from the start; tries at most 0.4 s apart, so it is back soon after the server.
+    bot = await make_bot(server.host, server.port, reconnect_max_delay=0.4)
+
+    def reminders() -> list[str]:
+        return [line for line in said(caplog) if "still away after" in line]
+
+    await eventually(lambda: len(reminders()) >= 2, "two reminders")
+    assert all(line.startswith("WARNING irc[testnet]: still away after ") for line in reminders())
+    await server.start()
+    await bot.ready()
+    late = [line for line in said(caplog) if "of trying" in line]
+    assert len(late) == 1 and late[0].startswith("INFO irc[testnet]: connected after ")
 
 
 # ------------------------------------------------------------- flood control

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import eager
+from bot.durations import spoken
 from bot.transports.irc.flood import FloodQueue, SendDropped
 from bot.transports.irc.library import (
     AioConnection,
@@ -81,6 +82,9 @@ WHOX_TOKEN = "173"
 # A connection that stayed registered this long resets the reconnect backoff; a server
 # that accepts and then kills us at once must not be hammered at the base delay.
 STABLE_AFTER = 60.0
+# While a network stays unreachable, the log says so again this often; each retry in between
+# logs at DEBUG only, unless it fails for a reason not seen yet in this outage.
+AWAY_REMINDER = 3600.0
 WHOIS_TIMEOUT = 5.0
 MAX_PENDING_CALLBACKS = 1000
 # The control lines (JOIN, TOPIC, WHO...) share the flood queue under this target, which
@@ -303,6 +307,11 @@ class IrcConnection:
             self._wanted.setdefault(irc_lower(channel), channel)
 
         self.ready_count = 0
+        # The outage in progress: since when (loop time) the network has been unreachable,
+        # when the log last said so, and the reasons it gave.
+        self._away_since: float | None = None
+        self._away_noted_at = 0.0
+        self._away_reasons: set[str] = set()
         self._reset_link_state()
 
     # ----------------------------------------------------------------- public API
@@ -528,12 +537,9 @@ class IrcConnection:
                 await self._link_down.wait()
             except (OSError, TimeoutError) as exc:
                 # ssl.SSLError (bad certificate) is an OSError too.
-                logger.warning(
-                    "irc[%s]: could not connect to %s:%d: %s",
-                    self.network,
-                    self.settings.host,
-                    self.settings.port,
-                    exc or type(exc).__name__,
+                self._note_away(
+                    f"could not connect to {self.settings.host}:{self.settings.port}: "
+                    f"{exc or type(exc).__name__}"
                 )
                 self._close_half_open()
             except Exception:
@@ -553,7 +559,7 @@ class IrcConnection:
                 rng=self._rng,
             )
             attempt += 1
-            logger.info("irc[%s]: reconnecting in %.2fs", self.network, delay)
+            logger.debug("irc[%s]: reconnecting in %.2fs", self.network, delay)
             await asyncio.sleep(delay)
 
     async def _open(self) -> None:
@@ -565,7 +571,10 @@ class IrcConnection:
             factory = AioFactory(ssl=self._tls_context(), server_hostname=settings.host)
         else:
             factory = AioFactory()
-        logger.info(
+        # Every attempt while the network is away would say it again: the outage is logged
+        # by _note_away, and its end by _become_ready.
+        logger.log(
+            logging.DEBUG if self._away_since is not None else logging.INFO,
             "irc[%s]: connecting to %s:%d%s",
             self.network,
             settings.host,
@@ -623,7 +632,11 @@ class IrcConnection:
         if not self._link_up:
             return
         reason = event.arguments[0] if event.arguments else ""
-        logger.info("irc[%s]: disconnected%s", self.network, f" ({reason})" if reason else "")
+        said = f"disconnected ({reason})" if reason else "disconnected"
+        if self._stopping:
+            logger.info("irc[%s]: %s", self.network, said)
+        else:
+            self._note_away(said)
         self._link_up = False
         self._registered = False
         self._ready.clear()
@@ -901,7 +914,38 @@ class IrcConnection:
 
     def _on_error(self, event: Event) -> None:
         reason = event.target or (event.arguments[0] if event.arguments else "")
-        logger.warning("irc[%s]: server closed the link: %s", self.network, reason)
+        if self._stopping:
+            logger.info("irc[%s]: server closed the link: %s", self.network, reason)
+        else:
+            self._note_away(f"server closed the link: {reason}")
+
+    def _note_away(self, what: str) -> None:
+        """Log why the network is unreachable: at WARNING when an outage starts, for each
+        new reason during it, and every AWAY_REMINDER it lasts; at DEBUG for every retry
+        that fails the same way (a night-long outage would otherwise fill the log)."""
+        now = asyncio.get_running_loop().time()
+        if self._away_since is None:
+            self._away_since, self._away_noted_at, self._away_reasons = now, now, {what}
+            logger.warning(
+                "irc[%s]: %s; reconnecting, at growing intervals of up to %.0f s",
+                self.network,
+                what,
+                self.settings.reconnect_max_delay,
+            )
+        elif what not in self._away_reasons:
+            self._away_reasons.add(what)
+            self._away_noted_at = now
+            logger.warning("irc[%s]: %s", self.network, what)
+        elif now - self._away_noted_at >= AWAY_REMINDER:
+            self._away_noted_at = now
+            logger.warning(
+                "irc[%s]: still away after %s: %s",
+                self.network,
+                spoken(now - self._away_since),
+                what,
+            )
+        else:
+            logger.debug("irc[%s]: %s", self.network, what)
 
     async def _join_deadline(self) -> None:
         await asyncio.sleep(self._join_timeout)
@@ -917,6 +961,16 @@ class IrcConnection:
         self._ready.set()
         self.ready_count += 1
         logger.info("irc[%s]: ready in %d channel(s)", self.network, len(self._joined))
+        if self._away_since is not None:
+            # Measured from the first failure to being back in the channels. What the bot
+            # then delivers is the outbox dispatcher's to say.
+            away = spoken(asyncio.get_running_loop().time() - self._away_since)
+            self._away_since = None
+            self._away_reasons = set()
+            if self.ready_count > 1:
+                logger.info("irc[%s]: back after %s", self.network, away)
+            else:
+                logger.info("irc[%s]: connected after %s of trying", self.network, away)
         if self.on_ready is not None:
             callback = self.on_ready
             self._dispatch(("ready",), lambda: callback(self.network), "on_ready")
