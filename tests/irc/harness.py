@@ -110,7 +110,8 @@ class IrcChat:
         client = await self.client(person, network)
         mark = client.mark()
         await client.privmsg(self.bot_nick(network), line)
-        reply = await client.wait_for(self._from_bot_to(client.nick), since=mark)
+        # Generous: on a loaded machine (two test workers, other servers) a reply can lag.
+        reply = await client.wait_for(self._from_bot_to(client.nick), timeout=15, since=mark)
         return reply.text
 
     async def say(self, person: str, channel_line: str, network: str | None = None) -> None:
