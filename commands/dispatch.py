@@ -29,7 +29,7 @@ from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
 from commands.privacy import NO_DELAY, Privacy
 from commands.registry import Command, Param, Registry, UsageError
 from commands.rules import Rules
-from storage.db import Database
+from storage.db import CommitInDoubt, Database, lost_connection
 from storage.repos import codes as code_repo
 from storage.repos import members, outbox
 from storage.types import utcnow
@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 OOPS = (
     "Something went wrong on our side and nothing was changed. Please try again in a "
     "moment; if it keeps happening, tell a moderator."
+)
+IN_DOUBT = (
+    "The connection to the database broke while this was being saved, so I can't tell "
+    "whether it was. Please check (for example with `idea N`, `campaign N` or `whoami`) before you "
+    "send it again."
 )
 SEEN_EVERY = timedelta(minutes=10)
 RETRIES = 3
@@ -128,6 +133,12 @@ class Invoker:
                 break
             except CommandError as exc:
                 reply = Reply.error(str(exc))
+                break
+            except CommitInDoubt:
+                logger.error(
+                    "command %s: the database connection broke during commit", command.name
+                )
+                reply = Reply.error(IN_DOUBT)
                 break
             except DBAPIError as exc:
                 if attempt + 1 < RETRIES and _transient(exc):
@@ -330,5 +341,10 @@ def _cleaned(command: Command, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _transient(exc: DBAPIError) -> bool:
+    """A failure after which nothing was written and the command can run again: a
+    serialization failure or deadlock, SQLite's lock, or a connection the server dropped
+    (found at its first statement; see storage.db)."""
+    if lost_connection(exc):
+        return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return sqlstate in {"40001", "40P01"} or "database is locked" in str(exc.orig)

@@ -9,7 +9,11 @@ from storage.repos import campaigns, ideas
 
 
 async def idea(ctx: Ctx, idea_id: int) -> Any:
-    row = await ideas.get(ctx.conn, idea_id)
+    return shown_idea(ctx, await ideas.get(ctx.conn, idea_id), idea_id)
+
+
+def shown_idea(ctx: Ctx, row: Any, idea_id: int) -> Any:
+    """The idea row, unless there is none or it is hidden from the one asking."""
     if row is None or (row.hidden and ctx.role < Role.MODERATOR):
         raise CommandError(f"There is no idea #{idea_id}. Send `ideas` to see the open ones.")
     return row

@@ -6,7 +6,7 @@ from commands import campaigns, lookup
 from commands.context import CommandError, Ctx, Reply
 from commands.formatting import needed_text, quote, score
 from commands.registry import CommandSet, Param
-from storage.repos import activity, ideas, subscriptions, votes
+from storage.repos import activity, ideas, votes
 
 spec = CommandSet()
 
@@ -16,23 +16,19 @@ MILESTONE_NEEDED = 5
 
 
 async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
-    row = await lookup.idea(ctx, idea_id)
+    # Looking at the idea, the vote, following and the counters: one step (storage.repos.votes).
+    cast = await votes.vote(ctx.conn, idea_id, ctx.member_id, value, ctx.now)
+    row = lookup.shown_idea(ctx, cast.idea, idea_id)
     if row.hidden:
         raise CommandError(f"Idea #{idea_id} is hidden by a moderator; it can't be voted on.")
     if row.status == "closed":
         raise CommandError(f"Idea #{idea_id} is closed; it can't be voted on any more.")
     word = "upvoted" if value > 0 else "downvoted"
-    outcome = await votes.cast(ctx.conn, idea_id, ctx.member_id, value, ctx.now)
+    outcome, up, down = cast.outcome, cast.up, cast.down
     if outcome == "same":
         return Reply.unchanged(
             f"You already {word} #{idea_id}. `unvote {idea_id}` takes your vote back."
         )
-    if outcome == "new":
-        d_up, d_down = (1, 0) if value > 0 else (0, 1)
-        await subscriptions.subscribe(ctx.conn, ctx.member_id, idea_id, ctx.now)
-    else:
-        d_up, d_down = (1, -1) if value > 0 else (-1, 1)
-    up, down = await ideas.add_to_counts(ctx.conn, idea_id, d_up, d_down)
     text = f"You {word} #{idea_id}: now {score(up, down)}"
     news = False
     if row.status == "open":

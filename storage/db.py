@@ -5,6 +5,14 @@ transaction so two writers never deadlock on a lock upgrade. Writes inside one p
 also serialised with an asyncio lock, which is cheaper than letting SQLite's busy handler
 spin. PostgreSQL gets a plain pool; an optional schema keeps test runs apart.
 
+PostgreSQL connections are not pinged when taken from the pool: asyncpg's ping is a
+transaction of its own, three round trips before every command. A connection the server
+dropped (a restart, a failover) fails at its first statement instead, with SQLAlchemy's
+``connection_invalidated`` set: nothing was written, so the command is simply run again
+(``commands.dispatch``), and the pool replaces every connection older than the failure. The
+one failure that cannot be retried is a connection lost while the COMMIT was under way: the
+server may or may not have committed, so ``write`` raises ``CommitInDoubt`` instead.
+
 SQLite statements run inline on the event loop rather than on aiosqlite's worker thread: a
 statement on a local WAL database takes microseconds, while each hop to the thread and back
 costs more than the statement itself (an upvote is dozens of hops). The only statement that
@@ -31,7 +39,7 @@ import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import DatabaseUrlError
@@ -85,7 +93,6 @@ class Database:
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size * 4
-            kwargs["pool_pre_ping"] = True
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         # Statement parameters are member text, digests and sealed values: never in an
@@ -157,8 +164,19 @@ class Database:
                     await conn.commit()
                     self._unchecked_writes = True
         else:
-            async with self.engine.begin() as conn:
-                yield conn
+            async with self.engine.connect() as conn:
+                await conn.begin()
+                try:
+                    yield conn
+                except BaseException:
+                    await conn.rollback()
+                    raise
+                try:
+                    await conn.commit()
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise CommitInDoubt(str(exc.orig)) from exc
+                    raise
 
     async def compact(self, tables: Sequence[str]) -> None:
         """Leave no copy on disk of the old values a migration replaced in ``tables``: SQLite
@@ -219,6 +237,17 @@ class Database:
         for reader in readers:
             reader.close()
         await self.engine.dispose()
+
+
+class CommitInDoubt(Exception):
+    """The connection was lost while the transaction was being committed: the server may
+    have committed it or not. Running the same change again could do it twice."""
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database connection failing (the server restarted or went
+    away), after which the same work can be tried again on a new connection."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class _KeptReader:

@@ -12,7 +12,8 @@ from storage.models import Idea, Member
 ideas_t = Idea.__table__
 members_t = Member.__table__
 
-_with_author = sa.select(
+# An idea with its author's pseudonym and shown name (storage.repos.votes reads the same).
+with_author = sa.select(
     ideas_t, members_t.c.pseudonym, members_t.c.revealed_name.label("author_revealed")
 ).join(members_t, members_t.c.id == ideas_t.c.author_id)
 
@@ -34,7 +35,7 @@ async def create(conn: AsyncConnection, author_id: int, text: str, now: datetime
     return int(result.scalar_one())
 
 
-_GET = _with_author.where(ideas_t.c.id == sa.bindparam("idea_id"))
+_GET = with_author.where(ideas_t.c.id == sa.bindparam("idea_id"))
 _ADD_TO_COUNTS = (
     sa.update(ideas_t)
     .where(ideas_t.c.id == sa.bindparam("b_idea"))
