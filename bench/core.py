@@ -2,7 +2,8 @@
 
 With 10,000 members, 1,000 ideas and 100,000 votes already stored, it measures through the
 invoker (parsing, roles, one transaction, outbox) the p50/p99 latency of `upvote`, `pitch`
-and `ideas`, the sustained upvotes per second from one process, and peak RSS.
+and `ideas`, the sustained upvotes per second from one process next to a raw-driver
+transaction running the same statements (bench/raw.py) and their ratio, and peak RSS.
 
     .venv/bin/python bench/core.py [--only sqlite|postgresql] [--quick]
 """
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from raw import RawSqlite, Schedule, raw_postgresql_rate
 from seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement
 
 from commands.catalog import build_registry
@@ -68,6 +70,25 @@ async def timed(n: int, call: Callable[[int], Awaitable[object]]) -> list[float]
     return out
 
 
+ROUNDS = 3
+
+
+async def bot_rate(invoker: Invoker, schedule: Schedule, total: int, workers: int = 16) -> float:
+    """Upvotes per second through the invoker, ``workers`` members voting at once."""
+    next_vote = iter(range(total))
+
+    async def work() -> None:
+        for i in next_vote:
+            m, idea = schedule(i)
+            reply = await invoker.handle(ident(m), f"upvote {idea}", where="dm")
+            if not reply.ok or "You upvoted" not in reply.text:
+                raise RuntimeError(f"not a fresh vote: {reply.text}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work() for _ in range(workers)))
+    return total / (time.perf_counter() - started)
+
+
 async def run_backend(name: str, db: Database, quick: bool) -> dict[str, float]:
     await migrate.upgrade(db)
     t0 = time.perf_counter()
@@ -115,27 +136,47 @@ async def run_backend(name: str, db: Database, quick: bool) -> dict[str, float]:
         )
     carry_lat = await timed(len(queued), lambda i: invoker.carry_out(queued[i]))
 
-    # Sustained: 16 concurrent voters for a fixed count of fresh votes.
-    total = 2_000 if quick else 10_000
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(total):
-        queue.put_nowait(i)
-    call = upvote_call(1)
+    # Sustained: 16 concurrent voters cast fresh votes, in rounds that alternate with the
+    # raw reference (bench/raw.py: the same statements on the bare driver), so both see the
+    # same machine; each round uses ideas no member voted on yet.
+    keys = [db.vault.digest(ident(m).key) for m in range(MEMBERS)]
+    per_round = (2_000 if quick else 6_000) // ROUNDS
+    rates: list[float] = []
+    raw_rates: list[float] = []
+    for r in range(ROUNDS):
 
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
+        def fresh(i: int, offset: int = 600 + 20 * r) -> tuple[int, int]:
             m = (i * 37 + 1) % MEMBERS
-            idea = (7 * m + 600 + i // MEMBERS) % IDEAS + 1
-            reply = await invoker.handle(ident(m), f"upvote {idea}", where="dm")
-            if not reply.ok:
-                raise RuntimeError(reply.text)
+            return m, (7 * m + offset) % IDEAS + 1
 
-    del call
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(16)))
-    rate = total / (time.perf_counter() - t0)
-    result = {"seed_s": seed_s, "rate": rate}
+        rates.append(await bot_rate(invoker, fresh, per_round))
+
+        def fresh_raw(i: int, offset: int = 610 + 20 * r) -> tuple[int, int]:
+            m = (i * 37 + 1) % MEMBERS
+            return m, (7 * m + offset) % IDEAS + 1
+
+        now = utcnow()
+        if db.is_sqlite:
+            reference = RawSqlite(db.path)
+            try:
+                raw_rates.append(reference.rate(keys, fresh_raw, per_round, now))
+            finally:
+                reference.close()
+        else:
+            assert db.schema is not None
+            raw_rates.append(
+                await raw_postgresql_rate(PG_URL, db.schema, keys, fresh_raw, per_round, now)
+            )
+    ratios = sorted(b / w for b, w in zip(rates, raw_rates, strict=True))
+    rate = statistics.median(rates)
+    result = {
+        "seed_s": seed_s,
+        "rate": rate,
+        "raw_rate": statistics.median(raw_rates),
+        "ratio": statistics.median(ratios),
+        "ratio_low": ratios[0],
+        "ratio_high": ratios[-1],
+    }
     for label, lat in (
         ("upvote", up_lat),
         ("pitch", pitch_lat),
@@ -194,6 +235,15 @@ async def main() -> None:
             f"{name:<11} queued {r['queued_p50']:.2f}/{r['queued_p99']:.2f}, carried out "
             f"{r['carried_p50']:.2f}/{r['carried_p99']:.2f}; together "
             f"{(r['queued_p50'] + r['carried_p50']) / r['upvote_p50']:.2f}x an immediate upvote"
+        )
+    print(
+        "sustained upvotes/s, 16 voters at once, next to the same statements on the bare driver "
+        f"(sqlite3; asyncpg), median of {ROUNDS} alternating rounds:"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:<11} bot {r['rate']:.0f}/s, raw driver {r['raw_rate']:.0f}/s: "
+            f"ratio {r['ratio']:.2f} (rounds {r['ratio_low']:.2f}-{r['ratio_high']:.2f})"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")

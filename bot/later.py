@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from bot.outbox import backoff, until_idle, wait_or_poll
 from commands.deferral import KIND
 from commands.dispatch import Invoker
-from storage.db import Database
+from storage.db import Database, lost_connection
 from storage.repos import outbox
 from storage.types import utcnow
 
@@ -110,8 +110,11 @@ class LaterRunner:
                     due_at = await outbox.next_due(conn, wanted, now=self.clock())
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("carrying out queued commands failed; retrying shortly")
+            except Exception as exc:
+                if lost_connection(exc):  # a server restart: no traceback for that
+                    logger.warning("queued commands: the database connection broke; retrying")
+                else:
+                    logger.exception("carrying out queued commands failed; retrying shortly")
                 due_at = None
             wait = self.poll_seconds
             if due_at is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from storage.db import Database
+from storage.db import Database, lost_connection
 from storage.repos import members, outbox, prefs
 from storage.types import utcnow
 
@@ -181,8 +181,11 @@ class Dispatcher:
                     self._log_caught_up(spaces)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    logger.exception("outbox dispatch failed; retrying shortly")
+                except Exception as exc:
+                    if lost_connection(exc):  # a server restart: no traceback for that
+                        logger.warning("outbox: the database connection broke; retrying shortly")
+                    else:
+                        logger.exception("outbox dispatch failed; retrying shortly")
             woken = await wait_or_poll(wake, self.poll_seconds)
             look = woken or await due(self.db, check, self.clock())
 

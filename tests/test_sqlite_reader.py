@@ -80,7 +80,7 @@ async def both(db: Database, statement: Any, params: dict[str, Any] | None = Non
 
 
 async def test_repository_statements_give_the_engines_rows(db: Database) -> None:
-    (member,) = await both(db, members._BY_IDENTITY, {"key_hash": f"{2:064x}"})
+    (member,) = await both(db, members.BY_IDENTITY, {"key_hash": f"{2:064x}"})
     assert member.pseudonym == "brisk_heron" and member.revealed_name == "Ana"
     assert member.created_at == NOW and member.created_at.tzinfo is not None
     assert not member.email_trouble
@@ -89,7 +89,7 @@ async def test_repository_statements_give_the_engines_rows(db: Database) -> None
     new = await both(db, ideas._NEW_FLAT, {"lim": 10, "off": 0})
     assert [r.id for r in new] == [7, 4, 3, 2, 1]
     assert new[0].pseudonym == "brisk_heron" and new[0].author_revealed == "Ana"
-    (hidden,) = await both(db, ideas._GET, {"idea_id": 6})
+    (hidden,) = await both(db, ideas.GET, {"idea_id": 6})
     assert hidden.hidden is True and hidden.created_at == NOW + timedelta(minutes=6)
     assert [tuple(r) for r in await both(db, ideas._COUNT_OPEN)] == [(5,)]
 
@@ -167,9 +167,9 @@ async def test_names_selected_twice_as_with_the_engine(db: Database) -> None:
 async def test_missing_parameter_is_refused_like_the_engine(db: Database) -> None:
     async with db.read() as conn:
         with pytest.raises(InvalidRequestError, match="'key_hash'"):
-            await conn.execute(members._BY_IDENTITY)
+            await conn.execute(members.BY_IDENTITY)
         with pytest.raises(InvalidRequestError, match="'key_hash'"):
-            await conn.execute(members._BY_IDENTITY, {"other": 1})
+            await conn.execute(members.BY_IDENTITY, {"other": 1})
 
 
 async def test_driver_errors_are_sqlalchemy_errors(db: Database) -> None:

@@ -35,8 +35,8 @@ async def create(conn: AsyncConnection, author_id: int, text: str, now: datetime
     return int(result.scalar_one())
 
 
-_GET = with_author.where(ideas_t.c.id == sa.bindparam("idea_id"))
-_ADD_TO_COUNTS = (
+GET = with_author.where(ideas_t.c.id == sa.bindparam("idea_id"))
+ADD_TO_COUNTS = (
     sa.update(ideas_t)
     .where(ideas_t.c.id == sa.bindparam("b_idea"))
     .values(up=ideas_t.c.up + sa.bindparam("d_up"), down=ideas_t.c.down + sa.bindparam("d_down"))
@@ -45,7 +45,7 @@ _ADD_TO_COUNTS = (
 
 
 async def get(conn: AsyncConnection, idea_id: int) -> sa.Row | None:
-    result = await conn.execute(_GET, {"idea_id": idea_id})
+    result = await conn.execute(GET, {"idea_id": idea_id})
     return result.first()
 
 
@@ -133,7 +133,7 @@ async def add_to_counts(
     conn: AsyncConnection, idea_id: int, d_up: int, d_down: int
 ) -> tuple[int, int]:
     """Move the counters and read them back in one statement (the row lock orders voters)."""
-    result = await conn.execute(_ADD_TO_COUNTS, {"b_idea": idea_id, "d_up": d_up, "d_down": d_down})
+    result = await conn.execute(ADD_TO_COUNTS, {"b_idea": idea_id, "d_up": d_up, "d_down": d_down})
     up, down = result.one()
     return int(up), int(down)
 

@@ -25,7 +25,7 @@ emails_t = MemberEmail.__table__
 
 # Built once: this runs before every command. ``email_trouble`` is true when a mail to the
 # member bounced and they have not been told yet (joined here to save a round trip).
-_BY_IDENTITY = (
+BY_IDENTITY = (
     sa.select(
         members_t,
         identities_t.c.last_seen_at.label("identity_seen_at"),
@@ -43,7 +43,7 @@ _BY_IDENTITY = (
 async def member_by_identity(conn: AsyncConnection, key_hash: str) -> sa.Row | None:
     """The member behind an identity (by the digest of its key), with the identity's
     last_seen_at and email_trouble."""
-    result = await conn.execute(_BY_IDENTITY, {"key_hash": key_hash})
+    result = await conn.execute(BY_IDENTITY, {"key_hash": key_hash})
     return result.first()
 
 

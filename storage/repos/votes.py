@@ -104,7 +104,7 @@ async def vote(
 ) -> Cast:
     """Cast a member's vote on an idea that can take one, and follow it on a first vote."""
     if conn.dialect.name == "postgresql":
-        row = (await conn.execute(_VOTE_PG, _vote_params(idea_id, member_id, value, now))).first()
+        row = (await conn.execute(VOTE_PG, _vote_params(idea_id, member_id, value, now))).first()
         if row is None:
             return Cast(None, "refused", 0, 0)
         # The row has the idea's columns (and the vote's outcome beside them).
@@ -141,7 +141,7 @@ def _vote_params(idea_id: int, member_id: int, value: int, now: datetime) -> dic
 # and act on the latest version (so concurrent voters on one idea add up exactly). The
 # upsert returns a row only when it wrote one; ``xmax = 0`` tells an inserted row (a new
 # vote) from an updated one (a changed vote). A vote already so writes nothing.
-_VOTE_PG = (
+VOTE_PG = (
     sa.text(
         """
 WITH target AS (
