@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands import lookup
+from commands import petitions as petition_commands
 from commands.context import Ctx, Reply, Role
 from commands.formatting import plain, plural, quote, score, who
 from commands.registry import CommandSet, Param
@@ -98,12 +99,18 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
             f"{head.pseudonym} — `doc {campaign}` to read it."
         )
     if row.petition_text:
-        counts = await petitions.counts_by_category(ctx.conn, campaign)
+        version = row.petition_version
+        counts = await petitions.counts_by_category(ctx.conn, campaign, version)
         detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
+        of = f" (version {version})" if version > 1 else ""
         lines.append(
-            f"Petition: {quote(row.petition_text)} — {plural(row.signature_count, 'signature')}"
+            f"Petition{of}: {quote(row.petition_text)} — "
+            f"{plural(row.signature_count, 'signature')}"
             f"{f' ({detail})' if detail else ''}. Sign it privately: `sign {campaign}`."
         )
+        earlier = await petition_commands.earlier_versions(ctx, campaign, version)
+        if earlier:
+            lines.append(earlier)
     else:
         lines.append(f"Petition: none yet (organizers: `petition {campaign} STATEMENT`).")
     return Reply("\n".join(lines))

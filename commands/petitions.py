@@ -36,17 +36,53 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     text = check_text(
         text, ctx.rules.petition_max_chars, "petition statement", f"petition {campaign} We ask..."
     )
-    await campaigns.set_petition(ctx.conn, campaign, text, ctx.now)
-    verb = "updated" if row.petition_text else "is open"
+    if row.petition_text == text:
+        return Reply.unchanged(f"Campaign #{campaign}'s petition already says exactly that.")
+    # Once someone has signed the statement, it stays as they signed it: a new one is the
+    # next version, and starts with no signatures.
+    version = row.petition_version
+    if version == 0 or row.signature_count > 0:
+        version += 1
+    await petitions.set_statement(ctx.conn, campaign, version, text, ctx.now)
+    earlier = await petitions.signers_before(ctx.conn, campaign, version)
+    if version == row.petition_version:
+        verb = "is reworded (nobody had signed it yet)"
+    elif version == 1:
+        verb = "is open"
+    else:
+        verb = f"has a new statement, version {version}"
+    if earlier and version != row.petition_version:
+        ctx.notify(
+            earlier,
+            "petition_changed",
+            f"The petition of campaign #{campaign} that you signed has a new statement "
+            f"(version {version}): {quote(text)} Your signature stays on the statement you "
+            f"signed. To sign the new one: `sign {campaign}`.",
+            campaign_id=campaign,
+            version=version,
+        )
+    kept = (
+        f" {plural(len(earlier), 'signature')} stay{'s' if len(earlier) == 1 else ''} on "
+        f"the earlier version{'s' if version > 2 else ''}."
+        if earlier
+        else ""
+    )
     ctx.announce(
         "petition_set",
         f"The petition of campaign #{campaign} {verb}: {quote(text)} — sign it privately with "
-        f"`sign {campaign}`.",
+        f"`sign {campaign}`.{kept}",
         campaign_id=campaign,
         statement=text,
-        signatures=row.signature_count,
+        version=version,
+        signatures=0 if version != row.petition_version else row.signature_count,
     )
-    return Reply(f"Petition for campaign #{campaign} {verb}. It has been announced.")
+    told = (
+        f" Its {plural(len(earlier), 'signer')} of earlier versions are told privately and "
+        f"can sign the new one with `sign {campaign}`."
+        if earlier and version != row.petition_version
+        else ""
+    )
+    return Reply(f"Petition for campaign #{campaign} {verb}. It has been announced.{told}")
 
 
 @spec.command(
@@ -71,26 +107,44 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
         raise CommandError(f"Campaign #{campaign} is closed; its petition no longer takes names.")
     if name is not None:
         name = await shown_names.check(ctx, name, f'sign {campaign} as "Kristy M., Turker"')
-    new = await petitions.sign(
+    outcome = await petitions.sign(
         ctx.conn,
         campaign_id=campaign,
         member_id=ctx.member_id,
+        version=row.petition_version,
         category=category or "worker",
         display_name=name,
         now=ctx.now,
     )
     total = row.signature_count
-    if new:
+    if outcome != "updated":
         total = await campaigns.add_signatures(ctx.conn, campaign, 1)
         await subscriptions.subscribe(ctx.conn, ctx.member_id, campaign, ctx.now)
         await _milestone(ctx, campaign, total)
     await activity.touch(ctx.conn, campaign, ctx.now)
     shown = f', showing "{quote(name)}"' if name else ""
-    lead = "Signed" if new else "Your signature is updated"
+    lead = {
+        "new": "Signed",
+        "moved": f"Signed the new statement (version {row.petition_version})",
+        "updated": "Your signature is updated",
+    }[outcome]
     return Reply(
         f"{lead}: campaign #{campaign}'s petition, as {category or 'worker'}{shown}. "
         f"It has {plural(total, 'signature')}.",
-        data={"campaign_id": campaign, "signatures": total, "new": new},
+        data={"campaign_id": campaign, "signatures": total, "new": outcome != "updated"},
+    )
+
+
+async def earlier_versions(ctx: Ctx, campaign: int, version: int) -> str | None:
+    """A line with the signatures that stay on earlier statements, or None."""
+    counts = await petitions.counts_by_version(ctx.conn, campaign)
+    older = [(v, n) for v, n in sorted(counts.items(), reverse=True) if v < version]
+    if not older:
+        return None
+    return (
+        "Signed on earlier statements: "
+        + ", ".join(f"version {v}, {plural(n, 'signature')}" for v, n in older)
+        + "."
     )
 
 
@@ -119,10 +173,13 @@ async def _milestone(ctx: Ctx, campaign: int, total: int) -> None:
     later="Your signature comes off campaign #{campaign}'s petition",
 )
 async def unsign(ctx: Ctx, campaign: int) -> Reply:
-    await lookup.campaign(ctx, campaign)
-    if not await petitions.unsign(ctx.conn, campaign, ctx.member_id):
+    row = await lookup.campaign(ctx, campaign)
+    version = await petitions.unsign(ctx.conn, campaign, ctx.member_id)
+    if version is None:
         return Reply.unchanged(f"You had not signed campaign #{campaign}'s petition.")
-    total = await campaigns.add_signatures(ctx.conn, campaign, -1)
+    total = row.signature_count
+    if version == row.petition_version:
+        total = await campaigns.add_signatures(ctx.conn, campaign, -1)
     return Reply(
         f"Your signature is removed from campaign #{campaign}'s petition "
         f"({plural(total, 'signature')} now).",
@@ -143,11 +200,16 @@ async def signers(ctx: Ctx, campaign: int) -> Reply:
     row = await lookup.campaign(ctx, campaign)
     if not row.petition_text:
         return Reply(f"Campaign #{campaign} has no petition yet.")
-    counts = await petitions.counts_by_category(ctx.conn, campaign)
+    version = row.petition_version
+    counts = await petitions.counts_by_category(ctx.conn, campaign, version)
     total = sum(counts.values())
     detail = ", ".join(plural(counts.get(c, 0), c) for c in CATEGORIES)
-    lines = [f"Petition #{campaign}: {plural(total, 'signature')} ({detail})."]
-    names = await petitions.shown_names(ctx.conn, campaign, limit=50)
+    of = f", version {version}" if version > 1 else ""
+    lines = [f"Petition #{campaign}{of}: {plural(total, 'signature')} ({detail})."]
+    earlier = await earlier_versions(ctx, campaign, version)
+    if earlier:
+        lines.append(earlier)
+    names = await petitions.shown_names(ctx.conn, campaign, version, limit=50)
     if names:
         lines.append(
             "Signed openly by: "

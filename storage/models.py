@@ -170,8 +170,13 @@ class Campaign(SQLModel, table=True):
     id: int = Field(sa_column=sa.Column(sa.ForeignKey("idea.id"), primary_key=True))
     launched_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     status: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
+    # The current statement (its text also in ``petition_version``), when it was set, its
+    # version number (0: no petition yet), and how many signed that version.
     petition_text: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     petition_set_at: datetime | None = _ts(nullable=True)
+    petition_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     signature_count: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0)
     )
@@ -200,11 +205,27 @@ class DocRevision(SQLModel, table=True):
     created_at: datetime = _created()
 
 
+class PetitionVersion(SQLModel, table=True):
+    """Every statement a petition has had. Once someone signs a version its text never
+    changes: a new statement is a new version, and signatures stay with the one they
+    signed."""
+
+    __tablename__ = "petition_version"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    version: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+
+
 class Signature(SQLModel, table=True):
     __tablename__ = "signature"
     campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
     member_id: int = Field(
         sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True, index=True)
+    )
+    # The petition version signed (see PetitionVersion).
+    version: int = Field(
+        default=1, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1")
     )
     category: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     display_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))

@@ -87,14 +87,6 @@ async def organizer_names(conn: AsyncConnection, campaign_id: int) -> list[sa.Ro
     return list(result)
 
 
-async def set_petition(conn: AsyncConnection, campaign_id: int, text: str, now: datetime) -> None:
-    await conn.execute(
-        sa.update(campaigns_t)
-        .where(campaigns_t.c.id == campaign_id)
-        .values(petition_text=text, petition_set_at=now)
-    )
-
-
 async def add_signatures(conn: AsyncConnection, campaign_id: int, delta: int) -> int:
     result = await conn.execute(
         sa.update(campaigns_t)

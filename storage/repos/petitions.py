@@ -1,4 +1,9 @@
-"""Petition signatures."""
+"""Petition statements, in versions, and their signatures.
+
+A statement someone has signed is never rewritten: setting a new one makes a new version,
+the signatures stay on the version they signed, and the campaign's count is of the current
+version's signatures.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,63 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Signature
+from storage.models import Campaign, PetitionVersion, Signature
 from storage.repos.upsert import insert_ignore
 
 signatures_t = Signature.__table__
+versions_t = PetitionVersion.__table__
+campaigns_t = Campaign.__table__
+
+
+async def set_statement(
+    conn: AsyncConnection, campaign_id: int, version: int, text: str, now: datetime
+) -> None:
+    """Make ``text`` the statement: version ``version``, either the current one (nobody has
+    signed it: it is rewritten) or the next (it starts with no signatures)."""
+    current = (
+        sa.update(versions_t)
+        .where(versions_t.c.campaign_id == campaign_id, versions_t.c.version == version)
+        .values(text=text, created_at=now)
+        .returning(versions_t.c.version)
+    )
+    if (await conn.execute(current)).first() is None:
+        await conn.execute(
+            sa.insert(versions_t).values(
+                campaign_id=campaign_id, version=version, text=text, created_at=now
+            )
+        )
+    await conn.execute(
+        sa.update(campaigns_t)
+        .where(campaigns_t.c.id == campaign_id)
+        .values(
+            petition_text=text,
+            petition_set_at=now,
+            petition_version=version,
+            signature_count=sa.case(
+                (campaigns_t.c.petition_version == version, campaigns_t.c.signature_count),
+                else_=0,
+            ),
+        )
+    )
+
+
+async def signers_before(conn: AsyncConnection, campaign_id: int, version: int) -> list[int]:
+    """Members whose signature is on an earlier version than ``version``."""
+    result = await conn.execute(
+        sa.select(signatures_t.c.member_id).where(
+            signatures_t.c.campaign_id == campaign_id, signatures_t.c.version < version
+        )
+    )
+    return [int(m) for m in result.scalars()]
+
+
+async def counts_by_version(conn: AsyncConnection, campaign_id: int) -> dict[int, int]:
+    result = await conn.execute(
+        sa.select(signatures_t.c.version, sa.func.count())
+        .where(signatures_t.c.campaign_id == campaign_id)
+        .group_by(signatures_t.c.version)
+    )
+    return {int(version): int(n) for version, n in result}
 
 
 async def sign(
@@ -18,16 +76,19 @@ async def sign(
     *,
     campaign_id: int,
     member_id: int,
+    version: int,
     category: str,
     display_name: str | None,
     now: datetime,
-) -> bool:
-    """Add a signature, or update its category and name. True when it is new."""
+) -> str:
+    """Sign version ``version``: 'new' (first signature), 'moved' (it was on an earlier
+    version and now stands under this one) or 'updated' (category and name changed)."""
     inserted = await conn.execute(
         insert_ignore(conn, signatures_t)
         .values(
             campaign_id=campaign_id,
             member_id=member_id,
+            version=version,
             category=category,
             display_name=display_name,
             created_at=now,
@@ -35,38 +96,55 @@ async def sign(
         .returning(signatures_t.c.member_id)
     )
     if inserted.first() is not None:
-        return True
-    await conn.execute(
+        return "new"
+    mine = sa.and_(signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id)
+    moved = await conn.execute(
         sa.update(signatures_t)
-        .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id)
-        .values(category=category, display_name=display_name)
+        .where(mine, signatures_t.c.version != version)
+        .values(version=version, category=category, display_name=display_name, created_at=now)
+        .returning(signatures_t.c.member_id)
     )
-    return False
+    if moved.first() is not None:
+        return "moved"
+    await conn.execute(
+        sa.update(signatures_t).where(mine).values(category=category, display_name=display_name)
+    )
+    return "updated"
 
 
-async def unsign(conn: AsyncConnection, campaign_id: int, member_id: int) -> bool:
+async def unsign(conn: AsyncConnection, campaign_id: int, member_id: int) -> int | None:
+    """Remove a signature; returns the version it was on, or None when there was none."""
     result = await conn.execute(
         sa.delete(signatures_t)
         .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.member_id == member_id)
-        .returning(signatures_t.c.member_id)
+        .returning(signatures_t.c.version)
     )
-    return result.first() is not None
+    return result.scalar_one_or_none()
 
 
-async def counts_by_category(conn: AsyncConnection, campaign_id: int) -> dict[str, int]:
+async def counts_by_category(
+    conn: AsyncConnection, campaign_id: int, version: int
+) -> dict[str, int]:
     result = await conn.execute(
         sa.select(signatures_t.c.category, sa.func.count())
-        .where(signatures_t.c.campaign_id == campaign_id)
+        .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.version == version)
         .group_by(signatures_t.c.category)
     )
     return {category: int(n) for category, n in result}
 
 
-async def shown_names(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
-    """Names signers chose to show, in signing order; never tied to a pseudonym."""
+async def shown_names(
+    conn: AsyncConnection, campaign_id: int, version: int, limit: int
+) -> list[sa.Row]:
+    """Names signers of ``version`` chose to show, in signing order; never tied to a
+    pseudonym."""
     result = await conn.execute(
         sa.select(signatures_t.c.display_name, signatures_t.c.category)
-        .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.display_name.is_not(None))
+        .where(
+            signatures_t.c.campaign_id == campaign_id,
+            signatures_t.c.version == version,
+            signatures_t.c.display_name.is_not(None),
+        )
         .order_by(signatures_t.c.created_at, signatures_t.c.member_id)
         .limit(limit)
     )
