@@ -56,6 +56,12 @@ async def list_campaigns(ctx: Ctx, which: str | None) -> Reply:
         ctx.conn, limit=ctx.rules.listing_size * 2, include_closed=which == "all"
     )
     if not rows:
+        closed = await campaigns.count_closed(ctx.conn)
+        if closed:
+            return Reply(
+                f"No active campaigns; {plural(closed, 'campaign')} closed: `campaigns all` "
+                "lists them."
+            )
         return Reply(
             "No campaigns yet. An idea becomes a campaign at "
             f"{ctx.rules.launch_upvotes} upvotes: send `ideas` and vote."
@@ -91,8 +97,15 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
     ]
     if idea_row is not None:
         lines[0] += f" (pitched by {who(idea_row.pseudonym, idea_row.author_revealed)})"
-    if head is None:
+    if head is None and row.status == "closed":
+        lines.append("Document: empty (the campaign closed without one).")
+    elif head is None:
         lines.append(f"Document: empty — start it with `doc {campaign} edit TEXT`.")
+    elif row.status == "closed":
+        lines.append(
+            f"Document: {plural(len(head.text), 'character')}, frozen at revision {head.rev} "
+            f"since the campaign closed — `doc {campaign}` to read it."
+        )
     else:
         lines.append(
             f"Document: {plural(len(head.text), 'character')}, revision {head.rev} by "
@@ -103,14 +116,21 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
         counts = await petitions.counts_by_category(ctx.conn, campaign, version)
         detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
         of = f" (version {version})" if version > 1 else ""
+        how = (
+            "closed: it takes no more names"
+            if row.status == "closed"
+            else f"sign it privately: `sign {campaign}`"
+        )
         lines.append(
             f"Petition{of}: {quote(row.petition_text)} — "
             f"{plural(row.signature_count, 'signature')}"
-            f"{f' ({detail})' if detail else ''}. Sign it privately: `sign {campaign}`."
+            f"{f' ({detail})' if detail else ''}; {how}."
         )
         earlier = await petition_commands.earlier_versions(ctx, campaign, version)
         if earlier:
             lines.append(earlier)
+    elif row.status == "closed":
+        lines.append("Petition: none (the campaign closed without one).")
     else:
         lines.append(f"Petition: none yet (organizers: `petition {campaign} STATEMENT`).")
     return Reply("\n".join(lines))

@@ -44,8 +44,13 @@ CHANGES = ("edit", "append", "revert")
     tell_after=True,
 )
 async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> Reply:
-    await lookup.campaign(ctx, campaign)
+    row = await lookup.campaign(ctx, campaign)
     action = action or "show"
+    if row.status == "closed" and action in CHANGES:
+        raise CommandError(
+            f"Campaign #{campaign} is closed: its document stays as it was when it closed. "
+            f"`doc {campaign}` shows it."
+        )
     head = await documents.head(ctx.conn, campaign)
     if action == "show":
         if text:
@@ -58,9 +63,10 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
                 f"The document of campaign #{campaign} is empty. Start it with "
                 f"`doc {campaign} edit TEXT`."
             )
+        frozen = ", frozen since the campaign closed" if row.status == "closed" else ""
         return Reply(
             f"Document of campaign #{campaign} (revision {head.rev}, by {head.pseudonym}, "
-            f"{calendar.show(head.created_at, await ctx.zone())}):\n{quote(head.text)}"
+            f"{calendar.show(head.created_at, await ctx.zone())}{frozen}):\n{quote(head.text)}"
         )
     if action == "history":
         rows = await documents.history(ctx.conn, campaign, limit=20)

@@ -48,6 +48,16 @@ async def list_all(conn: AsyncConnection, *, limit: int, include_closed: bool) -
     return list(result)
 
 
+async def count_closed(conn: AsyncConnection) -> int:
+    """Closed campaigns whose idea is not hidden (what `campaigns all` would add)."""
+    result = await conn.execute(
+        sa.select(sa.func.count())
+        .select_from(campaigns_t.join(ideas_t, ideas_t.c.id == campaigns_t.c.id))
+        .where(campaigns_t.c.status == "closed", ideas_t.c.hidden.is_(False))
+    )
+    return int(result.scalar_one())
+
+
 async def close(conn: AsyncConnection, campaign_id: int, now: datetime) -> None:
     await conn.execute(
         sa.update(campaigns_t)

@@ -66,3 +66,29 @@ async def test_unsigning_an_old_version_leaves_the_current_count(chat: ConsoleCh
     await chat.dm("carol", "sign 1")
     assert "(1 signature now)" in await chat.dm("bob", "unsign 1")
     assert "version 1" not in await chat.dm("dave", "signers 1")
+
+
+async def test_closing_freezes_the_document_and_the_petition_everywhere(
+    chat: ConsoleChat,
+) -> None:
+    await chat.join("admin")  # the first member is the admin
+    await launched(chat)
+    assert "revision 1" in await chat.dm("bob", "doc 1 edit Our demands.")
+    await chat.dm("alice", "petition 1 We ask for fair pay.")
+    await chat.dm("bob", "sign 1")
+    assert "closed" in await chat.dm("admin", "mod close 1")
+
+    refused = await chat.dm("bob", "doc 1 edit Rewritten after the close.")
+    assert "is closed" in refused and "stays as it was" in refused
+    assert "r1 edit" in await chat.dm("bob", "doc 1 history")
+    assert "Rewritten" not in await chat.dm("bob", "doc 1")
+    assert "frozen since the campaign closed" in await chat.dm("bob", "doc 1")
+
+    info = await chat.dm("dave", "campaign 1")
+    assert "closed: it takes no more names" in info and "`sign 1`" not in info
+    assert "frozen at revision 1" in info
+    assert "no longer takes names" in await chat.dm("dave", "sign 1")
+
+    listing = await chat.dm("dave", "campaigns")
+    assert "No active campaigns; 1 campaign closed: `campaigns all` lists them." == listing
+    assert "#1 (closed)" in await chat.dm("dave", "campaigns all")
