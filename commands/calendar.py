@@ -93,8 +93,13 @@ def parse_moment(text: str, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def show(at: datetime, tz: ZoneInfo) -> str:
-    """A time as a member reads it: ``2026-12-01 18:00 CET``."""
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    """A time as a member reads it: ``2026-12-01 18:00 CET``. Midnight is the end of the
+    day before (``2026-12-01 24:00 CET``), so the end of a date someone typed alone shows
+    as that date."""
+    local = at.astimezone(tz)
+    if (local.hour, local.minute) == (0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00 %Z")
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def show_span(delta: timedelta) -> str:

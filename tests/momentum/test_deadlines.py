@@ -61,6 +61,17 @@ async def test_a_deadline_can_be_lifted(momentum: MomentumChat) -> None:
     await chat.dm("admin", "pitch Longer breaks")
     assert "no deadline" in await chat.dm("admin", "mod deadline 1")
     await chat.dm("admin", "mod deadline 1 2026-12-01")
-    assert "2026-12-02 00:00 UTC" in await chat.dm("admin", "mod deadline 1")
+    # A date alone is the end of that day, shown as that date.
+    assert "2026-12-01 24:00 UTC" in await chat.dm("admin", "mod deadline 1")
     assert "lifted" in await chat.dm("admin", "mod deadline 1 off")
     assert "no deadline" in await chat.dm("admin", "mod deadline 1")
+
+
+async def test_a_date_alone_is_shown_as_the_date_typed(momentum: MomentumChat) -> None:
+    """`mod deadline 1 2020-01-01` is refused naming 2020-01-01, not the next day."""
+    chat = momentum
+    await chat.join("admin")
+    await chat.dm("admin", "pitch Deadline by date")
+    refused = await chat.dm("admin", "mod deadline 1 2020-01-01")
+    assert "2020-01-01 24:00 UTC has passed" in refused
+    assert "2099-03-04 24:00 UTC" in await chat.dm("admin", "mod deadline 1 2099-03-04")
