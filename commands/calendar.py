@@ -8,7 +8,9 @@ configured zone, so a late (catch-up) run still names the week or day it was mea
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,10 +32,19 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
+        spelled = _zone_names().get(name.lower())  # `utc`, `europe/berlin`
+        if spelled is not None:
+            return ZoneInfo(spelled)
         raise TimeError(
             f"`{name[:40]}` is not a time zone I know. Use a name like Europe/Berlin, "
             f"America/New_York or UTC."
         ) from exc
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    """Every zone name this system knows, by its lower-case spelling (read once)."""
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
 def parse_clock(text: str) -> tuple[int, int]:

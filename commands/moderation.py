@@ -31,6 +31,10 @@ async def _log(ctx: Ctx, action: str, target: str, detail: str | None = None) ->
     )
 
 
+def _a(role: str) -> str:
+    return f"an {role}" if role[0] in "aeiou" else f"a {role}"
+
+
 def _pseudonym_param() -> Param:
     return Param("pseudonym", "word", "The member's pseudonym")
 
@@ -53,7 +57,13 @@ async def promote(ctx: Ctx, pseudonym: str, role: str) -> Reply:
         return Reply(f"{target.pseudonym} is already {role}.")
     await members.set_role(ctx.conn, target.id, role)
     await _log(ctx, "role", target.pseudonym, f"{target.role} -> {role}")
-    ctx.notify([target.id], "role_changed", f"A moderator made you {role} of this Dynamo.")
+    ranks = ("member", "moderator", "admin")
+    change = "raised" if ranks.index(role) > ranks.index(target.role) else "lowered"
+    ctx.notify(
+        [target.id],
+        "role_changed",
+        f"An admin {change} your role: you are now {_a(role)} of this Dynamo.",
+    )
     return Reply(f"{target.pseudonym} is now {role}.")
 
 

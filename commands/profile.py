@@ -59,5 +59,7 @@ async def reveal(ctx: Ctx, name: str) -> Reply:
     later="Your name stops showing beside your pseudonym",
 )
 async def unreveal(ctx: Ctx) -> Reply:
+    if ctx.member is None or ctx.member.revealed_name is None:
+        return Reply.unchanged(f"You show no name: you appear as {ctx.pseudonym} only.")
     await members.set_revealed_name(ctx.conn, ctx.member_id, None)
     return Reply(f"You appear as {ctx.pseudonym} only, from now on.")

@@ -41,7 +41,7 @@ async def _vote(ctx: Ctx, idea_id: int, value: int) -> Reply:
     else:
         await activity.touch(ctx.conn, idea_id, ctx.now)
         text += "."
-    if outcome == "new":
+    if cast.followed:
         text += " You now follow it."
     return Reply(text, data={"idea_id": idea_id, "up": up, "down": down, "news": news})
 

@@ -262,7 +262,7 @@ async def closed_dms_world(
 async def test_closed_dms_go_to_another_account_and_are_tried_once(db: Database) -> None:
     chat, discord, irc = await closed_dms_world(db, irc_online=True, email=False)
     await chat.deliver()
-    assert discord.tried == 1 and any("made you moderator" in t for t in irc.delivered)
+    assert discord.tried == 1 and any("you are now a moderator" in t for t in irc.delivered)
     # That account is not tried again until its holder acts through it.
     await chat.dm("admin", "mod log")
     await chat.dm("admin", "pitch Another notice for followers")
@@ -286,7 +286,7 @@ async def test_closed_dms_with_no_other_account_at_hand_go_by_email(db: Database
     async with db.read() as conn:
         mail = list(await conn.execute(sa.select(outbox_t).where(outbox_t.c.kind == "email")))
         dms = list(await conn.execute(sa.select(outbox_t).where(outbox_t.c.kind == "dm")))
-    assert len(mail) == 1 and "made you moderator" in mail[0].payload["text"]
+    assert len(mail) == 1 and "you are now a moderator" in mail[0].payload["text"]
     assert dms[-1].failed_at is not None and dms[-1].last_error.endswith("sent by email instead")
     await chat.stop()
 
@@ -436,5 +436,5 @@ async def test_a_restarted_process_takes_back_at_once_what_it_was_delivering(
     second = ConsoleChat(db, Config(privacy=NO_DELAY), clock=clock)
     await second.start()
     await second.deliver()
-    assert any("made you moderator" in dm for dm in second.dms_of("bob"))
+    assert any("you are now a moderator" in dm for dm in second.dms_of("bob"))
     await second.stop()

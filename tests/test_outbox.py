@@ -137,14 +137,14 @@ async def test_dm_notice_waits_until_member_is_reachable(chat: ConsoleChat) -> N
     reachable = chat.console.can_reach
     chat.console.can_reach = lambda key: False  # type: ignore[method-assign]
     await chat.dm("admin", f"mod promote {bob} moderator")
-    assert not any("made you moderator" in d for d in chat.dms_of("bob"))
+    assert not any("you are now a moderator" in d for d in chat.dms_of("bob"))
     pending = [r for r in await rows(chat.db) if r.kind == "dm"]
     assert pending[0].sent_at is None
     chat.console.can_reach = reachable  # type: ignore[method-assign]
     async with chat.db.write() as conn:
         await conn.execute(sa.update(outbox_t).values(available_at=chat.app.clock()))
     await chat.deliver()
-    assert any("made you moderator" in d for d in chat.dms_of("bob"))
+    assert any("you are now a moderator" in d for d in chat.dms_of("bob"))
 
 
 class CountingSink(FlakySink):
@@ -218,4 +218,4 @@ async def test_someone_showing_up_costs_a_write_only_when_a_notice_waits_for_the
     await dispatcher.release(identity_key="console:bob")
     assert writes == 1
     await chat.deliver()
-    assert any("made you moderator" in d for d in chat.dms_of("bob"))
+    assert any("you are now a moderator" in d for d in chat.dms_of("bob"))

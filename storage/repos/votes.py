@@ -87,12 +87,14 @@ async def counts(conn: AsyncConnection, idea_id: int) -> tuple[int, int]:
 class Cast:
     """What ``vote`` did. ``idea`` is the idea as it stood before (None: there is none);
     ``outcome`` is 'new', 'changed', 'same', or 'refused' (hidden or closed: nothing was
-    written); ``up``/``down`` are its counters after the vote."""
+    written); ``up``/``down`` are its counters after the vote; ``followed`` is whether the
+    voter started following the idea with this vote (its author already did, for one)."""
 
     idea: Any
     outcome: str
     up: int
     down: int
+    followed: bool = False
 
 
 def votable(idea: Any) -> bool:
@@ -112,17 +114,17 @@ async def vote(
             return Cast(row, "refused", row.up, row.down)
         if row.new is None:
             return Cast(row, "same", row.up, row.down)
-        return Cast(row, "new" if row.new else "changed", row.new_up, row.new_down)
+        outcome = "new" if row.new else "changed"
+        return Cast(row, outcome, row.new_up, row.new_down, followed=bool(row.followed))
     idea = await ideas.get(conn, idea_id)
     if not votable(idea):
         return Cast(idea, "refused", idea.up if idea else 0, idea.down if idea else 0)
     outcome = await cast(conn, idea_id, member_id, value, now)
     if outcome == "same":
         return Cast(idea, outcome, idea.up, idea.down)
-    if outcome == "new":
-        await subscriptions.subscribe(conn, member_id, idea_id, now)
+    followed = outcome == "new" and await subscriptions.subscribe(conn, member_id, idea_id, now)
     up, down = await ideas.add_to_counts(conn, idea_id, *counter_moves(outcome, value))
-    return Cast(idea, outcome, up, down)
+    return Cast(idea, outcome, up, down, followed=followed)
 
 
 def counter_moves(outcome: str, value: int) -> tuple[int, int]:
@@ -160,6 +162,7 @@ WITH target AS (
     INSERT INTO subscription (member_id, idea_id, created_at)
     SELECT :member_id, :idea_id, :now FROM cast_vote WHERE new
     ON CONFLICT DO NOTHING
+    RETURNING member_id
 ), counted AS (
     UPDATE idea SET
         up = idea.up + CASE WHEN :value > 0 THEN 1 WHEN cast_vote.new THEN 0 ELSE -1 END,
@@ -168,7 +171,8 @@ WITH target AS (
     WHERE idea.id = :idea_id
     RETURNING idea.up, idea.down
 )
-SELECT target.*, cast_vote.new, counted.up AS new_up, counted.down AS new_down
+SELECT target.*, cast_vote.new, counted.up AS new_up, counted.down AS new_down,
+    EXISTS (SELECT 1 FROM followed) AS followed
 FROM target LEFT JOIN cast_vote ON true LEFT JOIN counted ON true
 """
     )
@@ -183,5 +187,6 @@ FROM target LEFT JOIN cast_vote ON true LEFT JOIN counted ON true
         sa.column("new", sa.Boolean),
         sa.column("new_up", sa.Integer),
         sa.column("new_down", sa.Integer),
+        sa.column("followed", sa.Boolean),
     )
 )

@@ -26,7 +26,8 @@ async def test_reveal_shows_name_beside_pseudonym(chat: ConsoleChat) -> None:
     assert "Kristy M." in await chat.dm("alice", "whoami")
     await chat.dm("alice", "pitch Open letter to Amazon")
     assert f"{pseudonym} (Kristy M.)" in chat.announcements[-1]
-    await chat.dm("alice", "unreveal")
+    assert "only, from now on" in await chat.dm("alice", "unreveal")
+    assert "You show no name" in await chat.dm("alice", "unreveal")
     await chat.dm("alice", "pitch Second")
     assert "Kristy" not in chat.announcements[-1]
     assert "Kristy" not in await chat.dm("alice", "idea 2")

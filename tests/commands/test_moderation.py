@@ -25,7 +25,7 @@ async def test_roles_and_promotion(chat: ConsoleChat) -> None:
     assert "Only moderators" in await chat.dm("bob", "mod hide 1")
     assert "Only admins" in await chat.dm("mia", f"mod promote {mod} admin")
     assert "is now moderator" in await chat.dm("admin", f"mod promote {mod} moderator")
-    assert "A moderator made you moderator" in chat.last_dm("mia")
+    assert "raised your role: you are now a moderator" in chat.last_dm("mia")
     assert "moderator" in await chat.dm("mia", "whoami")
     assert "No member is called" in await chat.dm("admin", "mod promote nobody_here moderator")
 
@@ -116,3 +116,14 @@ async def test_admins_named_by_key_are_recognised_by_its_digest(db: Database) ->
         assert staff == [1, 2]  # boss by the configured key, bob by his new role
     finally:
         await chat.stop()
+
+
+async def test_role_notices_say_who_and_which_way(chat: ConsoleChat) -> None:
+    await chat.join("admin")
+    mia = await chat.join("mia")
+    await chat.dm("admin", f"mod promote {mia} moderator")
+    await chat.deliver()
+    assert "An admin raised your role: you are now a moderator" in chat.last_dm("mia")
+    await chat.dm("admin", f"mod promote {mia} member")
+    await chat.deliver()
+    assert "An admin lowered your role: you are now a member" in chat.last_dm("mia")

@@ -32,8 +32,20 @@ async def test_voting_subscribes(chat: ConsoleChat) -> None:
     await chat.join("bob")
     await chat.dm("alice", "pitch An idea")
     assert "follow nothing" in await chat.dm("bob", "subscriptions")
-    await chat.dm("bob", "downvote 1")
+    assert "You now follow it" in await chat.dm("bob", "downvote 1")
     assert "#1" in await chat.dm("bob", "subscriptions")
+
+
+async def test_only_a_vote_that_starts_following_says_so(chat: ConsoleChat) -> None:
+    await chat.join("alice")
+    await chat.join("bob")
+    await chat.dm("alice", "pitch An idea")
+    assert "follow" not in await chat.dm("alice", "upvote 1")  # its author follows already
+    await chat.dm("bob", "subscribe 1")
+    assert "follow" not in await chat.dm("bob", "downvote 1")
+    await chat.dm("bob", "unvote 1")
+    await chat.dm("bob", "unsubscribe 1")
+    assert "You now follow it" in await chat.dm("bob", "upvote 1")
 
 
 async def test_launch_at_threshold_exactly_once(chat: ConsoleChat) -> None:

@@ -27,7 +27,7 @@ async def test_a_promotion_reaches_the_member_by_dm(discord_chat: DiscordChat) -
     (notice,) = await chat.standin.wait_for(
         lambda: [m for m in chat.standin.dms_to(chat.person("cleo")) if not m.ephemeral]
     )
-    assert notice.content == "A moderator made you moderator of this Dynamo."
+    assert notice.content == "An admin raised your role: you are now a moderator of this Dynamo."
     assert notice.allowed_mentions == {"parse": []}
 
     # Someone who closed their DMs: Discord refuses the notice (50007), nothing else breaks

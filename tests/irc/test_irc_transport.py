@@ -142,9 +142,9 @@ async def test_notice_waits_until_member_joins(make_chat: MakeChat) -> None:
     await bob_client.part(CHANNEL)
     assert "is now moderator" in await chat.dm("boss", f"mod promote {bob} moderator")
     await asyncio.sleep(0.3)
-    assert not bob_client.received("made you moderator")
+    assert not bob_client.received("you are now a moderator")
     await bob_client.join(CHANNEL)
-    notice = await bob_client.wait_for("made you moderator")
+    notice = await bob_client.wait_for("you are now a moderator")
     assert notice.params[0].lower() == "bob"
 
 

@@ -98,7 +98,8 @@ async def test_times_read_in_each_members_zone(momentum: MomentumChat) -> None:
     await chat.dm("alice", "pitch Longer breaks")
     await chat.dm("bob", "subscribe 1")
     assert "not a time zone I know" in await chat.dm("bob", "timezone Mars/Olympus")
-    assert "CET" in await chat.dm("bob", "timezone Europe/Berlin")
+    assert "CET" in await chat.dm("bob", "timezone europe/berlin")  # any case will do
+    assert "UTC" in await chat.dm("alice", "timezone utc")
     reply = await chat.dm("admin", "mod deadline 1 2026-12-01 18:00")
     assert "2026-12-01 18:00 UTC" in reply
     await chat.deliver()
