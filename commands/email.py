@@ -74,7 +74,15 @@ async def email(ctx: Ctx, address: str | None) -> Reply:
     )
 
 
+NO_EMAIL = (
+    "This Dynamo sends no email (its organizers have not set it up), so nothing goes out by "
+    "email; notices come by private message."
+)
+
+
 async def _status(ctx: Ctx, row: Any) -> str:
+    if not ctx.email_enabled:
+        return NO_EMAIL
     zone = await ctx.zone()
     weekly = ctx.schedule.weekly_in(zone, ctx.now)
     when = f" The next weekly update goes out {weekly}." if weekly else ""

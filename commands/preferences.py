@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import calendar, notices
 from commands.context import CommandError, Ctx, Reply
+from commands.email import NO_EMAIL
 from commands.registry import CommandSet, Param
 from storage.repos import emails, prefs
 
@@ -37,6 +38,8 @@ async def notify(ctx: Ctx, how: str | None) -> Reply:
             f"You get notices {_EXPLAIN[chosen]}. Change it with "
             f"`notify {'|'.join(notices.CHOICES)}`."
         )
+    if how in ("email", "both") and not ctx.email_enabled:
+        raise CommandError(f"{NO_EMAIL} `notify dm` or `notify digest` will do.")
     await prefs.set_notify(ctx.conn, ctx.member_id, how)
     text = f"From now on you get notices {_EXPLAIN[how]}."
     if how in ("email", "both"):

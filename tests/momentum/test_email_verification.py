@@ -72,3 +72,10 @@ async def test_codes_expire_and_wrong_ones_run_out(
 async def test_email_is_off_without_an_smtp_server(chat) -> None:  # type: ignore[no-untyped-def]
     await chat.join("carol")
     assert "not set up" in await chat.dm("carol", "email carol@example.org")
+    # Nothing promises mail that will never come, and no answer sends them in a circle.
+    status = await chat.dm("carol", "email")
+    assert "sends no email" in status and "weekly update goes out" not in status
+    refused = await chat.dm("carol", "notify email")
+    assert "sends no email" in refused and "`notify dm`" in refused
+    assert "`email ADDRESS`" not in refused
+    assert "private message" in await chat.dm("carol", "notify")
