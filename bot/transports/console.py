@@ -97,7 +97,13 @@ class ConsoleTransport:
         if text.startswith("/"):
             return await self._meta(text)
         if self.current is None:
-            self.out("[console] First say who you are: /as NAME")
+            if text.split(maxsplit=1)[0].lower() == "help":
+                # Help is the same for everyone: no need to be someone to read it.
+                reply = await self.app.invoker.handle(self.identity("?"), text, where="dm")
+                for part in reply.text.splitlines():
+                    self.out(f"[console] {visible(part)}")
+                return True
+            self.out("[console] First say who you are: /as NAME (`help` works before that too)")
             return True
         reply = await self.app.invoker.handle(self.identity(self.current), text, where="dm")
         self._show_reply(self.current, reply, public=False)
@@ -167,14 +173,39 @@ class ConsoleTransport:
         interactive = stream.isatty()
         if interactive:
             self.out("Dynamo console. /as NAME to become someone; `help` for commands.")
+        if interactive:
+            _line_editing(sorted(self.app.invoker.registry.commands))
         while True:
             if interactive:
-                prompt = f"{self.current or '?'}> "
-                print(prompt, end="", flush=True)
-            raw = await asyncio.to_thread(stream.readline)
+                try:
+                    raw = await asyncio.to_thread(input, f"{self.current or '?'}> ")
+                except EOFError:
+                    break
+                raw += "\n"
+            else:
+                raw = await asyncio.to_thread(stream.readline)
             if raw == "":
                 break
             if not interactive and raw.strip() and not raw.startswith("# "):
                 self.out(f"> {visible(raw.rstrip())}")
             if not await self.line(raw):
                 break
+
+
+def _line_editing(commands: list[str]) -> None:
+    """Arrow keys, editing, history (this session only: lines hold registration codes) and
+    Tab completing command names, for the interactive console, where the standard library's
+    readline exists."""
+    try:
+        import readline
+    except ImportError:  # not on every platform; plain input() then
+        return
+
+    def complete(text: str, state: int) -> str | None:
+        typed = readline.get_line_buffer().lstrip()
+        found = [c[len(typed) - len(text) :] for c in commands if c.startswith(typed)]
+        return found[state] if state < len(found) else None
+
+    readline.set_completer_delims(" ")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
