@@ -218,24 +218,52 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported setting type {hint!r}")
 
 
+# Each [rules] number, the range it must be in, and what it is (for the error message).
+RULE_RANGES = {
+    "pitch_max_chars": (1, 2000, "the longest pitch, in characters (Discord shows 2000)"),
+    "pitches_per_day": (1, 1000, "how many ideas a member may pitch a day"),
+    "launch_upvotes": (1, 1_000_000, "the upvotes an idea needs to launch"),
+    "doc_max_chars": (1, 1_000_000, "the longest campaign document, in characters"),
+    "petition_max_chars": (1, 4000, "the longest petition statement (a Discord form's limit)"),
+    "say_max_chars": (1, 2000, "the longest `say` line (Discord shows 2000)"),
+    "name_max_chars": (1, 100, "the longest name a member may show"),
+    "registration_failures_per_hour": (1, 1000, "wrong registration codes allowed an hour"),
+    "link_code_minutes": (1, 10_080, "how long a link code lasts, in minutes (a week at most)"),
+    "listing_size": (1, 50, "how many items a listing shows"),
+}
+# Where an admin's identity lives: "console:NAME", "discord:USER_ID", "irc:NETWORK:ACCOUNT".
+ADMIN_FORMS = '"console:NAME", "discord:USER_ID" or "irc:NETWORK:ACCOUNT_OR_NICK"'
+
+
+def _check_admin(identity: str, networks: set[str]) -> None:
+    platform, _, rest = identity.partition(":")
+    where = f"[admins] identities: {identity!r}"
+    if platform == "console" and rest:
+        return
+    if platform == "discord" and rest.isascii() and rest.isdigit():
+        return
+    if platform == "irc":
+        network, _, account = rest.partition(":")
+        if network and account:
+            if networks and network not in networks:
+                known = ", ".join(sorted(networks))
+                raise ConfigError(f"{where} names IRC network {network!r}; yours: {known}")
+            return
+    raise ConfigError(f"{where} is not an account: write {ADMIN_FORMS}")
+
+
 def _check(config: Config) -> None:
     rules = config.rules
-    for name in (
-        "pitch_max_chars",
-        "pitches_per_day",
-        "launch_upvotes",
-        "doc_max_chars",
-        "petition_max_chars",
-        "say_max_chars",
-        "name_max_chars",
-        "registration_failures_per_hour",
-        "link_code_minutes",
-        "listing_size",
-    ):
-        if getattr(rules, name) < 1:
-            raise ConfigError(f"[rules] {name} must be at least 1")
-    if rules.pitch_max_chars > 2000:
-        raise ConfigError("[rules] pitch_max_chars must be at most 2000 (Discord's limit)")
+    for name, (low, high, meaning) in RULE_RANGES.items():
+        value = getattr(rules, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                f"[rules] {name} = {value} is out of range: give a whole number from {low} "
+                f"to {high:,} ({meaning})"
+            )
+    networks = {network.name for network in config.irc}
+    for identity in config.admins.identities:
+        _check_admin(identity, networks)
     if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("[logging] level must be DEBUG, INFO, WARNING or ERROR")
     if not config.console.channel.startswith("#"):

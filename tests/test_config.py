@@ -49,7 +49,29 @@ def test_commented_tables_in_example_are_valid() -> None:
         ({"rules": {"launch_upvote": 3}}, "unknown key [rules] launch_upvote"),
         ({"rulez": {}}, "unknown key [rulez]"),
         ({"rules": {"launch_upvotes": "many"}}, "[rules] launch_upvotes must be a whole number"),
-        ({"rules": {"launch_upvotes": 0}}, "[rules] launch_upvotes must be at least 1"),
+        (
+            {"rules": {"launch_upvotes": 0}},
+            "[rules] launch_upvotes = 0 is out of range: give a whole number from 1 to 1,000,000",
+        ),
+        (
+            {"rules": {"listing_size": 99999999999999999999}},
+            "[rules] listing_size = 99999999999999999999 is out of range: give a whole number "
+            "from 1 to 50",
+        ),
+        ({"rules": {"name_max_chars": 500}}, "from 1 to 100 (the longest name a member may show)"),
+        (
+            {"admins": {"identities": ["admin"]}},
+            "[admins] identities: 'admin' is not an account: write \"console:NAME\"",
+        ),
+        ({"admins": {"identities": ["discord:kristy"]}}, "'discord:kristy' is not an account"),
+        ({"admins": {"identities": ["irc:kristy"]}}, "'irc:kristy' is not an account"),
+        (
+            {
+                "admins": {"identities": ["irc:libra:kristy"]},
+                "irc": [{"name": "libera", "host": "h"}],
+            },
+            "'irc:libra:kristy' names IRC network 'libra'; yours: libera",
+        ),
         ({"database": {"url": 5}}, "[database] url must be a string"),
         ({"admins": {"identities": "console:x"}}, "[admins] identities must be a list"),
         ({"logging": {"level": "LOUD"}}, "[logging] level must be"),
