@@ -13,6 +13,10 @@ from storage.repos import campaigns, deadlines, ideas, subscriptions, votes
 spec = CommandSet()
 
 
+# A pitch shorter than this (spaces aside) can't say what it asks: "x", "!!!".
+PITCH_MIN_VISIBLE = 4
+
+
 def check_text(text: str, limit: int, what: str, example: str) -> str:
     """Length-check member text (the stored text is exactly what was accepted)."""
     if not member_text.visible(text):
@@ -36,6 +40,18 @@ def check_text(text: str, limit: int, what: str, example: str) -> str:
 async def pitch(ctx: Ctx, text: str) -> Reply:
     limit = ctx.rules.pitch_max_chars
     text = check_text(text, limit, "pitch", "pitch Pay for rejected work that was done right")
+    if sum(not ch.isspace() for ch in text) < PITCH_MIN_VISIBLE:
+        raise CommandError(
+            f"A pitch needs at least {PITCH_MIN_VISIBLE} characters besides spaces, so others "
+            f"can tell what it asks. For example: `pitch Pay for rejected work that was done "
+            f"right`."
+        )
+    same = await ideas.open_with_text(ctx.conn, text)
+    if same is not None:
+        raise CommandError(
+            f"That idea is already open as #{same}: support it with `upvote {same}` instead "
+            f"(`idea {same}` shows it)."
+        )
     per_day = ctx.rules.pitches_per_day
     recent = await ideas.count_by_author_since(ctx.conn, ctx.member_id, ctx.now - timedelta(days=1))
     if recent >= per_day:

@@ -49,6 +49,22 @@ async def get(conn: AsyncConnection, idea_id: int) -> sa.Row | None:
     return result.first()
 
 
+async def open_with_text(conn: AsyncConnection, text: str) -> int | None:
+    """The open, shown idea whose text is ``text`` (letter case and spacing aside), if any."""
+    squeezed = " ".join(text.split()).lower()
+    result = await conn.execute(
+        sa.select(ideas_t.c.id)
+        .where(
+            ideas_t.c.status == "open",
+            ideas_t.c.hidden.is_(False),
+            sa.func.lower(ideas_t.c.text) == squeezed,
+        )
+        .order_by(ideas_t.c.id)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
 async def count_by_author_since(conn: AsyncConnection, author_id: int, since: datetime) -> int:
     result = await conn.execute(
         sa.select(sa.func.count())

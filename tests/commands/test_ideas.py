@@ -87,3 +87,16 @@ async def test_public_pitch_is_refused_privately_and_not_acted_on(chat: ConsoleC
 async def test_empty_listings_say_what_to_do(chat: ConsoleChat) -> None:
     assert "pitch YOUR IDEA" in await chat.dm("visitor", "ideas")
     assert "register first" in await chat.dm("visitor", "pitch hi")
+
+
+async def test_a_pitch_says_something_and_says_it_once(chat: ConsoleChat) -> None:
+    await chat.join("alice")
+    await chat.join("bob")
+    short = await chat.dm("alice", "pitch x")
+    assert "at least 4 characters besides spaces" in short and "`pitch " in short
+    assert "is empty" in await chat.dm("alice", "pitch \u200b\u200b\u200b")
+    assert "#1" in await chat.dm("alice", "pitch Pay for rejected work")
+    again = await chat.dm("bob", "pitch  pay FOR rejected   work ")
+    assert "already open as #1" in again and "`upvote 1`" in again
+    assert "No open" not in await chat.dm("bob", "ideas")
+    assert "#2" not in await chat.dm("bob", "ideas new")

@@ -89,7 +89,7 @@ async def test_moderators_cannot_ban_up_the_ladder(chat: ConsoleChat) -> None:
 async def test_mod_log_records_who_and_when(chat: ConsoleChat) -> None:
     admin = await chat.join("admin")
     bob = await chat.join("bob")
-    await chat.dm("bob", "pitch X")
+    await chat.dm("bob", "pitch Pay us")
     await chat.dm("admin", "mod hide 1")
     await chat.dm("admin", f"mod promote {bob} moderator")
     log = await chat.dm("bob", "mod log")

@@ -87,8 +87,8 @@ async def test_no_launch_without_more_up_than_down(chat: ConsoleChat) -> None:
 async def test_hidden_and_closed_ideas_cannot_be_voted(chat: ConsoleChat) -> None:
     await chat.join("admin")
     await chat.join("bob")
-    await chat.dm("admin", "pitch One")
-    await chat.dm("admin", "pitch Two")
+    await chat.dm("admin", "pitch Idea one")
+    await chat.dm("admin", "pitch Idea two")
     await chat.dm("admin", "mod hide 1")
     assert "no idea #1" in await chat.dm("bob", "upvote 1")
     assert "One" not in await chat.dm("bob", "ideas")
