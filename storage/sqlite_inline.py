@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.exc import InvalidRequestError
 
-from storage.sqlite_reads import SEEN, Plan, ReadPlans, run
+from storage.sqlite_reads import SEEN, Plan, ReadPlans, run_plan
 
 __all__ = ["InlineConnection", "InlineEngine", "InlineTransaction", "ReadConnection"]
 
@@ -234,7 +234,7 @@ class ReadConnection(InlineConnection):
             return sync.execute(statement, parameters)
 
         if entry.__class__ is Plan:
-            return run(entry, self.driver, parameters, again, self.plans.dialect)
+            return run_plan(entry, self.driver, parameters, again, self.plans.dialect)
         result = again()
         if entry is SEEN:
             self.plans.learn(statement, list(result.keys()))

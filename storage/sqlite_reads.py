@@ -36,7 +36,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
-__all__ = ["SEEN", "UNPLANNABLE", "Plan", "ReadPlans", "ReadResult", "ReadRow", "run"]
+__all__ = ["SEEN", "UNPLANNABLE", "Plan", "ReadPlans", "ReadResult", "ReadRow", "run_plan"]
 
 # Statement objects remembered (seen once, or planned). Repositories hold a few dozen
 # prebuilt statements; the rest are built per call and never seen twice.
@@ -223,7 +223,7 @@ class ReadPlans:
             self._entries.popitem(last=False)
 
 
-def run(
+def run_plan(
     plan: Plan,
     driver: sqlite3.Connection,
     parameters: Mapping[str, Any] | None,
