@@ -13,13 +13,16 @@ dropped (a restart, a failover) fails at its first statement instead, with SQLAl
 one failure that cannot be retried is a connection lost while the COMMIT was under way: the
 server may or may not have committed, so ``write`` raises ``CommitInDoubt`` instead.
 
-SQLite statements run inline on the event loop rather than on aiosqlite's worker thread: a
-statement on a local WAL database takes microseconds, while each hop to the thread and back
-costs more than the statement itself (an upvote is dozens of hops). The only statement that
-could wait is ``BEGIN IMMEDIATE`` when another process holds the write lock, so the busy
+SQLite statements run inline on the event loop, on SQLAlchemy's synchronous engine and the
+standard library's driver (storage/sqlite_inline.py), rather than on a worker thread: a
+statement on a local WAL database takes microseconds, while each hop to a thread and back
+costs more than the statement itself (an upvote is dozens of statements). The only statement
+that could wait is ``BEGIN IMMEDIATE`` when another process holds the write lock, so the busy
 timeout is kept short and that wait is retried asynchronously instead. The one slow thing
 SQLite does, a checkpoint (it copies the WAL into the database and syncs it to disk), is
 taken off the loop: automatic checkpoints are off and a background thread checkpoints.
+Reads run on kept connections of a second, read-only engine: each ``read()`` block is one
+snapshot, and nothing is opened or pooled per read.
 """
 
 from __future__ import annotations
@@ -35,16 +38,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from storage.errors import DatabaseUrlError
 from storage.secret import HOW_TO_SET, KEY_ENV, SecretKeyError
-from storage.sqlite_reader import ReaderCache, SqliteReader, open_reader
+from storage.sqlite_inline import InlineConnection, InlineEngine, ReadConnection
+from storage.sqlite_reads import ReadPlans
 
 if TYPE_CHECKING:
     from storage.vault import Vault
@@ -52,15 +56,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def async_url(url: str) -> str:
-    """Turn a plain ``sqlite:///`` or ``postgresql://`` URL into its asyncio driver form."""
+def driver_url(url: str) -> str:
+    """A ``sqlite:///`` or ``postgresql://`` URL with the driver the bot uses: the standard
+    library's ``sqlite3`` (run inline, see storage/sqlite_inline.py) or ``asyncpg``."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
         raise DatabaseUrlError(f"not a database URL: {url!r}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        parsed = parsed.set(drivername="sqlite")
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
@@ -83,37 +88,37 @@ class Database:
         pool_size: int = 5,
         vault: Vault | None = None,
     ) -> None:
-        self.url = async_url(url)
+        self.url = driver_url(url)
         self.schema = schema
         self._vault = vault
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict[str, Any] = {}
-        if self.is_sqlite:
-            kwargs["async_creator"] = _inline_sqlite_creator(make_url(self.url).database or "")
-        else:
-            kwargs["pool_size"] = pool_size
-            kwargs["max_overflow"] = pool_size * 4
-            if schema:
-                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-        # Statement parameters are member text, digests and sealed values: never in an
-        # error message or a log line, whatever an operator turns SQLAlchemy's logging to.
-        kwargs["hide_parameters"] = True
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.path = (make_url(self.url).database or "") if self.is_sqlite else ""
         self._write_lock = asyncio.Lock()
         self._checkpointer: asyncio.Task[None] | None = None
         self._checkpoint_pool: ThreadPoolExecutor | None = None
         # Commits since the last checkpoint started (SQLite).
         self._unchecked_writes = False
-        self.path = (make_url(self.url).database or "") if self.is_sqlite else ""
-        self._readers: list[SqliteReader] = []
-        # An in-memory database exists once per connection: readers of their own would
-        # each see an empty one.
-        self._kept_readers = self.is_sqlite and self.path not in ("", ":memory:")
-        self._reader_cache: ReaderCache | None = None
+        self._readers: list[ReadConnection] = []
+        self._read_engine: sa.Engine | None = None
+        self._read_plans: ReadPlans | None = None
+        # AsyncEngine on PostgreSQL; on SQLite its face on a synchronous engine.
+        self.engine: AsyncEngine | InlineEngine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
-            self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            self.engine = InlineEngine(_sqlite_engine(self.url, read_only=False))
+            self._write_engine: AsyncEngine | InlineEngine = self.engine.execution_options(
+                sqlite_begin="IMMEDIATE"
+            )
+            # An in-memory database exists once per connection: readers of their own
+            # would each see an empty one.
+            if self.path not in ("", ":memory:"):
+                self._read_engine = _sqlite_engine(self.url, read_only=True)
         else:
+            kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size * 4}
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+            # Statement parameters are member text, digests and sealed values: never in an
+            # error message or a log line, whatever an operator turns SQLAlchemy's logging to.
+            self.engine = create_async_engine(self.url, hide_parameters=True, **kwargs)
             self._write_engine = self.engine
 
     @property
@@ -133,19 +138,18 @@ class Database:
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reading; whatever it started is rolled back at the end.
 
-        On SQLite this is a kept read-only ``SqliteReader`` (see storage/sqlite_reader.py):
-        it runs the same Core statements with ``execute``/``scalar``/``scalars`` and returns
-        the same rows, without the async engine's per-statement machinery.
+        On SQLite this is a kept connection of the read-only engine (``ReadConnection``),
+        with the part of ``AsyncConnection``'s API the repositories use.
         """
-        if not self._kept_readers:
-            return self.engine.connect()
-        # Callers use the AsyncConnection API, of which the reader has the read part.
+        if self._read_engine is None:
+            return cast(AbstractAsyncContextManager[AsyncConnection], self.engine.connect())
         return cast(AbstractAsyncContextManager[AsyncConnection], _KeptReader(self))
 
-    def _open_reader(self) -> SqliteReader:
-        if self._reader_cache is None:
-            self._reader_cache = ReaderCache(self.engine.dialect)
-        return open_reader(self.path, self._reader_cache, SQLITE_BUSY_MS)
+    def _open_reader(self) -> ReadConnection:
+        assert self._read_engine is not None
+        if self._read_plans is None:
+            self._read_plans = ReadPlans(self._read_engine.dialect)
+        return ReadConnection(self._read_engine.connect(), self._read_plans)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -154,17 +158,17 @@ class Database:
             if self._checkpointer is None:
                 self._start_checkpointer()
             async with self._write_lock:
-                async with self._write_engine.connect() as conn:
+                async with cast(InlineEngine, self._write_engine).connect() as conn:
                     await _begin_when_unlocked(conn)
                     try:
-                        yield conn
+                        yield cast(AsyncConnection, conn)
                     except BaseException:
                         await conn.rollback()
                         raise
                     await conn.commit()
                     self._unchecked_writes = True
         else:
-            async with self.engine.connect() as conn:
+            async with cast(AsyncEngine, self.engine).connect() as conn:
                 await conn.begin()
                 try:
                     yield conn
@@ -187,7 +191,7 @@ class Database:
             if self.path not in ("", ":memory:"):
                 await asyncio.to_thread(_vacuum, self.path)
             return
-        async with self.engine.connect() as conn:
+        async with cast(AsyncEngine, self.engine).connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             names = ", ".join(f'"{table}"' for table in tables)
             await autocommit.exec_driver_sql(f"VACUUM FULL {names}")
@@ -198,17 +202,18 @@ class Database:
             self._checkpoint_loop(), name="sqlite-checkpoint"
         )
 
-    def _give_back(self, reader: SqliteReader) -> None:
+    def _give_back(self, reader: ReadConnection) -> None:
         """End the reader's transaction and keep it for the next read."""
+        connection = reader.sync_connection
         try:
             reader.end()
         except sqlite3.Error:
-            reader.close()
+            connection.close()
             raise
         if len(self._readers) < KEPT_READERS:
             self._readers.append(reader)
         else:
-            reader.close()
+            connection.close()
 
     async def _checkpoint_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -235,8 +240,10 @@ class Database:
             pool.shutdown(wait=True)
         readers, self._readers = self._readers, []
         for reader in readers:
-            reader.close()
+            reader.sync_connection.close()
         await self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
 
 class CommitInDoubt(Exception):
@@ -259,10 +266,16 @@ class _KeptReader:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def __aenter__(self) -> SqliteReader:
+    async def __aenter__(self) -> ReadConnection:
         db = self.db
-        self.reader = db._readers.pop() if db._readers else db._open_reader()
-        return self.reader
+        reader = db._readers.pop() if db._readers else db._open_reader()
+        try:
+            reader.start()
+        except BaseException:
+            reader.sync_connection.close()
+            raise
+        self.reader = reader
+        return reader
 
     async def __aexit__(self, *exc_info: object) -> None:
         # A refused command raises through here too: the reader stays usable.
@@ -304,27 +317,24 @@ KEPT_READERS = 4
 SQLITE_LOCK_PATIENCE = 30.0
 
 
-class _InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose statements run on the calling (event loop) thread."""
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-
-def _inline_sqlite_creator(path: str) -> Any:
-    async def connect() -> aiosqlite.Connection:
-        def connector() -> sqlite3.Connection:
-            # Opened on the worker thread, then used from the loop's thread.
-            return sqlite3.connect(path, check_same_thread=False, timeout=SQLITE_BUSY_MS / 1000)
-
-        return await _InlineConnection(connector, iter_chunk_size=64)
-
-    return connect
+def _sqlite_engine(url: str, *, read_only: bool) -> sa.Engine:
+    """The writers' engine (pooled), or the readers' (``query_only``; Database keeps its
+    connections open itself, so the pool keeps none)."""
+    engine = sa.create_engine(
+        url,
+        # Statement parameters are member text, digests and sealed values: never in an
+        # error message or a log line, whatever an operator turns SQLAlchemy's logging to.
+        hide_parameters=True,
+        # Connections are used on the loop's thread; a test may open the database in one
+        # loop's thread and close it in another.
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+        **({"poolclass": NullPool} if read_only else {}),
+    )
+    _configure_sqlite(engine, read_only=read_only)
+    return engine
 
 
-async def _begin_when_unlocked(conn: AsyncConnection) -> None:
+async def _begin_when_unlocked(conn: InlineConnection) -> None:
     """Start the write transaction, waiting (without blocking the loop) for other writers."""
     deadline = time.monotonic() + SQLITE_LOCK_PATIENCE
     delay = 0.005
@@ -340,23 +350,28 @@ async def _begin_when_unlocked(conn: AsyncConnection) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
-
-    @event.listens_for(sync_engine, "connect")
+def _configure_sqlite(engine: sa.Engine, *, read_only: bool) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so BEGIN is ours to say.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoints run on a background thread (Database._checkpoint_loop), not in commits.
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints run on a background thread (Database._checkpoint_loop), not in
+            # commits.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(sync_engine, "begin")
+    if read_only:
+        return  # ReadConnection says BEGIN itself: no engine events (see its docstring)
+
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")

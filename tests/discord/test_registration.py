@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
 
 import pytest
 
 from bot.transports.discord import interactions
+from commands.context import Reply
+from commands.dispatch import Invoker
 from tests.discord.harness import DiscordChat
 
 
@@ -56,6 +60,15 @@ async def test_slow_answers_think_first_then_arrive(
     """When a command takes too long for Discord's 3 seconds, the bot says "thinking…" in
     time and sends the answer after; a button's answer still replaces its message."""
     monkeypatch.setattr(interactions, "DEFER_AFTER", 0.0)
+    invoke = Invoker.invoke
+
+    async def slowly(self: Invoker, *args: Any, **kwargs: Any) -> Reply:
+        # A command that has to wait (a busy database): one that never waits is answered
+        # at once, even with no time allowed (SQLite statements run inline).
+        await asyncio.sleep(0.05)
+        return await invoke(self, *args, **kwargs)
+
+    monkeypatch.setattr(Invoker, "invoke", slowly)
     chat = discord_chat
     handle = await chat.slash("cleo", "register", guild=None, code=await chat.mint())
     assert (await handle.response())["type"] == 5 and handle.ephemeral  # deferred, privately

@@ -85,12 +85,11 @@ def make_command(
         await runner_of(interaction).slash(interaction, command, options)
 
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = descriptions  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
+    described = app_commands.choices(**choices)(app_commands.describe(**descriptions)(callback))
     return app_commands.Command(
         name=command.name.split()[-1],
         description=_description(command.summary, words),
-        callback=callback,
+        callback=described,
         parent=parent,
     )
 

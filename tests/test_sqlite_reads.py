@@ -1,5 +1,6 @@
-"""SQLite reads run on the driver directly (storage/sqlite_reader.py): same rows as the engine,
-same errors, read-only, one snapshot per read block."""
+"""SQLite reads (storage/sqlite_inline.py, storage/sqlite_reads.py): a prebuilt SELECT runs
+on the driver from its second run on, with the same rows as SQLAlchemy's own execution and
+the same errors; read-only, one snapshot per read block."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from sqlalchemy.exc import (
     MultipleResultsFound,
     NoResultFound,
     OperationalError,
+    StatementError,
 )
 
 from storage.db import Database
 from storage.models import Idea, Identity, Member
 from storage.repos import ideas, members
-from storage.sqlite_reader import SqliteReader
+from storage.sqlite_inline import ReadConnection
+from storage.sqlite_reads import ReadResult
 from tests.databases import sqlite_copy
 
 ideas_t, members_t, identities_t = Idea.__table__, Member.__table__, Identity.__table__
@@ -68,15 +71,28 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def both(db: Database, statement: Any, params: dict[str, Any] | None = None) -> Any:
-    """The rows from the reader and from the async engine, which must agree."""
-    async with db.read() as conn:
-        assert isinstance(conn, SqliteReader)
-        fast = list(await conn.execute(statement, params))
+    """The rows of each of the first three runs on a read connection (through SQLAlchemy,
+    then on the driver where it can) and from the engine, which must all agree."""
+    runs = []
+    for _ in range(3):
+        async with db.read() as conn:
+            assert isinstance(conn, ReadConnection)
+            runs.append(list(await conn.execute(statement, params)))
     async with db.engine.connect() as conn:
         slow = list(await conn.execute(statement, params))
-    assert [tuple(r) for r in fast] == [tuple(r) for r in slow]
-    assert [r._fields for r in fast] == [r._fields for r in slow]
-    return fast
+    for fast in runs:
+        assert [tuple(r) for r in fast] == [tuple(r) for r in slow]
+        assert [r._fields for r in fast] == [r._fields for r in slow]
+    return runs[-1]
+
+
+async def driven(db: Database, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """The result of a statement's third run on a read connection (on the driver, if it
+    can be)."""
+    for _ in range(3):
+        async with db.read() as conn:
+            result = await conn.execute(statement, params)
+    return result
 
 
 async def test_repository_statements_give_the_engines_rows(db: Database) -> None:
@@ -115,7 +131,10 @@ async def test_statements_built_per_call_with_their_own_values(db: Database) -> 
     assert textual[0].n == 4
 
 
-async def test_result_api_of_the_reader(db: Database) -> None:
+@pytest.mark.parametrize("runs", [1, 3])
+async def test_result_api_of_the_reader(db: Database, runs: int) -> None:
+    for _ in range(runs - 1):
+        await driven(db, ideas._COUNT_OPEN)
     async with db.read() as conn:
         count = (await conn.execute(ideas._COUNT_OPEN)).scalar_one()
         names = (await conn.execute(sa.select(members_t.c.pseudonym))).scalars().all()
@@ -165,11 +184,29 @@ async def test_names_selected_twice_as_with_the_engine(db: Database) -> None:
 
 
 async def test_missing_parameter_is_refused_like_the_engine(db: Database) -> None:
+    await driven(db, members.BY_IDENTITY, {"key_hash": "0"})  # planned: on the driver now
     async with db.read() as conn:
-        with pytest.raises(InvalidRequestError, match="'key_hash'"):
+        with pytest.raises(StatementError, match="'key_hash'"):
             await conn.execute(members.BY_IDENTITY)
-        with pytest.raises(InvalidRequestError, match="'key_hash'"):
+        with pytest.raises(StatementError, match="'key_hash'"):
             await conn.execute(members.BY_IDENTITY, {"other": 1})
+    async with db.engine.connect() as conn:
+        with pytest.raises(StatementError, match="'key_hash'"):
+            await conn.execute(members.BY_IDENTITY)
+
+
+async def test_prebuilt_selects_run_on_the_driver_and_the_rest_through_sqlalchemy(
+    db: Database,
+) -> None:
+    assert isinstance(await driven(db, ideas._COUNT_OPEN), ReadResult)
+    assert isinstance(await driven(db, members.BY_IDENTITY, {"key_hash": "0"}), ReadResult)
+    in_list = sa.select(ideas_t.c.id).where(ideas_t.c.id.in_(sa.bindparam("ids", expanding=True)))
+    assert not isinstance(await driven(db, in_list, {"ids": [1, 2]}), ReadResult)
+    textual = sa.text("select 1 as n")
+    assert not isinstance(await driven(db, textual), ReadResult)
+    per_call = [sa.select(ideas_t.c.id).where(ideas_t.c.id == n) for n in range(3)]
+    async with db.read() as conn:
+        assert not any([isinstance(await conn.execute(s), ReadResult) for s in per_call])
 
 
 async def test_driver_errors_are_sqlalchemy_errors(db: Database) -> None:
@@ -229,7 +266,7 @@ async def test_in_memory_sqlite_reads_through_the_engine() -> None:
     database = Database("sqlite://")
     try:
         async with database.read() as conn:
-            assert not isinstance(conn, SqliteReader)
+            assert not isinstance(conn, ReadConnection)
             assert (await conn.execute(sa.text("select 1"))).scalar() == 1
     finally:
         await database.dispose()
@@ -240,8 +277,10 @@ async def test_an_empty_result_still_names_its_columns_and_scalars_fall_back_too
 ) -> None:
     nobody = sa.select(members_t.c.pseudonym, members_t.c.role).where(members_t.c.id > 99)
     everyone = sa.select(members_t.c.role)
+    assert isinstance(await driven(db, nobody), ReadResult)
+    assert isinstance(await driven(db, everyone), ReadResult)
     async with db.read() as conn:
         assert (await conn.execute(nobody)).keys() == ["pseudonym", "role"]
         roles = (await conn.execute(everyone)).scalars()
-        assert roles.scalar() == "member"
+        assert roles.first() == "member"
         assert roles.unique().all() == ["member"]  # answered by SQLAlchemy's Result
