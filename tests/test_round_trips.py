@@ -84,7 +84,7 @@ async def test_a_connection_lost_during_commit_is_not_run_again(
 ) -> None:
     chat, proxy = wire
     assert "You upvoted #1" in await bob(chat, "upvote 1")  # statements prepared
-    proxy.cut_when_sent(b"COMMIT", forward=committed)
+    proxy.cut_when_sent(b"COMMIT;", forward=committed)  # not BEGIN ... READ COMMITTED
     assert await bob(chat, "upvote 5") == IN_DOUBT
     # Whatever happened, the vote is there at most once, and checking tells which.
     again = await bob(chat, "upvote 5")
