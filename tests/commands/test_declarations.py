@@ -10,6 +10,7 @@ from commands.catalog import build_registry
 from commands.context import Ctx, Reply
 from commands.registry import CommandSet, DeclarationError, Param
 from commands.rules import Rules
+from tests.harness import ConsoleChat
 
 
 def test_a_declared_parameter_the_handler_lacks_fails_at_registration() -> None:
@@ -82,3 +83,16 @@ def test_help_states_the_configured_limit() -> None:
     assert pitch is not None
     assert "at most 99 characters" in describe(pitch, Rules(pitch_max_chars=99))
     assert "at most 140 characters" in describe(pitch, Rules())
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return Rules(pitch_max_chars=99, name_max_chars=20)
+
+
+async def test_a_configured_limit_holds_on_the_console_and_in_its_help(chat: ConsoleChat) -> None:
+    await chat.join("alice")
+    assert "limit is 99" in await chat.dm("alice", "pitch " + "x" * 100)
+    assert "idea #1" in await chat.dm("alice", "pitch " + "y" * 99)
+    assert "at most 99 characters" in await chat.dm("alice", "help pitch")
+    assert "limit is 20" in await chat.dm("alice", "reveal " + "Kristy" * 4)
