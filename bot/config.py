@@ -220,20 +220,9 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
 
 def _check(config: Config) -> None:
     rules = config.rules
-    for name in (
-        "pitch_max_chars",
-        "pitches_per_day",
-        "launch_upvotes",
-        "doc_max_chars",
-        "petition_max_chars",
-        "say_max_chars",
-        "name_max_chars",
-        "registration_failures_per_hour",
-        "link_code_minutes",
-        "listing_size",
-    ):
-        if getattr(rules, name) < 1:
-            raise ConfigError(f"[rules] {name} must be at least 1")
+    for rule in dataclasses.fields(rules):  # every rule is a count or a length
+        if getattr(rules, rule.name) < 1:
+            raise ConfigError(f"[rules] {rule.name} must be at least 1")
     if rules.pitch_max_chars > 2000:
         raise ConfigError("[rules] pitch_max_chars must be at most 2000 (Discord's limit)")
     if config.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
