@@ -2,7 +2,7 @@
 
 Only what every subcommand needs is imported up front: ``dynamo run`` connects to IRC first
 and loads the database layer and the commands once it has joined (see
-bot/transports/irc/early.py); its usual command lines are read without building the parser.
+bot/transports/irc/early.py).
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import asyncio
 import contextlib
 import csv
 import gc
-import importlib
 import logging
 import os
 import re
 import signal
 import sys
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, ConfigError, load
 from storage import reach, secret
@@ -53,75 +53,73 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml), or a word saying it isn't installed."""
+    try:
+        return metadata.version("dynamo-bot")
+    except metadata.PackageNotFoundError:
+        return "(not installed: pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    # Here, not at the top: `dynamo run` has no use for it before it has joined.
     from commands.codes import KINDS
 
-    parser = argparse.ArgumentParser(
-        prog="dynamo", description="Dynamo: collective action for crowd workers."
+    # The options every command takes, before or after its name (`dynamo --config x.toml
+    # run`, `dynamo run --config x.toml`): shown in every command's --help. No default (the
+    # action is shared by every parser here), so that one given after the name is not undone
+    # by the subcommand's default: main() reads it with getattr.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="TOML config file (default: the embedded defaults)",
     )
-    parser.add_argument("--config", help="TOML config file (default: the embedded defaults)")
+
+    parser = argparse.ArgumentParser(
+        prog="dynamo",
+        description="Dynamo: collective action for crowd workers.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the bot with every configured transport")
-    console = sub.add_parser("console", help="try the bot on this terminal (or replay a script)")
+    def command(group: Any, name: str, help: str) -> argparse.ArgumentParser:
+        return group.add_parser(name, help=help, description=help, parents=[common])
+
+    command(sub, "run", "run the bot with every configured transport")
+    console = command(sub, "console", "try the bot on this terminal (or replay a script)")
     console.add_argument("--verbose", action="store_true", help="show log lines too")
 
-    codes = sub.add_parser("codes", help="registration codes").add_subparsers(
+    codes = command(sub, "codes", "registration codes").add_subparsers(
         dest="codes_command", required=True
     )
-    mint = codes.add_parser("mint", help="mint single-use registration codes")
+    mint = command(codes, "mint", "mint single-use registration codes")
     mint.add_argument("count", type=int, help="how many codes")
     mint.add_argument("--kind", choices=KINDS, default="worker")
     mint.add_argument("--expires", type=parse_duration, help="e.g. 30d (default: never)")
     mint.add_argument("--batch", help="a label for this batch (default: a timestamp)")
     mint.add_argument("--out", type=Path, help="write a CSV here instead of printing")
 
-    db = sub.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", required=True
-    )
-    db.add_parser("upgrade", help="apply schema migrations")
+    db = command(sub, "db", "database maintenance").add_subparsers(dest="db_command", required=True)
+    command(db, "upgrade", "apply schema migrations")
 
-    keys = sub.add_parser("secret", help="the project secret").add_subparsers(
+    keys = command(sub, "secret", "the project secret").add_subparsers(
         dest="secret_command", required=True
     )
-    keys.add_parser("new", help=f"print a fresh {secret.KEY_ENV}")
+    command(keys, "new", f"print a fresh {secret.KEY_ENV}")
 
-    discord = sub.add_parser("discord", help="Discord administration").add_subparsers(
+    discord = command(sub, "discord", "Discord administration").add_subparsers(
         dest="discord_command", required=True
     )
-    dsync = discord.add_parser("sync", help="register the slash commands with Discord")
+    dsync = command(discord, "sync", "register the slash commands with Discord")
     dsync.add_argument("--guild", type=int, help="only in this server (changes show at once)")
-    # Accept --config after the subcommand too (`dynamo console --config x.toml`).
-    for p in (console, mint, dsync, sub.choices["run"], sub.choices["db"]):
-        p.add_argument("--config", dest="config_late", help=argparse.SUPPRESS)
     return parser
 
 
-def plain_run(argv: list[str]) -> argparse.Namespace | None:
-    """What the parser makes of `run`, `--config F run` or `run --config F`, without building
-    it (milliseconds that `dynamo run` would spend before connecting); None for any other
-    command line, which the parser reads and, when it is wrong, explains."""
-    if argv == ["run"]:
-        return argparse.Namespace(config=None, command="run", config_late=None)
-    if len(argv) == 3 and argv[0] == "--config" and argv[2] == "run":
-        value, late = argv[1], False
-    elif len(argv) == 3 and argv[:2] == ["run", "--config"]:
-        value, late = argv[2], True
-    else:
-        return None
-    if value.startswith("-"):
-        return None  # the parser refuses it: leave it to the parser to say so
-    return argparse.Namespace(
-        config=None if late else value, command="run", config_late=value if late else None
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = plain_run(argv) or build_parser().parse_args(argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        config = load(getattr(args, "config_late", None) or args.config)
+        config = load(getattr(args, "config", None))
     except ConfigError as exc:
         print(f"dynamo: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -313,14 +311,11 @@ async def _load(config: Config) -> App | None:
             early[network.name] = EarlyConnection(network, os.environ)
             await early[network.name].start()
         await _until_joined(early.values())
-    # What people say meanwhile is kept by the early connections. A short switch interval
-    # keeps the loop's thread responsive while the import thread runs.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    try:
-        runtime = await asyncio.to_thread(importlib.import_module, "bot.runtime")
-    finally:
-        sys.setswitchinterval(interval)
+    # What people say meanwhile waits in the early connections' sockets, and is read once
+    # the rest is loaded (bench/startup.py: loading it on a thread instead made no
+    # difference to the time to join or to the first answer).
+    from bot import runtime
+
     try:
         return runtime.build_app(config, early=early)
     except ConfigError as exc:

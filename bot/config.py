@@ -218,19 +218,6 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported setting type {hint!r}")
 
 
-# Each [rules] number, the range it must be in, and what it is (for the error message).
-RULE_RANGES = {
-    "pitch_max_chars": (1, 2000, "the longest pitch, in characters (Discord shows 2000)"),
-    "pitches_per_day": (1, 1000, "how many ideas a member may pitch a day"),
-    "launch_upvotes": (1, 1_000_000, "the upvotes an idea needs to launch"),
-    "doc_max_chars": (1, 1_000_000, "the longest campaign document, in characters"),
-    "petition_max_chars": (1, 4000, "the longest petition statement (a Discord form's limit)"),
-    "say_max_chars": (1, 2000, "the longest `say` line (Discord shows 2000)"),
-    "name_max_chars": (1, 100, "the longest name a member may show"),
-    "registration_failures_per_hour": (1, 1000, "wrong registration codes allowed an hour"),
-    "link_code_minutes": (1, 10_080, "how long a link code lasts, in minutes (a week at most)"),
-    "listing_size": (1, 50, "how many items a listing shows"),
-}
 # Where an admin's identity lives: "console:NAME", "discord:USER_ID", "irc:NETWORK:ACCOUNT".
 ADMIN_FORMS = '"console:NAME", "discord:USER_ID" or "irc:NETWORK:ACCOUNT_OR_NICK"'
 
@@ -254,12 +241,13 @@ def _check_admin(identity: str, networks: set[str]) -> None:
 
 def _check(config: Config) -> None:
     rules = config.rules
-    for name, (low, high, meaning) in RULE_RANGES.items():
-        value = getattr(rules, name)
+    for rule in dataclasses.fields(rules):  # every rule is a count or a length, in a range
+        low, high = rule.metadata["range"]
+        value = getattr(rules, rule.name)
         if not low <= value <= high:
             raise ConfigError(
-                f"[rules] {name} = {value} is out of range: give a whole number from {low} "
-                f"to {high:,} ({meaning})"
+                f"[rules] {rule.name} = {value} is out of range: give a whole number from "
+                f"{low} to {high:,} ({rule.metadata['means']})"
             )
     networks = {network.name for network in config.irc}
     for identity in config.admins.identities:

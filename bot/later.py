@@ -17,11 +17,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.outbox import backoff, until_idle, wait_or_poll
+from bot.outbox import until_idle, wait_or_poll
 from commands.deferral import KIND
 from commands.dispatch import Invoker
 from storage.db import Database, lost_connection
 from storage.repos import outbox
+from storage.retry import Backoff
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 # A command runs in milliseconds: a process that died holding one gives it back soon.
 LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 10
+RETRY = Backoff(first=1.0, cap=60.0)
 
 
 class LaterRunner:
@@ -97,7 +99,7 @@ class LaterRunner:
                 await outbox.mark_failed(conn, row_id, now=now, error=error)
                 return
             logger.warning("a queued command failed (%s); trying again", type(exc).__name__)
-            delay = backoff(attempts, cap=timedelta(minutes=1))
+            delay = timedelta(seconds=RETRY.delay(attempts))
             await outbox.mark_retry(conn, row_id, available_at=now + delay, error=error)
 
     async def _loop(self) -> None:

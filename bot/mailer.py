@@ -36,19 +36,23 @@ import aiosmtplib
 from bot.config import ConfigError, EmailSettings
 from bot.durations import spoken
 from bot.mime import MessageBuilder
-from bot.outbox import backoff, due, until_idle, wait_or_poll
+from bot.outbox import due, until_idle, wait_or_poll
 from commands.addresses import masked
 from commands.calendar import Schedule
 from commands.mailings import Composer, Letter, Skip
 from storage.db import Database
 from storage.repos import emails, outbox
+from storage.retry import Backoff
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 30
-LONGEST_OUTAGE_DELAY = 300.0
+# One mail the server refused for now (4xx): 2**n seconds after n tries, at most 30 minutes.
+RETRY = Backoff(first=1.0, cap=1800.0)
+# The server unreachable: every waiting mail waits 1 s, 2 s, 4 s, ... at most 5 minutes.
+OUTAGE = Backoff(first=1.0, cap=300.0)
 CLOSE_IDLE_AFTER = 30.0
 # On stop, the round in progress may finish (so accepted mails get marked sent) this long.
 STOP_PATIENCE = 20.0
@@ -128,6 +132,7 @@ class Mailer:
         self.builder = MessageBuilder(settings.sender, settings.list_unsubscribe)
         self._idle: list[aiosmtplib.SMTP] = []
         self._outage_delay = 0.0
+        self._outage_rounds = 0  # rounds in a row that found the server away
         self._outage: _Outage | None = None
         self._recovery: _Recovery | None = None
         self._wake = asyncio.Event()
@@ -304,11 +309,13 @@ class Mailer:
     ) -> None:
         now = self.clock()
         if outcome.unsent:
-            self._outage_delay = min(max(self._outage_delay * 2, 1.0), LONGEST_OUTAGE_DELAY)
+            self._outage_delay = OUTAGE.delay(self._outage_rounds)
+            self._outage_rounds += 1
             self._note_trouble(outcome, now)
         else:
             if outcome.sent:
                 self._outage_delay = 0.0
+                self._outage_rounds = 0
             self._note_answer(outcome, now)
         async with self.db.write() as conn:
             await outbox.mark_sent(conn, outcome.sent, now)
@@ -324,7 +331,7 @@ class Mailer:
                     await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
                     logger.error("mail %s gave up after %d attempts", letter.outbox_id, tries)
                     continue
-                delay = backoff(tries, cap=timedelta(minutes=30))
+                delay = timedelta(seconds=RETRY.delay(tries))
                 await outbox.mark_retry(
                     conn, letter.outbox_id, available_at=now + delay, error=reason
                 )
@@ -352,7 +359,7 @@ class Mailer:
                 outcome.trouble,
                 len(outcome.unsent),
                 self._outage_delay,
-                LONGEST_OUTAGE_DELAY,
+                OUTAGE.cap,
             )
         elif outcome.trouble != outage.trouble or now - outage.noted_at >= OUTAGE_REMINDER:
             outage.trouble, outage.noted_at = outcome.trouble, now

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.db import Database, lost_connection
 from storage.repos import members, outbox, prefs
+from storage.retry import Backoff
 from storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class Delivery:
 
 # Failures of a space that is connected; a space that is down waits without counting.
 MAX_ATTEMPTS = 25
+# After n failed attempts a delivery waits 2**n seconds, at most five minutes.
+RETRY = Backoff(first=1.0, cap=300.0)
 # A batch is small and each row is marked sent as soon as it is out, so a process that dies
 # holds back little; the next server of the space takes even that back at once (bot/serving).
 LEASE = timedelta(minutes=5)
@@ -379,7 +382,7 @@ class Dispatcher:
                 logger.error("delivery %s gave up after %s attempts", delivery.id, MAX_ATTEMPTS)
                 return
             if delay is None:
-                delay = backoff(delivery.attempts, cap=timedelta(minutes=5))
+                delay = timedelta(seconds=RETRY.delay(delivery.attempts))
             await outbox.mark_retry(
                 conn, delivery.id, available_at=now + delay, error=error, counted=count
             )
@@ -391,11 +394,6 @@ def _span(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def backoff(attempts: int, *, cap: timedelta) -> timedelta:
-    """How long to wait before trying again after ``attempts`` failures: doubling, capped."""
-    return min(timedelta(seconds=2 ** min(attempts, 20)), cap)
 
 
 async def until_idle(step: Callable[[], Awaitable[int]], max_rounds: int) -> int:

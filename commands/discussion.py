@@ -12,15 +12,25 @@ from storage.repos import activity
 spec = CommandSet()
 
 
+SAY = Param(
+    "text",
+    "text",
+    "What to say",
+    max_chars="say_max_chars",
+    form_hint="Posted in the campaign's thread under your pseudonym",
+)
+
+
 @spec.command(
     "say",
     "Say something in a campaign's discussion, under your pseudonym, on every platform.",
     params=(
         Param("campaign", "int", "The campaign's number"),
-        Param("text", "text", "What to say"),
+        SAY,
     ),
     examples=("say 3 I can draft the letter to requesters tonight.",),
     later="Your words go into campaign #{campaign}'s discussion",
+    form_title="Say in campaign #{campaign}",
     details="Your message appears in the campaign's channel or thread in every Discord server "
     "and IRC network, signed with your pseudonym only.",
 )
@@ -28,7 +38,7 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
     row = await lookup.campaign(ctx, campaign)
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed; its discussion is over.")
-    text = check_text(text, ctx.rules.say_max_chars, "message", f"say {campaign} Hello all")
+    text = check_text(text, SAY.limit(ctx.rules), "message", f"say {campaign} Hello all")
     assert ctx.member is not None
     author = who(ctx.pseudonym, ctx.member.revealed_name)
     await activity.touch(ctx.conn, campaign, ctx.now)

@@ -32,6 +32,7 @@ from commands.rules import Rules
 from storage.db import CommitInDoubt, Database, lost_connection
 from storage.repos import codes as code_repo
 from storage.repos import members, outbox
+from storage.retry import Backoff, retry
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ IN_DOUBT = (
 )
 SEEN_EVERY = timedelta(minutes=10)
 RETRIES = 3
+# Between the tries of a command whose transaction met a conflict: a few milliseconds,
+# drawn at random, so two commands that collided don't collide again in step.
+CONFLICT_BACKOFF = Backoff(first=0.005, cap=0.05, jitter=True)
 BURNED_IN_PUBLIC = (
     "The code you just showed in a public channel no longer works: everyone there could see "
     "it and use it in your place. Ask the person who gave you a registration code for a new "
@@ -127,29 +131,24 @@ class Invoker:
             args = _cleaned(command, args)
         except UsageError as exc:
             return Reply.error(str(exc))
-        for attempt in range(RETRIES):
-            try:
-                reply = await self._run(identity, command, args, where)
-                break
-            except CommandError as exc:
-                reply = Reply.error(str(exc))
-                break
-            except CommitInDoubt:
-                logger.error(
-                    "command %s: the database connection broke during commit", command.name
-                )
-                reply = Reply.error(IN_DOUBT)
-                break
-            except DBAPIError as exc:
-                if attempt + 1 < RETRIES and _transient(exc):
-                    continue
-                logger.exception("command %s failed in the database", command.name)
-                reply = Reply.error(OOPS)
-                break
-            except Exception:
-                logger.exception("command %s failed", command.name)
-                reply = Reply.error(OOPS)
-                break
+        try:
+            reply = await retry(
+                lambda: self._run(identity, command, args, where),
+                backoff=CONFLICT_BACKOFF,
+                retry_if=_transient,
+                tries=RETRIES,
+            )
+        except CommandError as exc:
+            reply = Reply.error(str(exc))
+        except CommitInDoubt:
+            logger.error("command %s: the database connection broke during commit", command.name)
+            reply = Reply.error(IN_DOUBT)
+        except DBAPIError:
+            logger.exception("command %s failed in the database", command.name)
+            reply = Reply.error(OOPS)
+        except Exception:
+            logger.exception("command %s failed", command.name)
+            reply = Reply.error(OOPS)
         if reply.data.get("later"):
             # Not which command: the line's time is when the member acted, and naming what
             # it was would tie it to the post that comes out later (commands.deferral).
@@ -340,10 +339,12 @@ def _cleaned(command: Command, args: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _transient(exc: DBAPIError) -> bool:
-    """A failure after which nothing was written and the command can run again: a
+def _transient(exc: Exception) -> bool:
+    """A database failure after which nothing was written and the command can run again: a
     serialization failure or deadlock, SQLite's lock, or a connection the server dropped
     (found at its first statement; see storage.db)."""
+    if not isinstance(exc, DBAPIError):
+        return False
     if lost_connection(exc):
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)

@@ -15,6 +15,16 @@ ACTIONS = ("show", "edit", "append", "history", "revert")
 CHANGES = ("edit", "append", "revert")
 
 
+TEXT = Param(
+    "text",
+    "text",
+    "The text (or revision number for revert)",
+    required=False,
+    shape="lines",
+    max_chars="doc_max_chars",
+)
+
+
 @spec.command(
     "doc",
     "Read or edit a campaign's shared document: `doc N`, `doc N edit TEXT`, "
@@ -22,13 +32,7 @@ CHANGES = ("edit", "append", "revert")
     params=(
         Param("campaign", "int", "The campaign's number"),
         Param("action", "choice", "What to do", required=False, choices=ACTIONS),
-        Param(
-            "text",
-            "text",
-            "The text (or revision number for revert)",
-            required=False,
-            shape="lines",
-        ),
+        TEXT,
     ),
     examples=(
         "doc 3",
@@ -94,14 +98,13 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
             )
         new_text = old.text
     else:
-        body = check_text(
-            text or "", ctx.rules.doc_max_chars, "text", f"doc {campaign} {action} Our goals..."
-        )
+        limit = TEXT.limit(ctx.rules)
+        body = check_text(text or "", limit, "text", f"doc {campaign} {action} Our goals...")
         new_text = body if action == "edit" or head is None else f"{head.text}\n{body}"
-        if len(new_text) > ctx.rules.doc_max_chars:
+        if limit is not None and len(new_text) > limit:
             raise CommandError(
                 f"The document would be {len(new_text)} characters; the limit is "
-                f"{ctx.rules.doc_max_chars}. Shorten it with `doc {campaign} edit TEXT`."
+                f"{limit}. Shorten it with `doc {campaign} edit TEXT`."
             )
     rev_no = await campaigns.next_doc_rev(ctx.conn, campaign)
     await documents.add(

@@ -103,7 +103,7 @@ async def _status(ctx: Ctx, row: Any) -> str:
 @spec.command(
     "verify",
     "Confirm your email address with the code I mailed you.",
-    params=(Param("code", "text", "The code from the email"),),
+    params=(Param("code", "text", "The code from the email", max_chars=64),),
     examples=("verify K7QF-M2XD",),
 )
 async def verify(ctx: Ctx, code: str) -> Reply:

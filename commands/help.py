@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.context import CommandError, Ctx, Reply, Role
 from commands.registry import Command, CommandSet, Param
+from commands.rules import Rules
 
 spec = CommandSet()
 
@@ -20,14 +21,16 @@ SECTIONS = (
 )
 
 
-def describe(command: Command) -> str:
+def describe(command: Command, rules: Rules) -> str:
     lines = [f"`{command.usage}` — {command.summary}"]
     if command.details:
         lines.append(command.details)
     for p in command.params:
         choices = f" ({', '.join(p.choices)})" if p.choices else ""
         optional = "" if p.required else ", optional"
-        lines.append(f"  {p.placeholder}: {p.help}{choices}{optional}")
+        limit = p.limit(rules)
+        most = f", at most {limit} characters" if limit is not None and p.kind == "text" else ""
+        lines.append(f"  {p.placeholder}: {p.help}{choices}{optional}{most}")
     lines.append(
         "Example"
         + ("s" if len(command.examples) > 1 else "")
@@ -64,7 +67,7 @@ async def help_(ctx: Ctx, topic: str | None) -> Reply:
             )
         if command is None:
             raise CommandError(f"There is no command `{topic[:30]}`. Send `help` for the list.")
-        return Reply(describe(command))
+        return Reply(describe(command, ctx.rules))
     lines = []
     if ctx.member is None:
         lines.append("New here? Send me privately `register YOUR-CODE` to join.")

@@ -17,11 +17,11 @@ spec = CommandSet()
 PITCH_MIN_VISIBLE = 4
 
 
-def check_text(text: str, limit: int, what: str, example: str) -> str:
+def check_text(text: str, limit: int | None, what: str, example: str) -> str:
     """Length-check member text (the stored text is exactly what was accepted)."""
     if not member_text.visible(text):
         raise CommandError(f"Your {what} is empty. For example: `{example}`")
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         raise CommandError(
             f"Your {what} is {len(text)} characters; the limit is {limit}. "
             f"Please shorten it by {len(text) - limit} and send it again."
@@ -29,16 +29,20 @@ def check_text(text: str, limit: int, what: str, example: str) -> str:
     return text
 
 
+PITCH = Param("text", "text", "The idea, in one short sentence", max_chars="pitch_max_chars")
+
+
 @spec.command(
     "pitch",
-    "Pitch an idea for everyone to vote on (at most 140 characters).",
-    params=(Param("text", "text", "The idea, in one short sentence"),),
+    "Pitch an idea for everyone to vote on, in one short sentence.",
+    params=(PITCH,),
     examples=("pitch Requesters should pay at least minimum wage for surveys",),
     later="Your idea goes up",
     tell_after=True,
+    form_title="Pitch an idea",
 )
 async def pitch(ctx: Ctx, text: str) -> Reply:
-    limit = ctx.rules.pitch_max_chars
+    limit = PITCH.limit(ctx.rules)
     text = check_text(text, limit, "pitch", "pitch Pay for rejected work that was done right")
     if sum(not ch.isspace() for ch in text) < PITCH_MIN_VISIBLE:
         raise CommandError(

@@ -43,7 +43,7 @@ _WINDOW = re.compile(r"\s--window[= ](\S+)\s*$")
     "`nextstep N TEXT [--window 48h]`; `nextstep N` shows them; `nextstep N undo`.",
     params=(
         Param("campaign", "int", "The campaign's number"),
-        Param("text", "text", "The step, or `undo`", required=False),
+        Param("text", "text", "The step, or `undo`", required=False, max_chars=STEP_MAX_CHARS),
     ),
     examples=(
         "nextstep 3",
@@ -163,7 +163,7 @@ async def _undo(ctx: Ctx, campaign: int, row: Any) -> Reply:
     "Object to a campaign's proposed next step, with your reason (privately).",
     params=(
         Param("campaign", "int", "The campaign's number"),
-        Param("reason", "text", "Why you object"),
+        Param("reason", "text", "Why you object", max_chars=REASON_MAX_CHARS),
     ),
     examples=("object 3 Friday is too soon; many of us work weekends",),
     details="Nobody learns who objected. If anyone objects before the window ends, the step "

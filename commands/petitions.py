@@ -17,16 +17,30 @@ CATEGORIES = ("worker", "researcher", "ally")
 MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
 
 
+STATEMENT = Param("text", "text", "The petition statement", max_chars="petition_max_chars")
+SHOWN_NAME = Param(
+    "name",
+    "text",
+    "A name to show",
+    required=False,
+    keyword="as",
+    shape="name",
+    max_chars="name_max_chars",
+    form_hint="Listed among the signers, never next to your pseudonym",
+)
+
+
 @spec.command(
     "petition",
     "Set a campaign's petition statement (organizers).",
     params=(
         Param("campaign", "int", "The campaign's number"),
-        Param("text", "text", "The petition statement"),
+        STATEMENT,
     ),
     examples=("petition 3 We ask requesters to pay at least the federal minimum wage.",),
     later="The petition statement of campaign #{campaign} goes up",
     tell_after=True,
+    form_title="Petition of campaign #{campaign}",
 )
 async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     row = await lookup.campaign(ctx, campaign)
@@ -34,7 +48,7 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed.")
     text = check_text(
-        text, ctx.rules.petition_max_chars, "petition statement", f"petition {campaign} We ask..."
+        text, STATEMENT.limit(ctx.rules), "petition statement", f"petition {campaign} We ask..."
     )
     if row.petition_text == text:
         return Reply.unchanged(f"Campaign #{campaign}'s petition already says exactly that.")
@@ -91,10 +105,11 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     params=(
         Param("campaign", "int", "The campaign's number"),
         Param("category", "choice", "Who you sign as", required=False, choices=CATEGORIES),
-        Param("name", "text", "A name to show", required=False, keyword="as", shape="name"),
+        SHOWN_NAME,
     ),
     examples=("sign 3", "sign 3 researcher", 'sign 3 as "Kristy M., Turker since 2011"'),
     later="Your signature on campaign #{campaign}'s petition counts",
+    form_title="Sign campaign #{campaign} with a name",
     details="Your signature counts under your pseudonym; no one sees which pseudonym signed. "
     "With `as NAME` the name you give is listed among the signers (not linked to your "
     "pseudonym). Category is worker (default), researcher or ally.",
@@ -106,7 +121,9 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed; its petition no longer takes names.")
     if name is not None:
-        name = await shown_names.check(ctx, name, f'sign {campaign} as "Kristy M., Turker"')
+        name = await shown_names.check(
+            ctx, name, f'sign {campaign} as "Kristy M., Turker"', SHOWN_NAME.limit(ctx.rules)
+        )
     outcome = await petitions.sign(
         ctx.conn,
         campaign_id=campaign,

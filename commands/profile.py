@@ -37,17 +37,20 @@ async def whoami(ctx: Ctx) -> Reply:
     return Reply("\n".join(lines))
 
 
+NAME = Param("name", "text", "The name to show", shape="name", max_chars="name_max_chars")
+
+
 @spec.command(
     "reveal",
     "Show a name of your choice beside your pseudonym from now on.",
-    params=(Param("name", "text", "The name to show", shape="name"),),
+    params=(NAME,),
     examples=("reveal Kristy M.",),
     later="Your name shows beside your pseudonym",
     details="This is self-disclosure: everyone will see this name next to your pseudonym on "
     "ideas, campaigns and listings. `unreveal` removes it.",
 )
 async def reveal(ctx: Ctx, name: str) -> Reply:
-    name = await shown_names.check(ctx, name, "reveal Kristy M.")
+    name = await shown_names.check(ctx, name, "reveal Kristy M.", NAME.limit(ctx.rules))
     await members.set_revealed_name(ctx.conn, ctx.member_id, name)
     return Reply(f"From now on you appear as {who(ctx.pseudonym, name)}. `unreveal` takes it back.")
 

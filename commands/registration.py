@@ -71,7 +71,7 @@ TOO_MANY = (
 @spec.command(
     "register",
     "Join Dynamo with your one-time registration code (send it privately).",
-    params=(Param("code", "text", "Your registration code"),),
+    params=(Param("code", "text", "Your registration code", max_chars=64),),
     examples=("register K7QF-M2XD-9HPA-3TWC",),
     min_role=Role.NOBODY,
 )

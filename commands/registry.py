@@ -6,6 +6,8 @@ these declarations.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +15,9 @@ from typing import Any
 
 from commands.context import Ctx, Reply, Role
 from commands.formatting import quote
+from commands.rules import Rules
+
+_RULES = frozenset(f.name for f in dataclasses.fields(Rules))
 
 
 class UsageError(Exception):
@@ -28,7 +33,12 @@ class Param:
     choices: tuple[str, ...] = ()
     # For an optional "text" parameter introduced by a word, e.g. `sign 3 as "Name"`.
     keyword: str | None = None
-    max_chars: int | None = None
+    # The longest text accepted: a number, or the name of a ``[rules]`` setting
+    # ("pitch_max_chars") when the deployment chooses it. The handler's check, the Discord
+    # form's field and ``help`` all read it from here (see ``limit``).
+    max_chars: int | str | None = None
+    # What a Discord form's empty field shows, when it asks for this parameter.
+    form_hint: str | None = None
     # How member text is made inert (commands.member_text): "line" (every line separator
     # becomes a space), "lines" (paragraphs kept: a campaign's document), or "name" (a name
     # shown to others: refused, not silently changed, when it has invisible characters).
@@ -43,6 +53,12 @@ class Param:
         if self.keyword:
             inner = f"{self.keyword} {inner}"
         return inner if self.required else f"[{inner}]"
+
+    def limit(self, rules: Rules) -> int | None:
+        """The most characters this parameter takes under these rules (None: no limit)."""
+        if isinstance(self.max_chars, str):
+            return int(getattr(rules, self.max_chars))
+        return self.max_chars
 
 
 Handler = Callable[..., Awaitable[Reply]]
@@ -69,6 +85,18 @@ class Command:
     later: str | None = None
     later_if: Callable[[dict[str, Any]], bool] | None = None
     tell_after: bool = False
+    # The title of the Discord form that asks for the text parameter, filled in with the
+    # others ("Say in campaign #{campaign}"); None: the command's name.
+    form_title: str | None = None
+
+    def __post_init__(self) -> None:
+        check_declaration(self)
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(f"command {self.name!r} has no parameter {name!r}")
 
     @property
     def usage(self) -> str:
@@ -81,6 +109,59 @@ class Command:
     def runs_later(self, args: dict[str, Any]) -> bool:
         """Whether this use of the command is one others can see (see ``later``)."""
         return self.later is not None and (self.later_if is None or self.later_if(args))
+
+
+class DeclarationError(TypeError):
+    """A command declaration that disagrees with its handler (raised when it is declared)."""
+
+
+def check_declaration(command: Command) -> None:
+    """The declared parameters are exactly the handler's keyword arguments (after ``ctx``),
+    and every setting a declaration names exists; else a DeclarationError naming both."""
+    where = f"command {command.name!r}"
+    handler = getattr(command.handler, "__qualname__", repr(command.handler))
+    names = [p.name for p in command.params]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DeclarationError(f"{where}: parameter {twice[0]!r} is declared twice")
+    for param in command.params:
+        if isinstance(param.max_chars, str) and param.max_chars not in _RULES:
+            raise DeclarationError(
+                f"{where}: parameter {param.name!r} has max_chars={param.max_chars!r}, "
+                f"which is not a [rules] setting"
+            )
+    try:
+        signature = inspect.signature(command.handler)
+    except (TypeError, ValueError):
+        return  # a builtin or C callable: nothing to compare
+    arguments = list(signature.parameters.values())
+    if not arguments or arguments[0].kind not in (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    ):
+        raise DeclarationError(f"{where}: the handler {handler} must take ctx first")
+    rest = {a.name: a for a in arguments[1:]}
+    takes_any = any(a.kind is inspect.Parameter.VAR_KEYWORD for a in rest.values())
+    for name in names:
+        argument = rest.get(name)
+        if argument is None and not takes_any:
+            raise DeclarationError(
+                f"{where}: parameter {name!r} is declared in Param(...) but the handler "
+                f"{handler} has no argument {name!r}"
+            )
+        if argument is not None and argument.kind not in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        ):
+            raise DeclarationError(f"{where}: the handler {handler} must take {name!r} by keyword")
+    for argument in rest.values():
+        if argument.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
+            continue
+        if argument.name not in names and argument.default is inspect.Parameter.empty:
+            raise DeclarationError(
+                f"{where}: the handler {handler} takes {argument.name!r}, which no Param(...) "
+                f"declares"
+            )
 
 
 @dataclass
@@ -242,8 +323,10 @@ class CommandSet:
         later: str | None = None,
         later_if: Callable[[dict[str, Any]], bool] | None = None,
         tell_after: bool = False,
+        form_title: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Declare a command; the handler is ``async def f(ctx, **params) -> Reply``."""
+        """Declare a command; the handler is ``async def f(ctx, **params) -> Reply``, and
+        its arguments after ``ctx`` are checked against ``params`` here, at import."""
 
         def decorate(handler: Handler) -> Handler:
             self.commands.append(
@@ -260,6 +343,7 @@ class CommandSet:
                     later=later,
                     later_if=later_if,
                     tell_after=tell_after,
+                    form_title=form_title,
                 )
             )
             return handler
@@ -267,4 +351,13 @@ class CommandSet:
         return decorate
 
 
-__all__ = ["Command", "CommandSet", "Ctx", "Param", "Registry", "UsageError", "parse_args"]
+__all__ = [
+    "Command",
+    "CommandSet",
+    "Ctx",
+    "DeclarationError",
+    "Param",
+    "Registry",
+    "UsageError",
+    "parse_args",
+]

@@ -37,13 +37,13 @@ def _looks_like_a_pseudonym(name: str) -> bool:
     )
 
 
-async def check(ctx: Ctx, name: str, example: str) -> str:
-    """The name, if a member may show it; else a CommandError that says why."""
+async def check(ctx: Ctx, name: str, example: str, limit: int | None) -> str:
+    """The name, if a member may show it; else a CommandError that says why. ``limit`` is
+    the declared one of the command's name parameter (``Param.limit``)."""
     name = name.strip().strip('"').strip()
-    limit = ctx.rules.name_max_chars
     if not name:
         raise CommandError(f"The name is empty. For example: `{example}`")
-    if len(name) > limit:
+    if limit is not None and len(name) > limit:
         raise CommandError(
             f"That name is {len(name)} characters; the limit is {limit}. Please shorten it."
         )

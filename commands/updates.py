@@ -40,7 +40,14 @@ STOP_LINE = "To stop these emails, send the Dynamo bot privately: email off"
     "`update N TEXT`, `update N history`.",
     params=(
         Param("campaign", "int", "The campaign's number"),
-        Param("text", "text", "The update, or `history`", required=False, shape="lines"),
+        Param(
+            "text",
+            "text",
+            "The update, or `history`",
+            required=False,
+            shape="lines",
+            max_chars=UPDATE_MAX_CHARS,
+        ),
     ),
     examples=(
         "update 3",

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.cli import _until_joined, build_parser, main, plain_run
+from bot.cli import _until_joined, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,44 +53,51 @@ def test_bad_duration_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize(
-    "argv", [["run"], ["--config", "x.toml", "run"], ["run", "--config", "x.toml"]]
-)
-def test_plain_run_reads_like_the_parser(argv: list[str]) -> None:
-    """`dynamo run` skips building the parser and must not notice."""
-    assert vars(plain_run(argv)) == vars(build_parser().parse_args(argv))
-
-
-@pytest.mark.parametrize(
-    "argv",
+    ("argv", "config"),
     [
-        ["console"],
-        ["--config", "x.toml", "console"],
-        ["run", "--verbose"],
-        ["run", "--config", "-x"],
-        ["--config=x.toml", "run"],
-        ["--conf", "x.toml", "run"],
-        ["run", "run"],
-        [],
+        (["run"], None),
+        (["--config", "x.toml", "run"], "x.toml"),
+        (["run", "--config", "x.toml"], "x.toml"),
+        (["--config", "early.toml", "run", "--config", "late.toml"], "late.toml"),
+        (["--config", "x.toml", "codes", "mint", "3"], "x.toml"),
+        (["codes", "mint", "3", "--config", "x.toml"], "x.toml"),
+        (["db", "upgrade", "--config", "x.toml"], "x.toml"),
     ],
 )
-def test_everything_else_goes_to_the_parser(argv: list[str]) -> None:
-    assert plain_run(argv) is None
+def test_config_is_read_before_or_after_the_command(argv: list[str], config: str | None) -> None:
+    assert getattr(build_parser().parse_args(argv), "config", None) == config
 
 
-def test_only_run_skips_the_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[bool] = []
+def leaf_commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    """Every command line's words, down to the subcommands that take no further one."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.append((*path, name))
+                found += leaf_commands(child, (*path, name))
+    return found
 
-    def spy() -> argparse.ArgumentParser:
-        built.append(True)
-        return build_parser()
 
-    monkeypatch.setattr("bot.cli.build_parser", spy)
-    bad = tmp_path / "bad.toml"
-    bad.write_text("[rules]\npitch_max_char = 10\n")  # stops both before any connection
-    assert main(["--config", str(bad), "run"]) == 2
-    assert built == []
-    assert main(["--config", str(bad), "db", "upgrade"]) == 2
-    assert built == [True]
+def test_every_command_lists_config_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = leaf_commands(build_parser())
+    assert ("codes", "mint") in commands and ("discord", "sync") in commands
+    for words in [(), *commands]:
+        with pytest.raises(SystemExit) as stopped:
+            build_parser().parse_args([*words, "--help"])
+        assert stopped.value.code == 0
+        assert "--config CONFIG" in capsys.readouterr().out, words
+
+
+def test_version_is_the_installed_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dynamo {version('dynamo-bot')}"
 
 
 def test_a_wrong_run_line_is_explained_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:

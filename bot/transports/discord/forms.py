@@ -4,7 +4,9 @@
 required (``/say 3``, ``/petition 3``, ...), and the "Show a name…" button of a signature.
 The form's ``custom_id`` names the command and carries the values already given
 (``dynamo:say:3``), so a submission needs nothing kept in memory: it is handled the same
-after a restart, and two members filling the same form at once never mix.
+after a restart, and two members filling the same form at once never mix. The field's
+limit, its placeholder and the form's title are declared with the command
+(``Param.max_chars``, ``Param.form_hint``, ``form_title`` in commands/registry.py).
 """
 
 from __future__ import annotations
@@ -25,28 +27,6 @@ MAX_FIELD = 4000  # Discord's longest text input
 MAX_TITLE = 45
 MAX_LABEL = 45
 
-# What limits a command's text (a rule's name, or a number), so the form stops at the same
-# length the core accepts.
-_LIMITS: dict[tuple[str, str], str | int] = {
-    ("register", "code"): 64,
-    ("pitch", "text"): "pitch_max_chars",
-    ("say", "text"): "say_max_chars",
-    ("petition", "text"): "petition_max_chars",
-    ("reveal", "name"): "name_max_chars",
-    ("sign", "name"): "name_max_chars",
-    ("doc", "text"): "doc_max_chars",
-}
-_TITLES = {
-    "pitch": "Pitch an idea",
-    "say": "Say in campaign #{campaign}",
-    "petition": "Petition of campaign #{campaign}",
-    "sign": "Sign campaign #{campaign} with a name",
-}
-_PLACEHOLDERS = {
-    ("sign", "name"): "Listed among the signers, never next to your pseudonym",
-    ("say", "text"): "Posted in the campaign's thread under your pseudonym",
-}
-
 
 class FormError(ValueError):
     """A submission that does not fit its form (an old or forged form id)."""
@@ -66,13 +46,10 @@ def asks_when_missing(command: Command) -> Param | None:
     return param if param is not None and param.required else None
 
 
-def field_limit(command: Command, param: Param, rules: Rules) -> int:
-    if param.max_chars:
-        return min(param.max_chars, MAX_FIELD)
-    limit = _LIMITS.get((command.name, param.name), MAX_FIELD)
-    if isinstance(limit, str):
-        limit = int(getattr(rules, limit))
-    return min(limit, MAX_FIELD)
+def field_limit(param: Param, rules: Rules) -> int:
+    """The field stops at the length the command accepts (``Param.max_chars``)."""
+    limit = param.limit(rules)
+    return MAX_FIELD if limit is None else min(limit, MAX_FIELD)
 
 
 @dataclass(frozen=True)
@@ -95,7 +72,7 @@ class Form:
         return f"{slug(self.command)}_{self.field.name}"
 
     def title(self) -> str:
-        template = _TITLES.get(self.command.name)
+        template = self.command.form_title
         if template is not None:
             try:
                 return clip(template.format(**self.given), MAX_TITLE)
@@ -104,7 +81,7 @@ class Form:
         return clip(f"/{self.command.name}", MAX_TITLE)
 
     def modal(self, rules: Rules) -> discord.ui.Modal:
-        limit = field_limit(self.command, self.field, rules)
+        limit = field_limit(self.field, rules)
         modal = discord.ui.Modal(title=self.title(), custom_id=self.custom_id, timeout=None)
         modal.add_item(
             discord.ui.TextInput(
@@ -113,7 +90,7 @@ class Form:
                 style=discord.TextStyle.paragraph if limit > 100 else discord.TextStyle.short,
                 max_length=limit,
                 required=True,
-                placeholder=_PLACEHOLDERS.get((self.command.name, self.field.name)),
+                placeholder=self.field.form_hint,
             )
         )
         return modal

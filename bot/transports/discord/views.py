@@ -6,6 +6,8 @@ matches the id against these ``DynamicItem`` templates, not against anything in 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import discord
@@ -33,98 +35,60 @@ def handler_of(interaction: discord.Interaction) -> ComponentHandler:
     return cast(ComponentHandler, interaction.client.components)  # type: ignore[attr-defined]
 
 
-class VoteButton(
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of record button: what it shows and what a click on it does."""
+
+    label: str
+    style: discord.ButtonStyle
+    click: Callable[[ComponentHandler, discord.Interaction, int], Awaitable[None]]
+
+
+# The custom id is ``dynamo:<kind>:<number>``: these ids are on messages already posted, so
+# a kind is never renamed (a new one may be added).
+KINDS: dict[str, _Kind] = {
+    "vote:up": _Kind(
+        "▲ Upvote", discord.ButtonStyle.success, lambda h, i, idea: h.vote(i, idea, "up")
+    ),
+    "vote:down": _Kind(
+        "▼ Downvote", discord.ButtonStyle.secondary, lambda h, i, idea: h.vote(i, idea, "down")
+    ),
+    "follow": _Kind("Follow", discord.ButtonStyle.primary, lambda h, i, idea: h.follow(i, idea)),
+    "sign": _Kind("Sign", discord.ButtonStyle.success, lambda h, i, campaign: h.sign(i, campaign)),
+    # On the private sign confirmation: opens a form for a name to show among the signers.
+    "signname": _Kind(
+        "Show a name…",
+        discord.ButtonStyle.secondary,
+        lambda h, i, campaign: h.sign_with_name(i, campaign),
+    ),
+}
+_KIND = "|".join(re.escape(kind) for kind in KINDS)
+
+
+class RecordButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"dynamo:vote:(?P<direction>up|down):(?P<idea>{_ID})",
+    template=rf"dynamo:(?P<kind>{_KIND}):(?P<number>{_ID})",
 ):
-    def __init__(self, direction: str, idea: int) -> None:
-        up = direction == "up"
+    """A button about one idea or campaign: vote, follow, sign, show a name."""
+
+    def __init__(self, kind: str, number: int) -> None:
+        shown = KINDS[kind]
         super().__init__(
             discord.ui.Button(
-                label="▲ Upvote" if up else "▼ Downvote",
-                style=discord.ButtonStyle.success if up else discord.ButtonStyle.secondary,
-                custom_id=f"dynamo:vote:{direction}:{idea}",
+                label=shown.label, style=shown.style, custom_id=f"dynamo:{kind}:{number}"
             )
         )
-        self.direction = direction
-        self.idea = idea
+        self.kind = kind
+        self.number = number
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> VoteButton:
-        return cls(match["direction"], int(match["idea"]))
+    ) -> RecordButton:
+        return cls(match["kind"], int(match["number"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).vote(interaction, self.idea, self.direction)
-
-
-class FollowButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"dynamo:follow:(?P<idea>{_ID})"
-):
-    def __init__(self, idea: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Follow", style=discord.ButtonStyle.primary, custom_id=f"dynamo:follow:{idea}"
-            )
-        )
-        self.idea = idea
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> FollowButton:
-        return cls(int(match["idea"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).follow(interaction, self.idea)
-
-
-class SignButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"dynamo:sign:(?P<campaign>{_ID})"
-):
-    def __init__(self, campaign: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Sign", style=discord.ButtonStyle.success, custom_id=f"dynamo:sign:{campaign}"
-            )
-        )
-        self.campaign = campaign
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> SignButton:
-        return cls(int(match["campaign"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).sign(interaction, self.campaign)
-
-
-class SignWithNameButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"dynamo:signname:(?P<campaign>{_ID})",
-):
-    """On the private sign confirmation: opens a form for a name to show among the signers."""
-
-    def __init__(self, campaign: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Show a name…",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"dynamo:signname:{campaign}",
-            )
-        )
-        self.campaign = campaign
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> SignWithNameButton:
-        return cls(int(match["campaign"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await handler_of(interaction).sign_with_name(interaction, self.campaign)
+        await KINDS[self.kind].click(handler_of(interaction), interaction, self.number)
 
 
 _ACTION_PREFIX = "dynamo:run:"
@@ -158,13 +122,7 @@ class ActionButton(
         await handler_of(interaction).action(interaction, self.line)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    VoteButton,
-    FollowButton,
-    SignButton,
-    SignWithNameButton,
-    ActionButton,
-)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RecordButton, ActionButton)
 
 _ACTION_LINE = re.compile(r"[a-z][a-z0-9 _#-]{0,80}")
 
@@ -172,21 +130,21 @@ _ACTION_LINE = re.compile(r"[a-z][a-z0-9 _#-]{0,80}")
 def idea_buttons(idea: int, *, votes: bool = True) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if votes:
-        view.add_item(VoteButton("up", idea))
-        view.add_item(VoteButton("down", idea))
-    view.add_item(FollowButton(idea))
+        view.add_item(RecordButton("vote:up", idea))
+        view.add_item(RecordButton("vote:down", idea))
+    view.add_item(RecordButton("follow", idea))
     return view
 
 
 def sign_button(campaign: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(SignButton(campaign))
+    view.add_item(RecordButton("sign", campaign))
     return view
 
 
 def sign_with_name_button(campaign: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(SignWithNameButton(campaign))
+    view.add_item(RecordButton("signname", campaign))
     return view
 
 
