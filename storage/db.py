@@ -32,7 +32,6 @@ import contextlib
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -46,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from storage.errors import DatabaseUrlError
+from storage.retry import Backoff, retry
 from storage.secret import HOW_TO_SET, KEY_ENV, SecretKeyError
 from storage.sqlite_inline import InlineConnection, InlineEngine, ReadConnection
 from storage.sqlite_reads import ReadPlans
@@ -334,20 +334,23 @@ def _sqlite_engine(url: str, *, read_only: bool) -> sa.Engine:
     return engine
 
 
+# Waits for another process's write lock: 5 ms, doubling, at most 0.2 s apart.
+SQLITE_LOCK_BACKOFF = Backoff(first=0.005, cap=0.2)
+
+
 async def _begin_when_unlocked(conn: InlineConnection) -> None:
     """Start the write transaction, waiting (without blocking the loop) for other writers."""
-    deadline = time.monotonic() + SQLITE_LOCK_PATIENCE
-    delay = 0.005
-    while True:
-        try:
-            await conn.begin()  # emits BEGIN IMMEDIATE
-            return
-        except OperationalError as exc:
-            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
-                raise
-            await conn.rollback()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.2)
+
+    async def roll_back(_exc: Exception) -> None:
+        await conn.rollback()
+
+    await retry(
+        conn.begin,  # emits BEGIN IMMEDIATE
+        backoff=SQLITE_LOCK_BACKOFF,
+        retry_if=lambda exc: isinstance(exc, OperationalError) and "locked" in str(exc.orig),
+        within=SQLITE_LOCK_PATIENCE,
+        before_retry=roll_back,
+    )
 
 
 def _configure_sqlite(engine: sa.Engine, *, read_only: bool) -> None:
