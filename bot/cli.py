@@ -224,7 +224,8 @@ async def _mint(db: Database, args: argparse.Namespace) -> int:
             writer = csv.writer(fh)
             writer.writerow(["code", "batch", "kind", "expires_at"])
             writer.writerows(rows)
-        print(f"wrote {len(rows)} {args.kind} codes to {args.out} (batch {batch})")
+        codes = "code" if len(rows) == 1 else "codes"
+        print(f"wrote {len(rows)} {args.kind} {codes} to {args.out} (batch {batch})")
     else:
         writer = csv.writer(sys.stdout)
         writer.writerow(["code", "batch", "kind", "expires_at"])

@@ -66,7 +66,7 @@ async def help_(ctx: Ctx, topic: str | None) -> Reply:
                 f"`{words[0]}` commands: {', '.join(subs)}. `help {subs[0]}` explains one."
             )
         if command is None:
-            raise CommandError(f"There is no command `{topic[:30]}`. Send `help` for the list.")
+            raise CommandError(registry.unknown(words[0]))
         return Reply(describe(command, ctx.rules))
     lines = []
     if ctx.member is None:

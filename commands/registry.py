@@ -7,6 +7,7 @@ these declarations.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -210,9 +211,16 @@ class Registry:
             raise UsageError(f"`{first}` needs a subcommand: {', '.join(subs)}.")
         command = self.commands.get(first)
         if command is None:
-            raise UsageError(f"I don't know the command “{_clip(first)}”. Send `help` for a list.")
+            raise UsageError(self.unknown(first))
         rest = line.strip()[len(words[0]) :].strip()
         return command, rest
+
+    def unknown(self, word: str) -> str:
+        """What to say to a command name nobody declared, with the closest one that exists."""
+        names = sorted({*self.commands, *self.groups()})
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.75)
+        guess = f" Did you mean `{close[0]}`?" if close else ""
+        return f"I don't know the command “{_clip(word)}”.{guess} Send `help` for a list."
 
     def parse(self, line: str) -> tuple[Command, dict[str, Any]]:
         command, rest = self.find(line)
@@ -220,6 +228,10 @@ class Registry:
 
 
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _clip(text: str, n: int = 30) -> str:
@@ -239,7 +251,7 @@ def parse_int(token: str, param: Param, command: Command) -> int:
     digits = token[1:] if token.startswith("#") else token
     if not digits.isascii() or not digits.isdigit() or len(digits) > 9 or int(digits) < 1:
         raise UsageError(
-            f"“{_clip(token)}” is not a {param.name} number. Usage: `{command.usage}` "
+            f"“{_clip(token)}” is not {_a(param.name)} number. Usage: `{command.usage}` "
             f"(for example `{command.examples[0] if command.examples else command.name}`)."
         )
     return int(digits)
@@ -249,6 +261,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
     """Fill the parameters from the rest of the line, left to right."""
     values: dict[str, Any] = {}
     remaining = rest.strip()
+    skipped: Param | None = None  # an optional choice the next word was not one of
     for param in command.params:
         if param.kind == "text":
             text = remaining
@@ -256,6 +269,14 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
                 head, _, tail = remaining.partition(" ")
                 if head.lower() == param.keyword:
                     text = _unquote(tail)
+                elif remaining:
+                    # Neither the keyword nor a choice: say so, never drop it silently.
+                    if skipped is not None:
+                        raise UsageError(
+                            f"“{_clip(head)}” is not one of {', '.join(skipped.choices)}. "
+                            f"Usage: `{command.usage}`."
+                        )
+                    break
                 else:
                     text = ""
             remaining = ""
@@ -281,6 +302,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
                 )
             else:
                 values[param.name] = None
+                skipped = param if token else None
             continue
         if not token:
             if param.required:

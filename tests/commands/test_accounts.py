@@ -173,7 +173,7 @@ async def test_unlink_lists_masked_accounts_and_removes_one_never_the_last(
     assert pseudonym in whoami and "\n".join(lines[1:4]) in whoami
 
     assert "You have 3 linked accounts" in await chat.dm("alice", "unlink 4")
-    assert "is not a account number" in await chat.dm("alice", "unlink two")
+    assert "is not an account number" in await chat.dm("alice", "unlink two")
     removed = await chat.dm("alice", "unlink 3")
     assert "the Discord account 12… is no longer linked" in removed
     assert "You need to register first" in await as_(chat, ALICE_DISCORD, "whoami")

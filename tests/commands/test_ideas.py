@@ -64,7 +64,7 @@ async def test_listings(chat: ConsoleChat) -> None:
     one = await chat.dm("bob", "idea 2")
     assert "+1/-0" in one and "You upvoted it" in one
     assert "There is no idea #9" in await chat.dm("bob", "idea 9")
-    assert "not a idea number" in await chat.dm("bob", "idea abc")
+    assert "not an idea number" in await chat.dm("bob", "idea abc")
 
 
 async def test_public_read_commands_answered_in_channel(chat: ConsoleChat) -> None:

@@ -39,7 +39,7 @@ async def test_help_lists_and_explains(chat: ConsoleChat) -> None:
     assert "mod ban" not in listing
     sign = await chat.dm("anyone", "help sign")
     assert "sign CAMPAIGN" in sign and "Example" in sign and "privately" in sign
-    assert "no command" in await chat.dm("anyone", "help frobnicate")
+    assert "don't know the command" in await chat.dm("anyone", "help frobnicate")
     assert "help mod" in listing
     mod = await chat.dm("anyone", "help mod")
     assert "mod ban" in mod and "mod promote" in mod
@@ -69,8 +69,11 @@ def test_usage_errors_say_what_to_type() -> None:
     registry = build_registry()
     cases = {
         "upvote": "needs the idea's number",
-        "upvote twelve": "not a idea number",
+        "upvote twelve": "not an idea number",
         "frob": "don't know the command",
+        "upvot 3": "Did you mean `upvote`?",
+        "campains": "Did you mean `campaigns`?",
+        "sign 3 robot": "not one of",
         "mod": "needs a subcommand",
         "mod zap": "no subcommand",
         "upvote 3 4": "didn't understand",
@@ -83,3 +86,11 @@ def test_usage_errors_say_what_to_type() -> None:
             assert expected in str(exc), (line, str(exc))
         else:
             raise AssertionError(f"{line!r} parsed")
+
+
+async def test_typos_get_the_same_answer_everywhere(chat: ConsoleChat) -> None:
+    await chat.join("alice")
+    for asked in ("upvot 1", "help upvot"):
+        answer = await chat.dm("alice", asked)
+        assert answer.startswith("I don't know the command “upvot”. Did you mean `upvote`?")
+    assert "Did you mean `upvote`?" in (await chat.channel("alice", "!upvot 1") or "")
