@@ -44,13 +44,24 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 JOIN_WAIT = 1.0
 
 
+# How long codes may be made to last: a minute at least (a code that expires as it is made
+# is a mistake), ten years at most (for ever is leaving out --expires).
+SHORTEST, LONGEST = timedelta(minutes=1), timedelta(days=3650)
+
+
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
-    if not match:
+    if not match or len(match.group(1)) > 7:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration; say for example 30d, 12h, 90m or 2w"
+            f"{text[:40]!r} is not a duration; say for example 30d, 12h, 90m or 2w"
         )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    length = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if not SHORTEST <= length <= LONGEST:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: give from 1m to 3650d (ten years); leave out "
+            f"--expires for codes that never expire"
+        )
+    return length
 
 
 def version() -> str:
@@ -99,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     mint.add_argument("--expires", type=parse_duration, help="e.g. 30d (default: never)")
     mint.add_argument("--batch", help="a label for this batch (default: a timestamp)")
     mint.add_argument("--out", type=Path, help="write a CSV here instead of printing")
+    existing = mint.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--append", action="store_true", help="add to the --out file if it exists already"
+    )
+    existing.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists already"
+    )
 
     db = command(sub, "db", "database maintenance").add_subparsers(dest="db_command", required=True)
     command(db, "upgrade", "apply schema migrations")
@@ -211,18 +229,33 @@ async def _mint(db: Database, args: argparse.Namespace) -> int:
     now = utcnow()
     expires_at = now + args.expires if args.expires else None
     batch = args.batch or now.strftime("%Y%m%d-%H%M%S")
+    # The file is opened before any code is made: only hashes are stored, so codes that
+    # could not be written down would be lost for good.
+    out = None
+    if args.out:
+        try:
+            out = _open_codes_file(args.out, append=args.append, force=args.force)
+        except OSError as exc:
+            print(
+                f"dynamo: cannot write {args.out}: {exc.strerror or exc}. {_out_hint(exc)}",
+                file=sys.stderr,
+            )
+            return 2
     try:
         clear = await admin.mint(
             db, args.count, kind=args.kind, batch=batch, now=now, expires_at=expires_at
         )
     except ValueError as exc:
         print(f"dynamo: {exc}", file=sys.stderr)
+        if out is not None:
+            out.close()
         return 2
     rows = [(c, batch, args.kind, expires_at.isoformat() if expires_at else "") for c in clear]
-    if args.out:
-        with args.out.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["code", "batch", "kind", "expires_at"])
+    if out is not None:
+        with out:
+            writer = csv.writer(out)
+            if out.tell() == 0:
+                writer.writerow(["code", "batch", "kind", "expires_at"])
             writer.writerows(rows)
         codes = "code" if len(rows) == 1 else "codes"
         print(f"wrote {len(rows)} {args.kind} {codes} to {args.out} (batch {batch})")
@@ -231,6 +264,25 @@ async def _mint(db: Database, args: argparse.Namespace) -> int:
         writer.writerow(["code", "batch", "kind", "expires_at"])
         writer.writerows(rows)
     return 0
+
+
+def _open_codes_file(path: Path, *, append: bool, force: bool) -> Any:
+    """The CSV file for new codes: a new file, or with --append the end of an existing one,
+    or with --force a replaced one. FileExistsError when it exists and neither was given."""
+    if append:
+        return path.open("a", newline="")
+    return path.open("w" if force else "x", newline="")
+
+
+def _out_hint(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError):
+        return (
+            "It holds codes already (only their hashes are stored, so replacing it would lose "
+            "them): give another file, or --append to add to it, or --force to replace it."
+        )
+    if isinstance(exc, FileNotFoundError):
+        return "Its folder does not exist: create it first or give another path."
+    return "Give a path this user may write."
 
 
 async def _console(app: App) -> int:

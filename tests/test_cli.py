@@ -141,3 +141,79 @@ def test_console_tour_script(tmp_path: Path) -> None:
     assert "is now a campaign" in out
     assert "Signed" in out and "Petition #1: 3 signatures" in out
     assert "alice" not in "\n".join(x for x in out.splitlines() if x.startswith("[#dynamo]"))
+
+
+def test_minting_never_loses_codes_already_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    out = tmp_path / "codes.csv"
+    mint = ["--config", str(config), "codes", "mint"]
+    assert main([*mint, "3", "--out", str(out)]) == 0
+    first = out.read_text()
+    capsys.readouterr()
+    # The same file again: refused before any code is made, the 3 codes in it kept.
+    assert main([*mint, "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds codes already" in err and "--append" in err and "--force" in err
+    assert out.read_text() == first
+    assert main([*mint, "2", "--out", str(out), "--append"]) == 0
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert len(rows) == 5 and out.read_text().startswith(first)  # one header, then 3 + 2
+    assert main([*mint, "1", "--out", str(out), "--force"]) == 0
+    assert len(list(csv.DictReader(out.read_text().splitlines()))) == 1
+    assert "wrote 1 worker code to" in capsys.readouterr().out
+
+
+def test_a_codes_file_that_cannot_be_written_makes_no_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    mint = ["--config", str(config), "codes", "mint", "1"]
+    assert main([*mint, "--out", str(tmp_path / "missing" / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "Its folder does not exist" in err and "Traceback" not in err
+    # Nothing was stored: the next batch printed is the only one.
+    assert main([*mint]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2  # the header and one code
+
+    async def stored() -> int:
+        from sqlalchemy import func, select
+
+        from storage.db import Database
+        from storage.models import RegistrationCode
+
+        db = Database(f"sqlite:///{tmp_path / 'dynamo.db'}")
+        try:
+            async with db.read() as conn:
+                return int(
+                    (
+                        await conn.execute(
+                            select(func.count()).select_from(RegistrationCode.__table__)
+                        )
+                    ).scalar_one()
+                )
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(stored()) == 1
+
+
+@pytest.mark.parametrize(
+    ("expires", "message"),
+    [
+        ("99999999999999999999d", "is not a duration"),
+        ("0d", "out of range: give from 1m to 3650d"),
+        ("4000d", "out of range"),
+    ],
+)
+def test_expiry_out_of_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], expires: str, message: str
+) -> None:
+    config = write_config(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--config", str(config), "codes", "mint", "1", "--expires", expires])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
