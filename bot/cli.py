@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="TOML config file (default: the embedded defaults)",
     )
+    common.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show log lines too (dynamo run always logs, at [logging] level)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="dynamo",
@@ -98,8 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         return group.add_parser(name, help=help, description=help, parents=[common])
 
     command(sub, "run", "run the bot with every configured transport")
-    console = command(sub, "console", "try the bot on this terminal (or replay a script)")
-    console.add_argument("--verbose", action="store_true", help="show log lines too")
+    command(sub, "console", "try the bot on this terminal (or replay a script)")
 
     codes = command(sub, "codes", "registration codes").add_subparsers(
         dest="codes_command", required=True
@@ -142,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dynamo: configuration error: {exc}", file=sys.stderr)
         return 2
     level = config.logging.level.upper()
-    if args.command == "console" and not args.verbose:
+    if args.command != "run" and not getattr(args, "verbose", False):
+        # A command run by hand says what it did in its own words; its log lines (a
+        # migration, the database's checks) only with --verbose.
         level = "WARNING"
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -192,9 +199,9 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     try:
         from storage import migrate
 
-        await migrate.upgrade(db)
+        done = await migrate.upgrade(db)
         if args.command == "db":
-            print("database is up to date")
+            print(done)
             return 0
         return await _mint(db, args)
     finally:
@@ -302,13 +309,17 @@ async def _console(app: App) -> int:
 async def _run(config: Config) -> int:
     if not config.irc and not config.discord.enabled:
         print(
-            "dynamo: no chat transport is configured. Add an [[irc]] table to your config "
-            "(see config.example.toml), or try everything locally with `dynamo console`.",
+            "dynamo: no chat transport is configured. Add an [[irc]] table or a [discord] "
+            "table with its [[discord.guilds]] to your config (see config.example.toml), or "
+            "try everything locally with `dynamo console`.",
             file=sys.stderr,
         )
         return 2
-    for network in config.irc:
-        problem = network.startup_problem(os.environ)
+    # Before the database is touched: a missing password or token is the operator's to fix.
+    for problem in (
+        *(network.startup_problem(os.environ) for network in config.irc),
+        config.discord.startup_problem(os.environ),
+    ):
         if problem:
             print(f"dynamo: configuration error: {problem}", file=sys.stderr)
             return 2

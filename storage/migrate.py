@@ -24,6 +24,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from alembic import command
@@ -68,12 +69,24 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+class Migrated(NamedTuple):
+    """The schema revision before and after an upgrade (``before`` None: a new database)."""
+
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        if self.before == self.after:
+            return f"the database is up to date (schema {self.after})"
+        return f"the database schema is migrated from {self.before or 'nothing'} to {self.after}"
+
+
+async def upgrade(db: Database, revision: str = "head") -> Migrated:
     """Migrate to ``revision``; at head, with the database's key, check (or remember) it.
     Raises SecretKeyError when the key is wrong, or missing where rows need it, and
     DatabaseUnavailable when the database cannot be opened, reached or written."""
     try:
-        await _upgrade(db, revision)
+        return await _upgrade(db, revision)
     except DatabaseUnavailable:
         raise
     except Exception as exc:
@@ -83,28 +96,29 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         raise DatabaseUnavailable(problem) from exc
 
 
-async def _upgrade(db: Database, revision: str) -> None:
+async def _upgrade(db: Database, revision: str) -> Migrated:
     vault = db.vault if db.has_vault else None
 
-    def _run(connection: sa.Connection) -> list[str]:
+    def _run(connection: sa.Connection) -> tuple[Migrated, list[str]]:
         cfg = alembic_config(connection, vault)
         before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(cfg, revision)
-        after = MigrationContext.configure(connection).get_current_revision()
-        if after != before:
-            logger.info("database schema migrated from %s to %s", before or "nothing", after)
-        return list(cfg.attributes.get(REWRITTEN, ()))
+        done = Migrated(before, MigrationContext.configure(connection).get_current_revision())
+        if done.after != done.before:
+            logger.info("%s", done)
+        return done, list(cfg.attributes.get(REWRITTEN, ()))
 
     if db.is_sqlite and db.path not in ("", ":memory:"):
         # Before SQLAlchemy opens it: a file it cannot set up is explained here, and no
         # half-opened connection is left behind.
         await asyncio.to_thread(reach.check_sqlite, db.path)
     async with _alone(db) as conn:
-        rewritten = await conn.run_sync(_run)
+        done, rewritten = await conn.run_sync(_run)
         if vault is not None and revision == "head":
             check_fingerprint(vault, await keys.remember(conn, vault.fingerprint, utcnow()))
     if rewritten:
         await db.compact(rewritten)
+    return done
 
 
 @asynccontextmanager

@@ -217,3 +217,31 @@ def test_expiry_out_of_range_is_refused(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_db_upgrade_says_what_it_did_and_nothing_else(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    first = capsys.readouterr()
+    assert first.out.startswith("the database schema is migrated from nothing to ")
+    assert first.err == ""  # no Alembic or log lines without --verbose
+    assert main(["--config", str(config), "db", "upgrade"]) == 0
+    assert capsys.readouterr().out.startswith("the database is up to date (schema ")
+
+
+def test_run_without_a_chat_or_a_token_stops_before_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "run"]) == 2
+    assert "[[irc]] table or a [discord] table" in capsys.readouterr().err
+    monkeypatch.delenv("DYNAMO_DISCORD_TOKEN", raising=False)
+    config = write_config(
+        tmp_path,
+        "[[discord.guilds]]\nid = 1\nannounce_channel_id = 2\ncampaign_parent_channel_id = 3\n",
+    )
+    assert main(["--config", str(config), "run"]) == 2
+    assert "[discord] needs a bot token" in capsys.readouterr().err
+    assert not (tmp_path / "dynamo.db").exists()  # nothing migrated before that answer

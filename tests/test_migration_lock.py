@@ -60,9 +60,13 @@ async def test_ten_dynamo_db_upgrade_at_once_on_a_new_sqlite_file(tmp_path: Path
 
     errors = "".join(err.decode() for _out, err in outputs)
     assert [p.returncode for p in processes] == [0] * TEN, errors
-    assert all(out.decode() == "database is up to date\n" for out, _err in outputs)
+    said = sorted(out.decode() for out, _err in outputs)
     assert "Traceback" not in errors and "ERROR" not in errors, errors
-    assert errors.count("database schema migrated from nothing to") == 1, errors
+    # One process migrated; the nine others waited for it and found nothing to do.
+    head = said[-1].rsplit(" ", 1)[-1].strip()
+    assert said == [f"the database is up to date (schema {head.rstrip(')')})\n"] * (TEN - 1) + [
+        f"the database schema is migrated from nothing to {head}\n"
+    ], said
     db = Database(url)
     try:
         assert await migrate.current_revision(db) == migrate.head_revision()
@@ -86,10 +90,15 @@ async def test_ten_bots_migrate_a_new_postgresql_schema_at_once(
     try:
         # Under a second with the lock; without it they block each other until this ends.
         async with asyncio.timeout(30):
-            await asyncio.gather(*(migrate.upgrade(bot) for bot in bots))
-        assert await migrate.current_revision(bots[0]) == migrate.head_revision()
+            done = await asyncio.gather(*(migrate.upgrade(bot) for bot in bots))
+        head = migrate.head_revision()
+        assert await migrate.current_revision(bots[0]) == head
+        assert sorted(done, key=lambda d: d.before or "") == [
+            migrate.Migrated(None, head),
+            *[migrate.Migrated(head, head)] * (TEN - 1),
+        ]
         said = [r.getMessage() for r in caplog.records]
-        assert sum("database schema migrated from nothing to" in line for line in said) == 1
+        assert sum("database schema is migrated from nothing to" in line for line in said) == 1
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     finally:
         for bot in bots:

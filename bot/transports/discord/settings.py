@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -40,3 +41,17 @@ class DiscordSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.guilds)
+
+    def startup_problem(self, environ: Mapping[str, str]) -> str | None:
+        """Why Discord cannot be served with this environment (no token), or None."""
+        if self.enabled and not (environ.get(self.token_env) or "").strip():
+            return missing_token(self.token_env)
+        return None
+
+
+def missing_token(env: str) -> str:
+    return (
+        f"[discord] needs a bot token: set the environment variable {env} to your bot's token "
+        f"(Discord developer portal → your application → Bot → Reset Token). The [discord] "
+        f"token_env setting names the variable; the token itself never goes in the config."
+    )

@@ -19,8 +19,8 @@ from commands.catalog import build_registry
 from commands.registry import Registry
 
 from .client import DynamoClient
-from .settings import DiscordSettings
-from .transport import ApiOverride, missing_token, refused_token
+from .settings import DiscordSettings, missing_token
+from .transport import ApiOverride, refused_token
 
 
 async def sync_commands(

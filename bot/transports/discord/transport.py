@@ -43,7 +43,7 @@ from .edits import EditCoalescer
 from .interactions import InteractionRunner
 from .refs import Refs
 from .refusals import MisconfiguredChannel, dm_refusal, staff_notice
-from .settings import DiscordGuildSettings, DiscordSettings
+from .settings import DiscordGuildSettings, DiscordSettings, missing_token
 from .text import chunks, render
 
 logger = logging.getLogger(__name__)
@@ -58,14 +58,6 @@ class NotConnected(SpaceDown):
 
 def space_of(guild_id: int) -> str:
     return f"{PLATFORM}:{guild_id}"
-
-
-def missing_token(env: str) -> str:
-    return (
-        f"[discord] needs a bot token: set the environment variable {env} to your bot's token "
-        f"(Discord developer portal → your application → Bot → Reset Token). The [discord] "
-        f"token_env setting names the variable; the token itself never goes in the config."
-    )
 
 
 def refused_token(env: str) -> str:
