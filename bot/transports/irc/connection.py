@@ -1,12 +1,14 @@
 """One long-lived connection to one IRC network, made of parts with one job each.
 
-- link.py: the socket, keepalive PINGs and reconnects with backoff and jitter;
+- link.py: the socket, keepalive PINGs and reconnects with backoff and jitter (and
+  outage.py, what the log says while the network is away);
 - auth.py: IRCv3 capabilities, SASL PLAIN or NickServ, the bot's nick and regaining it;
 - isupport.py: what the server says about itself (casemapping, prefixes, WHOX);
 - roster.py: the bot's channels, who shares them, and each one's services account;
 - dispatch.py: every line read through one parser (lines.py) to its handlers, and the
   callbacks below run in order per nick;
-- flood.py: the paced, fair send queue through which every user-visible line goes.
+- output.py and flood.py: what the bot says, checked, split and queued in the paced,
+  fair send queue through which every user-visible line goes.
 
 `IrcConnection` wires them together and is what the transport uses. Callbacks (all
 optional, all async, passed to the constructor, and swappable as attributes):
@@ -36,8 +38,9 @@ import os
 import random
 import sys
 from collections.abc import Mapping
+from typing import Any
 
-from bot.transports.irc.auth import WANTED_CAPS, Registration
+from bot.transports.irc.auth import Registration
 from bot.transports.irc.dispatch import (
     Callbacks,
     Dispatcher,
@@ -50,19 +53,13 @@ from bot.transports.irc.dispatch import (
 from bot.transports.irc.flood import FloodQueue, SendDropped
 from bot.transports.irc.isupport import ServerInfo
 from bot.transports.irc.lines import Line
-from bot.transports.irc.link import LINE_LIMIT, Link, backoff_delay
+from bot.transports.irc.link import Link, backoff_delay
+from bot.transports.irc.output import Output
 from bot.transports.irc.roster import Roster
 from bot.transports.irc.settings import IrcNetworkSettings
-from bot.transports.irc.text import (
-    check_target,
-    is_channel,
-    sanitize,
-    split_message,
-    truncate_bytes,
-)
+from bot.transports.irc.text import check_target, sanitize
 
 __all__ = [
-    "WANTED_CAPS",
     "IncomingMessage",
     "IrcConnection",
     "SendDropped",
@@ -72,17 +69,18 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# What the server prepends when relaying our line: ":" nick "!" user "@" host " ". Hosts
-# change (cloaks after identifying), so reserve the worst case instead of measuring ours.
-PREFIX_RESERVE = 1 + 30 + 1 + 11 + 1 + 63 + 1
-# The control lines (JOIN, TOPIC, WHO...) share the flood queue under this target, which
-# no nick or channel can be.
-CONTROL_TARGET = ""
-
 # The irc library logs every line it reads or writes at DEBUG, the sender's nick and host
 # beside what they wrote ("source: alice!~alice@host arguments: ['pitch ...']"): a log at
 # DEBUG would pair nicks with pitches. Its loggers are kept at INFO whatever the bot's level.
 LIBRARY_LOG_LEVEL = logging.INFO
+
+
+def _callback(name: str) -> Any:
+    """An attribute of IrcConnection that is the dispatcher's callback of that name."""
+    return property(
+        lambda self: getattr(self._callbacks, name),
+        lambda self, value: setattr(self._callbacks, name, value),
+    )
 
 
 class IrcConnection:
@@ -141,6 +139,7 @@ class IrcConnection:
         )
         self._flood.pause()
         self._server = ServerInfo(on_casemapping=lambda: self._roster.refold())
+        self._output = Output(self._flood, fold=self.fold, topiclen=lambda: self._server.topiclen)
         self._auth = Registration(
             settings,
             send_now=self._link.send_now,
@@ -154,7 +153,7 @@ class IrcConnection:
             self._server,
             is_me=lambda nick: self.fold(nick) == self.fold(self.current_nick),
             caps=lambda: self._auth.caps_enabled,
-            control=lambda line: self._flood.put(CONTROL_TARGET, line),
+            control=self._output.control,
             connected=lambda: self.connected,
             on_arrived=lambda nick, channel: self._dispatcher.arrived(nick, channel),
             on_departed=lambda nick: self._dispatcher.departed(nick),
@@ -179,22 +178,10 @@ class IrcConnection:
 
     # ------------------------------------------------------------- callbacks
 
-    on_message = property(
-        lambda self: self._callbacks.on_message,
-        lambda self, value: setattr(self._callbacks, "on_message", value),
-    )
-    on_join = property(
-        lambda self: self._callbacks.on_join,
-        lambda self, value: setattr(self._callbacks, "on_join", value),
-    )
-    on_ready = property(
-        lambda self: self._callbacks.on_ready,
-        lambda self, value: setattr(self._callbacks, "on_ready", value),
-    )
-    on_gone = property(
-        lambda self: self._callbacks.on_gone,
-        lambda self, value: setattr(self._callbacks, "on_gone", value),
-    )
+    on_message = _callback("on_message")
+    on_join = _callback("on_join")
+    on_ready = _callback("on_ready")
+    on_gone = _callback("on_gone")
 
     # ----------------------------------------------------------------- state
 
@@ -313,7 +300,7 @@ class IrcConnection:
         self._ready.set()
         self.ready_count += 1
         logger.info("irc[%s]: ready in %d channel(s)", self.network, len(self._roster.joined))
-        self._link.note_back(first=self.ready_count == 1)
+        self._link.outage.over(first=self.ready_count == 1)
         self._dispatcher.ready()
 
     # ---------------------------------------------------------------- sending
@@ -339,7 +326,9 @@ class IrcConnection:
         to whoever asked). Raises ValueError for a target that is not a nick or channel,
         RuntimeError after `stop()`.
         """
-        return await self._send_text("PRIVMSG", target, text, wait, stranger, charge)
+        return await self._output.text(
+            "PRIVMSG", target, text, wait=wait, stranger=stranger, charge=charge
+        )
 
     async def send_notice(
         self,
@@ -351,12 +340,14 @@ class IrcConnection:
         charge: str | None = None,
     ) -> int:
         """Like `send_privmsg`, as NOTICE (which other bots must not answer)."""
-        return await self._send_text("NOTICE", target, text, wait, stranger, charge)
+        return await self._output.text(
+            "NOTICE", target, text, wait=wait, stranger=stranger, charge=charge
+        )
 
     def room(self, target: str, command: str = "PRIVMSG") -> int:
         """How many bytes of text fit in one `command` line to `target`, whatever prefix
         the server puts before it when relaying."""
-        return LINE_LIMIT - PREFIX_RESERVE - len(f"{command} {target} :".encode())
+        return self._output.room(target, command)
 
     def fold(self, name: str) -> str:
         """A nick, channel or account folded the way this server compares them (its
@@ -367,40 +358,11 @@ class IrcConnection:
         """Join `channel` now (or on connecting) and after every reconnect."""
         check_target(channel, channel=True)
         if self._roster.want(channel) and self._link.is_registered:
-            self._flood.put(CONTROL_TARGET, f"JOIN {channel}")
+            self._output.control(f"JOIN {channel}")
 
     async def set_topic(self, channel: str, text: str) -> None:
         """Set the topic (needs the right to: channel operator, or mode -t)."""
-        check_target(channel, channel=True)
-        room = LINE_LIMIT - PREFIX_RESERVE - len(f"TOPIC {channel} :".encode())
-        topic = truncate_bytes(text, min(room, self._server.topiclen))
-        self._flood.put(CONTROL_TARGET, f"TOPIC {channel} :{topic}")
-
-    async def _send_text(
-        self,
-        command: str,
-        target: str,
-        text: str,
-        wait: bool,
-        stranger: bool,
-        charge: str | None,
-    ) -> int:
-        check_target(target, channel=None)
-        if charge is not None:
-            check_target(charge, channel=False)
-        pieces = split_message(text, self.room(target, command))
-        fold = self._server.fold
-        to = None if is_channel(target) else fold(target)
-        key = fold(charge) if charge is not None else fold(target)
-        waiter = None
-        for index, piece in enumerate(pieces):
-            last = index == len(pieces) - 1
-            waiter = self._flood.put(
-                key, f"{command} {target} :{piece}", wait=wait and last, stranger=stranger, to=to
-            )
-        if waiter is not None:
-            await waiter
-        return len(pieces)
+        self._output.topic(channel, text)
 
     # -------------------------------------------------------------- who is who
 

@@ -4,8 +4,8 @@
 every line it reads to `on_line`, writes what it is given, PINGs a quiet server and drops
 one that stays silent, and reconnects with exponential backoff and full jitter until
 stopped. What the lines mean is not its business (see dispatch.py); when the link comes
-up or goes down it says so through `on_connecting` and `on_down`. An outage is logged when
-it starts, for each new reason, now and then while it lasts, and once when it ends.
+up or goes down it says so through `on_connecting` and `on_down`, and outage.py logs
+the outage.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.durations import spoken
 from bot.transports.irc.library import (
     AioConnection,
     AioFactory,
     AioReactor,
     Event,
-    FeatureSet,
     IrcProtocol,
     ServerNotConnectedError,
     buffer,
 )
+from bot.transports.irc.outage import Outage
 from bot.transports.irc.settings import IrcNetworkSettings
 
 __all__ = ["Link", "backoff_delay"]
@@ -39,9 +38,6 @@ logger = logging.getLogger(__name__)
 # A connection that stayed registered this long resets the reconnect backoff; a server
 # that accepts and then kills us at once must not be hammered at the base delay.
 STABLE_AFTER = 60.0
-# While a network stays unreachable, the log says so again this often; each retry in between
-# logs at DEBUG only, unless it fails for a reason not seen yet in this outage.
-AWAY_REMINDER = 3600.0
 # RFC 1459: 512 bytes per line including CR LF.
 LINE_LIMIT = 510
 
@@ -71,14 +67,6 @@ class _Protocol(IrcProtocol):
             self.connection.disconnect(f"connection lost: {exc}" if exc else "closed by server")
 
 
-class _Features(FeatureSet):
-    # Nothing here feeds it (dispatch.py reads ISUPPORT), but the library's connection
-    # keeps one; this one never raises on a value it does not expect.
-    def load_feature(self, feature: str) -> None:
-        with contextlib.suppress(ValueError, IndexError):
-            super().load_feature(feature)
-
-
 class _Connection(AioConnection):
     """The library's asyncio connection, reading lines with the bot's one parser: every
     line read goes to `on_line`, none through the library's own event machinery."""
@@ -91,7 +79,6 @@ class _Connection(AioConnection):
 
     def __init__(self, reactor: AioReactor, on_line: Callable[[str], None]) -> None:
         super().__init__(reactor)
-        self.features = _Features()
         self.on_line = on_line
 
     def process_data(self, new_data: bytes) -> None:
@@ -160,11 +147,7 @@ class Link:
         self._registered_at: float | None = None
         self._last_received = 0.0
         self._ping_outstanding = False
-        # The outage in progress: since when (loop time) the network has been unreachable,
-        # when the log last said so, and the reasons it gave.
-        self._away_since: float | None = None
-        self._away_noted_at = 0.0
-        self._away_reasons: set[str] = set()
+        self.outage = Outage(settings)
 
     @property
     def started(self) -> bool:
@@ -255,7 +238,7 @@ class Link:
                 await self._down.wait()
             except (OSError, TimeoutError) as exc:
                 # ssl.SSLError (bad certificate) is an OSError too.
-                self.note_away(
+                self.outage.note(
                     f"could not connect to {self.settings.host}:{self.settings.port}: "
                     f"{exc or type(exc).__name__}"
                 )
@@ -293,9 +276,9 @@ class Link:
         else:
             factory = AioFactory()
         # Every attempt while the network is away would say it again: the outage is logged
-        # by note_away, and its end by note_back.
+        # by outage.py.
         logger.log(
-            logging.DEBUG if self._away_since is not None else logging.INFO,
+            logging.DEBUG if self.outage.ongoing else logging.INFO,
             "irc[%s]: connecting to %s:%d%s",
             self.network,
             settings.host,
@@ -346,7 +329,7 @@ class Link:
         if self.stopping:
             logger.info("irc[%s]: %s", self.network, said)
         else:
-            self.note_away(said)
+            self.outage.note(said)
         self.up = self.is_registered = False
         current = asyncio.current_task()
         for task in self._tasks:
@@ -372,57 +355,12 @@ class Link:
                 self._ping_outstanding = True
                 self.send_now("PING :keepalive")
 
-    # ------------------------------------------------------------------ outages
-
     def closed_by_server(self, reason: str) -> None:
         """The server said ERROR: it is about to close the link."""
         if self.stopping:
             logger.info("irc[%s]: server closed the link: %s", self.network, reason)
         else:
-            self.note_away(f"server closed the link: {reason}")
-
-    def note_away(self, what: str) -> None:
-        """Log why the network is unreachable: at WARNING when an outage starts, for each
-        new reason during it, and every AWAY_REMINDER it lasts; at DEBUG for every retry
-        that fails the same way (a night-long outage would otherwise fill the log)."""
-        now = asyncio.get_running_loop().time()
-        if self._away_since is None:
-            self._away_since, self._away_noted_at, self._away_reasons = now, now, {what}
-            logger.warning(
-                "irc[%s]: %s; reconnecting, at growing intervals of up to %.0f s",
-                self.network,
-                what,
-                self.settings.reconnect_max_delay,
-            )
-        elif what not in self._away_reasons:
-            self._away_reasons.add(what)
-            self._away_noted_at = now
-            logger.warning("irc[%s]: %s", self.network, what)
-        elif now - self._away_noted_at >= AWAY_REMINDER:
-            self._away_noted_at = now
-            logger.warning(
-                "irc[%s]: still away after %s: %s",
-                self.network,
-                spoken(now - self._away_since),
-                what,
-            )
-        else:
-            logger.debug("irc[%s]: %s", self.network, what)
-
-    def note_back(self, *, first: bool) -> None:
-        """The bot is back in its channels: say how long the outage lasted, if there was
-        one (`first`: it had never been ready before)."""
-        if self._away_since is None:
-            return
-        # Measured from the first failure to being back in the channels. What the bot then
-        # delivers is the outbox dispatcher's to say.
-        away = spoken(asyncio.get_running_loop().time() - self._away_since)
-        self._away_since = None
-        self._away_reasons = set()
-        if first:
-            logger.info("irc[%s]: connected after %s of trying", self.network, away)
-        else:
-            logger.info("irc[%s]: back after %s", self.network, away)
+            self.outage.note(f"server closed the link: {reason}")
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
