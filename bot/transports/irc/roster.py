@@ -2,14 +2,14 @@
 
 The channels the bot wants and is in; the users who share at least one of them with it
 (from JOIN, PART, KICK, QUIT, NICK and NAMES); and each one's services account, from
-extended-join, account-notify, account-tag, WHOX after NAMES, or WHOIS when nothing else
-said. Users who share no channel are invisible to a client (no QUIT reaches us), so they
-count as offline. Names are compared folded, the way the server announced (isupport.py).
+extended-join, account-notify, account-tag, WHOX after NAMES, or WHOIS (whois.py) when
+nothing else said. Users who share no channel are invisible to a client (no QUIT reaches
+us), so they count as offline. Names are compared folded, the way the server announced
+(isupport.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from bot.transports.irc.isupport import ServerInfo
 from bot.transports.irc.lines import Line
 from bot.transports.irc.settings import IrcNetworkSettings
+from bot.transports.irc.whois import Whois
 
 __all__ = ["Roster"]
 
@@ -24,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 # Token in our WHOX queries, so replies to anyone else's WHO are not mistaken for ours.
 WHOX_TOKEN = "173"
-WHOIS_TIMEOUT = 5.0
 # RFC 1459: 512 bytes per line including CR LF.
 LINE_LIMIT = 510
 
@@ -45,7 +45,7 @@ class _Member:
 
 class Roster:
     """`is_me(nick)` tells the bot's own nick, `caps()` the capabilities enabled;
-    `control(line)` queues a WHO or WHOIS;
+    `control(line)` queues a WHO or WHOIS (`connected()`: whether to ask at all);
     `on_arrived(nick, channel)` runs when someone else joins one of the bot's channels,
     `on_departed(nick)` when a nick stops being visible (quit, renamed, left the last
     shared channel); `on_settled()` once every channel joined on registering has answered.
@@ -71,7 +71,6 @@ class Roster:
         self._is_me = is_me
         self._caps = caps
         self._control = control
-        self._connected = connected
         self._on_arrived = on_arrived
         self._on_departed = on_departed
         self._on_settled = on_settled
@@ -80,21 +79,19 @@ class Roster:
         self.wanted: dict[str, str] = {}
         for channel in settings.channels:
             self.wanted.setdefault(self._fold(channel), channel)
-        self._whois_pending: dict[str, asyncio.Future[str | None]] = {}
+        self._whois = Whois(
+            server.fold, control=control, connected=connected, on_account=self.set_account
+        )
         self.reset()
 
     def reset(self) -> None:
         """Forget everything seen on the last connection: membership is unknown while
         away; NAMES rebuilds it after the rejoin. Pending WHOIS answer None."""
-        for future in self._whois_pending.values():
-            if not future.done():
-                future.set_result(None)
+        self._whois.reset()
         self.joined: dict[str, str] = {}
         self.join_pending: dict[str, str] = {}
         self._names_pending: dict[str, dict[str, str]] = {}
         self._members: dict[str, _Member] = {}
-        self._whois_pending = {}
-        self._whois_found: dict[str, str | None] = {}
 
     def handlers(self) -> dict[str, Callable[[Line], None]]:
         return {
@@ -108,9 +105,7 @@ class Roster:
             "366": self._on_endofnames,
             **dict.fromkeys(_JOIN_REFUSED, self._on_join_refused),
             "354": self._on_whox,
-            "330": self._on_whoisaccount,
-            "318": self._on_endofwhois,
-            "401": self._on_nosuchnick,
+            **self._whois.handlers(),
         }
 
     # ------------------------------------------------------------ the bot's channels
@@ -326,52 +321,5 @@ class Roster:
         member = self._members.get(self._fold(nick))
         if member is not None and member.account_known:
             return self.identity_of(nick)
-        account = await self._whois_account(nick)
+        account = await self._whois.account(nick)
         return self._fold(account) if account else None
-
-    async def _whois_account(self, nick: str) -> str | None:
-        if not self._connected():
-            return None
-        key = self._fold(nick)
-        future = self._whois_pending.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._whois_pending[key] = future
-            self._whois_found[key] = None
-            self._control(f"WHOIS {nick}")
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), WHOIS_TIMEOUT)
-        except TimeoutError:
-            if self._whois_pending.get(key) is future:
-                del self._whois_pending[key]
-                future.set_result(None)
-            return None
-
-    def _on_whoisaccount(self, line: Line) -> None:
-        # 330 <me> <nick> <account> :is logged in as
-        if len(line.params) >= 3:
-            nick, account = line.params[1], line.params[2]
-            self._whois_found[self._fold(nick)] = account
-            self.set_account(nick, account)
-
-    def _on_endofwhois(self, line: Line) -> None:
-        # 318 <me> <nick> :End of WHOIS
-        nick = line.param(1)
-        if nick is None:
-            return
-        key = self._fold(nick)
-        account = self._whois_found.pop(key, None)
-        if account is None:
-            self.set_account(nick, None)
-        future = self._whois_pending.pop(key, None)
-        if future is not None and not future.done():
-            future.set_result(account)
-
-    def _on_nosuchnick(self, line: Line) -> None:
-        nick = line.param(1)
-        if nick is not None:
-            key = self._fold(nick)
-            self._whois_found.pop(key, None)
-            future = self._whois_pending.pop(key, None)
-            if future is not None and not future.done():
-                future.set_result(None)
