@@ -1,7 +1,7 @@
 """One long-lived connection to one IRC network, made of parts with one job each.
 
-- link.py: the socket, keepalive PINGs and reconnects with backoff and jitter (and
-  outage.py, what the log says while the network is away);
+- link.py: the socket, keepalive PINGs and reconnects with backoff and jitter (wire.py:
+  the irc library's connection under it; outage.py: what the log says while away);
 - auth.py: IRCv3 capabilities, SASL PLAIN or NickServ, the bot's nick and regaining it;
 - isupport.py: what the server says about itself (casemapping, prefixes, WHOX);
 - roster.py: the bot's channels, who shares them, and each one's services account;
@@ -36,7 +36,6 @@ import contextlib
 import logging
 import os
 import random
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +57,7 @@ from bot.transports.irc.output import Output
 from bot.transports.irc.roster import Roster
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import check_target, sanitize
+from bot.transports.irc.wire import quiet_library_loggers
 
 __all__ = [
     "IncomingMessage",
@@ -68,11 +68,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# The irc library logs every line it reads or writes at DEBUG, the sender's nick and host
-# beside what they wrote ("source: alice!~alice@host arguments: ['pitch ...']"): a log at
-# DEBUG would pair nicks with pitches. Its loggers are kept at INFO whatever the bot's level.
-LIBRARY_LOG_LEVEL = logging.INFO
 
 
 def _callback(name: str) -> Any:
@@ -383,18 +378,3 @@ class IrcConnection:
         they count as offline even if they are on the network.
         """
         return self._roster.is_online(identity_key)
-
-
-def quiet_library_loggers() -> None:
-    """Keep the irc library's loggers at INFO or above (see LIBRARY_LOG_LEVEL), through the
-    standard logging API: "irc" itself (what its modules inherit) and any of its modules'
-    loggers someone set lower."""
-    library = logging.getLogger("irc")
-    if library.level < LIBRARY_LOG_LEVEL:
-        # Set, not inherited: the bot's own level may be lowered later (and NOTSET is 0).
-        library.setLevel(max(LIBRARY_LOG_LEVEL, library.getEffectiveLevel()))
-    # A copy: the rest of the bot may be importing in another thread (see bot/cli.py).
-    for name in [name for name in sys.modules.copy() if name.startswith("irc.")]:
-        child = logging.getLogger(name)
-        if child.level != logging.NOTSET and child.level < LIBRARY_LOG_LEVEL:
-            child.setLevel(LIBRARY_LOG_LEVEL)

@@ -23,9 +23,9 @@ from bot import eager
 from bot.transports.irc.auth import Registration
 from bot.transports.irc.isupport import ServerInfo
 from bot.transports.irc.lines import Line, parse, texts
-from bot.transports.irc.link import where
 from bot.transports.irc.roster import Roster
 from bot.transports.irc.settings import IrcNetworkSettings
+from bot.transports.irc.wire import where
 
 __all__ = ["Callbacks", "Dispatcher", "IncomingMessage"]
 

@@ -15,96 +15,26 @@ import contextlib
 import logging
 import random
 import ssl
-import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.transports.irc.library import (
     AioConnection,
     AioFactory,
     AioReactor,
     Event,
-    IrcProtocol,
     ServerNotConnectedError,
-    buffer,
 )
 from bot.transports.irc.outage import Outage
 from bot.transports.irc.settings import IrcNetworkSettings
+from bot.transports.irc.wire import LINE_LIMIT, Wire, WireProtocol
 
-__all__ = ["Link", "backoff_delay"]
+__all__ = ["LINE_LIMIT", "Link", "backoff_delay"]
 
 logger = logging.getLogger(__name__)
 
 # A connection that stayed registered this long resets the reconnect backoff; a server
 # that accepts and then kills us at once must not be hammered at the base delay.
 STABLE_AFTER = 60.0
-# RFC 1459: 512 bytes per line including CR LF.
-LINE_LIMIT = 510
-
-
-class _Protocol(IrcProtocol):
-    def __init__(self, connection: _Connection, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(connection, loop)
-        self.transport: asyncio.BaseTransport | None = None
-        self.closed: asyncio.Future[None] = loop.create_future()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        # AioConnection.connect only sets this once it resumes; a reply arriving in between
-        # must already be answerable.
-        self.connection.transport = transport
-        # CAP LS must reach the server before NICK/USER, which AioConnection.connect sends
-        # right after this returns: it makes IRCv3 servers hold registration until CAP END.
-        # Servers without CAP answer 421 and register as usual.
-        transport.write(b"CAP LS 302\r\n")  # type: ignore[attr-defined]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.closed.done():
-            self.closed.set_result(None)
-        # Only the current socket may tear the connection down: a late notice from the
-        # previous one must not disconnect its replacement.
-        if self.connection.transport is self.transport:
-            self.connection.disconnect(f"connection lost: {exc}" if exc else "closed by server")
-
-
-class _Connection(AioConnection):
-    """The library's asyncio connection, reading lines with the bot's one parser: every
-    line read goes to `on_line`, none through the library's own event machinery."""
-
-    protocol_class = _Protocol
-    # Servers relay whatever bytes users send; fall back to latin-1 instead of raising.
-    buffer_class = buffer.LenientDecodingLineBuffer
-    transport: Any = None
-    protocol: Any = None
-
-    def __init__(self, reactor: AioReactor, on_line: Callable[[str], None]) -> None:
-        super().__init__(reactor)
-        self.on_line = on_line
-
-    def process_data(self, new_data: bytes) -> None:
-        self.buffer.feed(new_data)
-        for line in self.buffer:
-            if not line:
-                continue
-            try:
-                self.on_line(line)
-            except Exception as exc:
-                # asyncio closes the transport when data_received raises: one malformed
-                # line (or a bug in a handler) must cost that line, not the connection.
-                logger.warning("could not process a line from the server: %s", where(exc))
-
-    def send_raw(self, string: str) -> None:
-        # Unlike the library's version this never logs the line: it may hold a password.
-        if self.transport is None:
-            raise ServerNotConnectedError("Not connected.")
-        if self.transport.is_closing():
-            return
-        if "\n" in string or "\r" in string:
-            raise ValueError("a line to the server must not hold a line break")
-        data = string.encode("utf-8") + b"\r\n"
-        if len(data) > LINE_LIMIT + 2:
-            raise ValueError("a line to the server is limited to 512 bytes")
-        self.transport.write(data)
 
 
 class Link:
@@ -137,7 +67,7 @@ class Link:
         self._base_delay = base_delay
         self._connect_timeout = connect_timeout
         self._rng = rng
-        self._conn: _Connection | None = None
+        self._conn: Wire | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._down = asyncio.Event()
@@ -157,9 +87,9 @@ class Link:
         loop = asyncio.get_running_loop()
         reactor = AioReactor(loop=loop)
         # The library raises "disconnect" itself (disconnect(), a lost socket); every
-        # line read goes to on_line instead (see _Connection).
+        # line read goes to on_line instead (see Wire).
         reactor.add_global_handler("disconnect", self._on_disconnect_event, 0)
-        self._conn = _Connection(reactor, self._line)
+        self._conn = Wire(reactor, self._line)
         self._supervisor = loop.create_task(
             self._supervise(), name=f"irc-{self.network}-supervisor"
         )
@@ -169,7 +99,7 @@ class Link:
         every task of the link."""
         self.stopping = True
         protocol = self._conn.protocol if self._conn is not None else None
-        closed = protocol.closed if isinstance(protocol, _Protocol) else None
+        closed = protocol.closed if isinstance(protocol, WireProtocol) else None
         if self.up and self._conn is not None:
             self._conn.disconnect(message)
         if closed is not None:
@@ -320,7 +250,7 @@ class Link:
             self._went_down(event.arguments[0] if event.arguments else "")
 
     def _went_down(self, reason: str) -> None:
-        # Only the current socket can get here (see _Protocol.connection_lost), so it
+        # Only the current socket can get here (see WireProtocol.connection_lost), so it
         # always ends the current attempt, even one still in connect().
         self._down.set()
         if not self.up:
@@ -370,13 +300,3 @@ def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) 
     server restart instead of having them all arrive in the same second.
     """
     return rng.uniform(0, min(cap, base * 2 ** min(attempt, 30)))
-
-
-def where(exc: BaseException) -> str:
-    """An exception's type and the line that raised it, without its message: one raised
-    while reading a line may quote the line, sender and text together."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return type(exc).__name__
-    last = frames[-1]
-    return f"{type(exc).__name__} at {last.filename}:{last.lineno} in {last.name}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.transports.irc.flood import FloodQueue
-from bot.transports.irc.link import LINE_LIMIT
 from bot.transports.irc.text import check_target, is_channel, split_message, truncate_bytes
+from bot.transports.irc.wire import LINE_LIMIT
 
 __all__ = ["CONTROL_TARGET", "Output"]
 
