@@ -3,9 +3,10 @@
 A line is ``[@tags] [:source] COMMAND [params...] [:trailing]``. `parse` splits it the way
 the irc library's own reader does (its `Arguments` and `Tag` helpers do the parameters and
 the tag unescaping), and `texts` splits a PRIVMSG or NOTICE text into what was said and
-what is CTCP (the library's `ctcp.dequote`, CTCP low-level quoting included). Both are
-plain functions of one line, so what the bot makes of a line does not depend on which
-path it took: there is one.
+what is CTCP (the library's `ctcp.dequote`, CTCP low-level quoting included). There is no
+other reader: a plain PRIVMSG, a tagged one and a numeric reply all take this path, so
+what the bot makes of a line never depends on its shape (tests/irc/test_irc_lines.py holds
+it to the library's own reading).
 """
 
 from __future__ import annotations
