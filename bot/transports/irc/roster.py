@@ -28,9 +28,17 @@ WHOX_TOKEN = "173"
 # RFC 1459: 512 bytes per line including CR LF.
 LINE_LIMIT = 510
 
-# 403 no such channel, 405 too many channels, 471 full, 473 invite only, 474 banned,
-# 475 bad key, 476 bad mask, 477 (on modern servers) "you need a registered nick to join".
-_JOIN_REFUSED = ("403", "405", "471", "473", "474", "475", "476", "477")
+# Why a JOIN was refused, by numeric (477: on modern servers, "you need a registered nick").
+_JOIN_REFUSED = {
+    "403": "no such channel",
+    "405": "too many channels",
+    "471": "channel is full",
+    "473": "invite only",
+    "474": "banned",
+    "475": "bad key",
+    "476": "bad channel mask",
+    "477": "registered nicks only",
+}
 
 
 @dataclass
@@ -155,7 +163,8 @@ class Roster:
     def _on_join_refused(self, line: Line) -> None:
         channel = line.param(1)
         if channel is not None and self._fold(channel) in self.join_pending:
-            logger.warning("irc[%s]: cannot join %s (%s)", self.network, channel, line.command)
+            why = _JOIN_REFUSED[line.command]
+            logger.warning("irc[%s]: cannot join %s (%s)", self.network, channel, why)
             self._settled(self._fold(channel))
 
     # ------------------------------------------------------------------ membership
