@@ -26,17 +26,18 @@ from tests.irc.ngircd import NgircdServer
 from tests.waiting import eventually
 
 WAIT = 5.0
-CONNECTION_LOG = "bot.transports.irc.connection"
+# What the log says of an outage (bot/transports/irc/outage.py).
+OUTAGE_LOG = "bot.transports.irc.outage"
 
 
 def said(
     caplog: pytest.LogCaptureFixture, *, since: int = 0, level: int = logging.DEBUG
 ) -> list[str]:
-    """The connection's log lines from record ``since`` on, at ``level`` or above."""
+    """The outage log's lines from record ``since`` on, at ``level`` or above."""
     return [
         f"{r.levelname} {r.getMessage()}"
         for r in caplog.records[since:]
-        if r.name == CONNECTION_LOG and r.levelno >= level
+        if r.name == OUTAGE_LOG and r.levelno >= level
     ]
 
 
@@ -396,7 +397,7 @@ async def test_messages_queued_while_disconnected_are_sent_after_reconnect(
 async def test_an_outage_is_logged_when_it_starts_and_once_when_it_ends(
     ngircd_factory: NgircdFactory, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=CONNECTION_LOG)
+    caplog.set_level(logging.DEBUG, logger=OUTAGE_LOG)
     server = await ngircd_factory(penalties=False)
     bot = await make_bot(server.host, server.port)
     await bot.ready()
@@ -427,8 +428,8 @@ async def test_a_long_outage_is_recalled_now_and_then_and_a_late_start_said(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=CONNECTION_LOG)
-    monkeypatch.setattr("bot.transports.irc.connection.AWAY_REMINDER", 0.3)
+    caplog.set_level(logging.DEBUG, logger=OUTAGE_LOG)
+    monkeypatch.setattr("bot.transports.irc.outage.AWAY_REMINDER", 0.3)
     server = await ngircd_factory(penalties=False)
     await server.kill()
     # Down from the start; tries at most 0.4 s apart, so it is back soon after the server.
@@ -619,8 +620,8 @@ async def test_whois_tells_the_account_when_the_server_has_no_account_tag(
 async def test_every_shape_of_privmsg_arrives_as_the_library_reads_it(
     scripted_ircd: Callable[..., Awaitable[ScriptedIrcd]], make_bot: BotFactory
 ) -> None:
-    """Plain lines take a short path; tags, CTCP and CTCP quoting go through the library:
-    what reaches the handler is the same either way."""
+    """Plain lines, tags, CTCP and CTCP quoting all go through the one parser
+    (bot/transports/irc/lines.py), which reads them as the irc library does."""
     server = await scripted_ircd(caps="multi-prefix")
     bot = await make_bot(server.host, server.port)
     await bot.ready()

@@ -6,10 +6,9 @@ pseudonym. At DEBUG the irc library logs every line it reads with its sender
 whatever level the bot logs at, and the bot's own IRC log lines name no nick beside what
 a member said or is called.
 
-Most of what members send here takes the bot's short path for plain PRIVMSG lines; on a
-network with services every line carries tags and goes through the library's own parser.
-A CTCP quote (\\x10\\x10, which reads as one \\x10, a control character the bot drops)
-sends Qwixel's pitch and say through that parser here too.
+Every line goes through the bot's one parser (bot/transports/irc/lines.py); a CTCP quote
+(\\x10\\x10, which reads as one \\x10, a control character the bot drops) sends Qwixel's
+pitch and say through the library's CTCP dequoting too.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ NICK, HOST = "qwixel", "127.0.0.1"
 RENAMED = "qwixel2"
 PITCH = "Requesters must answer within a week"
 SAID = "Drafting the letter tonight"
-THROUGH_THE_LIBRARY = "\x10\x10"
+CTCP_QUOTED = "\x10\x10"
 EVERY_LOGGER = ("", "irc", "irc.client", "irc.client_aio", "bot", "commands", "storage")
 
 
@@ -37,10 +36,10 @@ async def test_a_whole_story_at_debug_logs_no_nick_beside_words_or_pseudonym(
         caplog.set_level(logging.DEBUG, logger=name)
     chat = await make_chat(rules=Rules(launch_upvotes=1), campaign_channels=True)
     pseudonym = await chat.join(NICK)
-    await chat.dm(NICK, f"pitch {PITCH}{THROUGH_THE_LIBRARY}")
+    await chat.dm(NICK, f"pitch {PITCH}{CTCP_QUOTED}")
     await chat.dm(NICK, "upvote 1")
     await chat.announcement(f"is now a campaign with \\+1/-0: {PITCH} \\(")
-    said = await chat.dm(NICK, f"say 1 {SAID}{THROUGH_THE_LIBRARY}")
+    said = await chat.dm(NICK, f"say 1 {SAID}{CTCP_QUOTED}")
     assert "Said in campaign #1" in said
     for command in ("!ideas", "!idea 1", "!campaign 1", "!help", "!more", "!pitch Leak me"):
         await chat.say(NICK, command)

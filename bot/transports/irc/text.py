@@ -12,6 +12,7 @@ into several messages could make one of them pose as the bot or as another membe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 # mIRC formatting codes users legitimately send: bold, colour, reset, italics, underline.
@@ -149,3 +150,25 @@ def irc_lower(name: str, casemapping: str = "rfc1459") -> str:
         # Unknown mappings (e.g. rfc7613) are Unicode-aware; casefold is the closest match.
         return name.casefold()
     return name.translate(table)
+
+
+_CHANNEL_STARTS = "#&+!"
+# A comma lists several targets; white space or a control character ends the parameter.
+_BREAKS_TARGET = re.compile(r"[,\s\x00-\x1f\x7f]")
+
+
+def is_channel(name: str) -> bool:
+    return name[:1] in _CHANNEL_STARTS
+
+
+def check_target(name: str, *, channel: bool | None) -> None:
+    """Refuse a target that could break the line or address someone unintended.
+
+    `channel=True` demands a channel, False a nick, None accepts either.
+    """
+    if not name or name[0] == ":" or _BREAKS_TARGET.search(name):
+        raise ValueError(f"not a valid IRC target: {name!r}")
+    if channel is True and not is_channel(name):
+        raise ValueError(f"not a channel name: {name!r}")
+    if channel is False and is_channel(name):
+        raise ValueError(f"not a nick: {name!r}")
