@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.transports.irc.connection import IncomingMessage, IrcConnection, backoff_delay
+from bot.transports.irc.connection import IncomingMessage, IrcConnection
 from bot.transports.irc.settings import IrcNetworkSettings
 from tests.irc.client import IrcTestClient
 from tests.irc.conftest import NgircdFactory, ScriptedIrcd
@@ -686,17 +686,3 @@ async def test_missing_password_means_no_sasl(
     await bot.ready()
     assert not [line for line in server.received if line.startswith("AUTHENTICATE")]
     assert "sasl" not in (await server.wait_for("^CAP REQ")).split(":", 1)[1].split()
-
-
-def test_backoff_has_full_jitter_and_a_cap() -> None:
-    rng = random.Random(7)
-
-    def delays(attempt: int) -> list[float]:
-        return [backoff_delay(attempt, base=1.0, cap=10.0, rng=rng) for _ in range(200)]
-
-    assert all(0 <= d <= 1.0 for d in delays(0))
-    assert all(0 <= d <= 2.0 for d in delays(1))
-    late = delays(8)
-    assert all(0 <= d <= 10.0 for d in late) and max(late) > 9.0  # grows to the cap
-    assert len({round(d, 6) for d in late}) > 150  # jittered, not in lockstep
-    assert 0 <= backoff_delay(10_000, base=1.0, cap=10.0, rng=rng) <= 10.0  # no overflow

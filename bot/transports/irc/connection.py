@@ -52,7 +52,7 @@ from bot.transports.irc.dispatch import (
 from bot.transports.irc.flood import FloodQueue, SendDropped
 from bot.transports.irc.isupport import ServerInfo
 from bot.transports.irc.lines import Line
-from bot.transports.irc.link import Link, backoff_delay
+from bot.transports.irc.link import Link
 from bot.transports.irc.output import Output
 from bot.transports.irc.roster import Roster
 from bot.transports.irc.settings import IrcNetworkSettings
@@ -63,7 +63,6 @@ __all__ = [
     "IncomingMessage",
     "IrcConnection",
     "SendDropped",
-    "backoff_delay",
     "quiet_library_loggers",
 ]
 

@@ -7,9 +7,7 @@ the sender's identity. A sender's account-tag (or its absence) on a message, a n
 a JOIN tells their current account.
 
 Callbacks run as tasks: those concerning one nick run in the order the server sent them,
-those of different nicks concurrently, and a failing callback is logged, never fatal. One
-that has nothing to wait for starts at once, within the read that brought its line (see
-bot/eager.py), so a command that never waits is answered without a detour.
+those of different nicks concurrently, and a failing callback is logged, never fatal.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import eager
 from bot.transports.irc.auth import Registration
 from bot.transports.irc.isupport import ServerInfo
 from bot.transports.irc.lines import Line, parse, texts
@@ -208,14 +205,10 @@ class Dispatcher:
             return
         previous = self._chains.get(key)
         name = f"irc-{self.network}-{what}"
-        if previous is None or previous.done():
-            # Nothing to wait for: start it now, so a command that never waits is answered
-            # within the data_received call that brought it (see bot/eager.py).
-            task = eager.start(self._run_callback(None, factory, what), name=name)
-        else:
-            task = asyncio.get_running_loop().create_task(
-                self._run_callback(previous, factory, what), name=name
-            )
+        waits_for = None if previous is None or previous.done() else previous
+        task = asyncio.get_running_loop().create_task(
+            self._run_callback(waits_for, factory, what), name=name
+        )
         self._chains[key] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._callback_done(key, done))

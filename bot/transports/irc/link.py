@@ -27,8 +27,9 @@ from bot.transports.irc.library import (
 from bot.transports.irc.outage import Outage
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.wire import LINE_LIMIT, Wire, WireProtocol
+from storage.retry import Backoff
 
-__all__ = ["LINE_LIMIT", "Link", "backoff_delay"]
+__all__ = ["LINE_LIMIT", "Link"]
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +184,10 @@ class Link:
             registered_at = self._registered_at
             if registered_at is not None and loop.time() - registered_at >= STABLE_AFTER:
                 attempt = 0
-            delay = backoff_delay(
-                attempt,
-                base=self._base_delay,
-                cap=self.settings.reconnect_max_delay,
-                rng=self._rng,
-            )
+            # Full jitter spreads the reconnects of many bots (or many networks of one bot)
+            # after a server restart instead of having them all arrive in the same second.
+            backoff = Backoff(self._base_delay, self.settings.reconnect_max_delay, jitter=True)
+            delay = backoff.delay(attempt, self._rng)
             attempt += 1
             logger.debug("irc[%s]: reconnecting in %.2fs", self.network, delay)
             await asyncio.sleep(delay)
@@ -291,12 +290,3 @@ class Link:
             logger.info("irc[%s]: server closed the link: %s", self.network, reason)
         else:
             self.outage.note(f"server closed the link: {reason}")
-
-
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with full jitter: uniform over [0, min(cap, base * 2**attempt)].
-
-    Jitter spreads the reconnects of many bots (or many networks of one bot) after a
-    server restart instead of having them all arrive in the same second.
-    """
-    return rng.uniform(0, min(cap, base * 2 ** min(attempt, 30)))
