@@ -28,7 +28,9 @@ root, so it runs as ``nobody``), from the repository root:
     .venv/bin/python bench/irc.py --quick    # a smoke run, about 2 minutes
 
 Needs /usr/sbin/ngircd (apt-get install ngircd), the project's venv with `dynamo`, and
-PyPI for the first Limnoria install (cached in /tmp/dynamo-bench-limnoria afterwards).
+PyPI for the first Limnoria install. Both venvs live in this checkout, in bench/.venvs/
+(ignored by git): Limnoria pinned to LIMNORIA_VERSION (a venv holding another version is made
+again), the bot reinstalled from the working tree on every run.
 """
 
 from __future__ import annotations
@@ -57,8 +59,12 @@ HOST = "127.0.0.1"
 CHANNEL = "#bench"
 DYNAMO_NICK = "dynbench"
 LIMNORIA_NICK = "limbench"
-LIMNORIA_CACHE = Path("/tmp/dynamo-bench-limnoria")
-DYNAMO_CACHE = Path("/tmp/dynamo-bench-dynamo")
+VENVS = ROOT / "bench" / ".venvs"
+LIMNORIA_VENV = VENVS / "limnoria"
+DYNAMO_VENV = VENVS / "dynamo"
+# The reference bot's exact version: its figures are comparable from run to run only if it
+# is the same bot.
+LIMNORIA_VERSION = "2026.10.4"
 NGIRCD = "/usr/sbin/ngircd"
 SYSTEM_PYTHON = "/usr/bin/python3"
 IDEAS_EXPECT = r"^Top ideas \(\d+ open\):$"
@@ -499,62 +505,72 @@ def timed_start(rtt: Rtt, port: int, bot: Bot, procs: Processes) -> float:
     raise BenchError(f"{bot.nick} was still on the server after repeated waits")
 
 
-def install_dynamo(cache: Path, timeout: float) -> Path:
+def install_dynamo(venv: Path, timeout: float) -> Path:
     """This checkout, installed as a package into a venv made with Debian's python (the one
     Limnoria runs on); the venv and the dependencies are kept between runs, the bot itself is
     reinstalled from the working tree every time. Returns its `dynamo` executable."""
     if not Path(SYSTEM_PYTHON).exists():
         raise BenchError(f"{SYSTEM_PYTHON} is missing (Debian's python3); or pass --dynamo")
-    venv = cache / "venv"
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     pip.append("--disable-pip-version-check")
     steps: list[list[str]] = []
     if not (venv / "bin" / "python").exists():
         print(f"making a venv for Dynamo in {venv} (once) ...", flush=True)
         shutil.rmtree(venv, ignore_errors=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
         steps.append([SYSTEM_PYTHON, "-m", "venv", str(venv)])
     # A copy, so that building the package leaves nothing behind in the checkout.
-    source = cache / "source"
+    source = venv.with_name(venv.name + "-source")
     shutil.rmtree(source, ignore_errors=True)
     shutil.copytree(
         ROOT,
         source,
-        ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".venvs", "build", "*.egg-info", "__pycache__"
+        ),
     )
     steps.append([*pip, str(source)])  # dependencies: already there after the first run
     steps.append([*pip, "--no-deps", "--force-reinstall", str(source)])
-    for argv in steps:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise BenchError(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-    shutil.rmtree(source, ignore_errors=True)
-    return venv / "bin" / "dynamo"
-
-
-def ensure_limnoria(cache: Path, timeout: float) -> tuple[Path, str]:
-    """A venv with Limnoria made with Debian's python (reused when already there)."""
-    venv = cache / "venv"
-    limnoria = venv / "bin" / "limnoria"
-    python = venv / "bin" / "python"
-    if not limnoria.exists():
-        if not Path(SYSTEM_PYTHON).exists():
-            raise BenchError(f"{SYSTEM_PYTHON} is missing (Debian's python3)")
-        print(f"installing Limnoria into {venv} (once) ...", flush=True)
-        cache.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(venv, ignore_errors=True)
-        steps = [
-            [SYSTEM_PYTHON, "-m", "venv", str(venv)],
-            [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"],
-        ]
-        steps[1].append("limnoria")
+    try:
         for argv in steps:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
             if done.returncode != 0:
                 raise BenchError(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-    # `nobody` must be able to read and run it.
-    for path in (cache, venv):
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    return venv / "bin" / "dynamo"
+
+
+def installed_version(python: Path, distribution: str) -> str:
+    """A distribution's version in a venv ("?" when it is not installed there)."""
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    return ask_python(python, code) if python.exists() else "?"
+
+
+def ensure_limnoria(venv: Path, timeout: float) -> tuple[Path, str]:
+    """A venv with Limnoria LIMNORIA_VERSION made with Debian's python (reused when it holds
+    that version, made again when not)."""
+    limnoria = venv / "bin" / "limnoria"
+    python = venv / "bin" / "python"
+    if not limnoria.exists() or installed_version(python, "limnoria") != LIMNORIA_VERSION:
+        if not Path(SYSTEM_PYTHON).exists():
+            raise BenchError(f"{SYSTEM_PYTHON} is missing (Debian's python3)")
+        print(f"installing Limnoria {LIMNORIA_VERSION} into {venv} ...", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        steps = [
+            [SYSTEM_PYTHON, "-m", "venv", str(venv)],
+            [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"],
+        ]
+        steps[1].append(f"limnoria=={LIMNORIA_VERSION}")
+        for argv in steps:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+            if done.returncode != 0:
+                raise BenchError(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    # `nobody` must be able to reach, read and run it.
+    for path in (venv.parent, venv):
         path.chmod(0o755)
-    return limnoria, ask_python(python, "import supybot.version as v; print(v.version)")
+    return limnoria, installed_version(python, "limnoria")
 
 
 def limnoria_config(directory: Path, port: int) -> Path:
@@ -908,7 +924,7 @@ def run(args: argparse.Namespace) -> Report:
     irc_rtt = find_irc_rtt(args.irc_rtt)
     if args.dynamo is None:
         print(f"installing this checkout into a venv made with {SYSTEM_PYTHON} ...", flush=True)
-        dynamo = install_dynamo(DYNAMO_CACHE, 900)
+        dynamo = install_dynamo(DYNAMO_VENV, 900)
     else:
         dynamo = Path(args.dynamo)
         if not dynamo.exists():
@@ -931,7 +947,7 @@ def run(args: argparse.Namespace) -> Report:
         version = subprocess.run([NGIRCD, "--version"], capture_output=True, text=True, timeout=10)
         words = version.stdout.split()
         report.ngircd_version = words[1].split("-")[0] if len(words) > 1 else "?"
-        limnoria_bin, report.limnoria_version = ensure_limnoria(LIMNORIA_CACHE, 600)
+        limnoria_bin, report.limnoria_version = ensure_limnoria(LIMNORIA_VENV, 600)
         report.limnoria_python = python_version(limnoria_bin.with_name("python"))
         db = work / "bench.db"
         report.ideas, report.ideas_lines = seed_database(dynamo, work, db)
