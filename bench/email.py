@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import pickle
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -251,6 +252,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
     from storage.vault import Vault
 
     schema = None
+    scratch: str | None = None  # the SQLite database's directory, removed at the end
     if args.database == "postgresql":
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = Database(PG_URL)
@@ -259,7 +261,8 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
         await admin.dispose()
         url = PG_URL
     else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='dynamo-bench-')}/bench.db"
+        scratch = tempfile.mkdtemp(prefix="dynamo-bench-")
+        url = f"sqlite:///{scratch}/bench.db"
     config = Config(
         email=EmailSettings(
             host="127.0.0.1",
@@ -302,6 +305,8 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
         }
     finally:
         await app.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         if schema:
             admin = Database(PG_URL)
             async with admin.engine.begin() as conn:
