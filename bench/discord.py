@@ -11,6 +11,11 @@ stored (SQLite), it measures:
   32 at a time for interactions per second;
 - peak RSS of the bot's process (and of this one, stand-in included).
 
+Then the raw reference, in the same run on the same stand-in: the bot's process is stopped
+and another one answers the same interactions with plain aiohttp (bench/gateway_raw.py: the
+gateway in, one POST of the body the bot sent for that kind of interaction out). The same
+clicks and ``/ideas`` are timed again, and the bot's figures over the raw ones are printed.
+
     .venv/bin/python bench/discord.py [--quick]
 """
 
@@ -39,6 +44,7 @@ from typing import Any  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.gateway_raw import RawResponder  # noqa: E402
 from bench.seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement  # noqa: E402
 from bot.config import from_dict  # noqa: E402
 from bot.runtime import build_app  # noqa: E402
@@ -60,6 +66,9 @@ def config_dict(db_url: str, standin: StandIn) -> dict[str, Any]:
         "database": {"url": db_url},
         # Launch is a one-time event; a high threshold keeps the seeded ideas open.
         "rules": {"launch_upvotes": 1_000_000},
+        # Votes carried out at once, as bench/core.py times them (it also times the delayed
+        # path, the default): a click's reply then says the vote was counted.
+        "privacy": {"max_public_delay": "0s"},
         "logging": {"level": "WARNING"},
         "discord": {
             "token_env": TOKEN_ENV,
@@ -132,15 +141,22 @@ async def poll(check: Callable[[], bool], *, within: float, what: str) -> None:
         await asyncio.sleep(0.01)
 
 
+# The bot's answer to each kind of interaction (callback type 4, sent at once), replayed by
+# the raw reference.
+ANSWERS: dict[int, dict[str, Any]] = {}
+
+
 async def answered(start: Callable[[], Awaitable[InteractionHandle]]) -> float:
     """Seconds from the interaction going out to the bot's callback coming in."""
     t0 = time.perf_counter()
     handle = await start()
-    await handle.response(within=30)
+    first = await handle.response(within=30)
     elapsed = time.perf_counter() - t0
     reply = await handle.reply(within=30)
     if "You upvoted" not in reply.content and "ideas" not in reply.content.lower():
         raise RuntimeError(f"unexpected answer: {reply.content[:200]}")
+    if first["type"] == 4:
+        ANSWERS.setdefault(handle.type, first)
     return elapsed
 
 
@@ -189,10 +205,91 @@ async def run(quick: bool) -> None:
             try:
                 results = await measure(standin, users, n_seq, n_par, n_rush)
             finally:
-                bot.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(bot.wait(), 30)
+                await stop(bot)
+            bot_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+            raw_path = Path(tmp) / "raw.json"
+            raw_path.write_text(json.dumps(raw_dict(standin)))
+            raw = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--serve-raw", str(raw_path), env=env
+            )
+            try:
+                results["raw"] = await measure_raw(
+                    standin, users, results.pop("post_of"), n_seq, n_par
+                )
+            finally:
+                await stop(raw)
     results["seed_s"] = seed_s
+    results["bot_peak"] = bot_peak
     report(results, n_seq, n_par, n_rush)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), 30)
+    except TimeoutError:
+        process.kill()
+        await asyncio.wait_for(process.wait(), 30)
+
+
+def raw_dict(standin: StandIn) -> dict[str, Any]:
+    if set(ANSWERS) != {2, 3}:
+        raise RuntimeError(f"the bot answered no interaction at once (kinds seen: {set(ANSWERS)})")
+    return {
+        "api_base": standin.api_base,
+        "gateway_url": standin.gateway_url,
+        "answers": {str(kind): body for kind, body in ANSWERS.items()},
+    }
+
+
+def clicker(
+    standin: StandIn, users: list[dict[str, Any]], post_of: dict[int, int]
+) -> Callable[[int], Callable[[int], Callable[[], Awaitable[Any]]]]:
+    guild = standin.guild()
+
+    def click(offset: int) -> Callable[[int], Callable[[], Awaitable[Any]]]:
+        # Member m upvotes an idea it did not vote on while seeding: a new vote each time.
+        def make(i: int) -> Callable[[], Awaitable[Any]]:
+            m = (i * 37 + offset) % MEMBERS
+            idea = (7 * m + 500 + offset * 100) % IDEAS + 1
+            return lambda: standin.click_button(
+                users[m], post_of[idea], f"dynamo:vote:up:{idea}", guild_id=guild.id
+            )
+
+        return make
+
+    return click
+
+
+async def measure_raw(
+    standin: StandIn, users: list[dict[str, Any]], post_of: dict[int, int], n_seq: int, n_par: int
+) -> dict[str, Any]:
+    """The same clicks and /ideas (offsets the bot did not use), answered by the raw reference."""
+    guild = standin.guild()
+    click = clicker(standin, users, post_of)
+
+    def ideas(i: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: standin.slash_command(users[(i * 13) % MEMBERS], guild.id, "ideas")
+
+    deadline = time.monotonic() + 60
+    while True:  # until the raw responder has identified and answers
+        try:
+            await answered(ideas(0))
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+    for i in range(50):  # warm up
+        await answered(ideas(i))
+    return {
+        "click": percentiles(await one_by_one(n_seq, click(2))),
+        "ideas": percentiles(await one_by_one(n_seq, ideas)),
+        "click_rate": await at_once(n_par, click(3)),
+        "ideas_rate": await at_once(n_par, ideas),
+    }
 
 
 async def measure(
@@ -273,11 +370,12 @@ async def measure(
         "ideas_rate": ideas_rate,
         "votes": n_seq + n_par + n_rush,
         "edits": edits - edits_before,
+        "post_of": post_of,
     }
 
 
 def report(r: dict[str, Any], n_seq: int, n_par: int, n_rush: int) -> None:
-    bot_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    bot_peak = r["bot_peak"]
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def row(label: str, n: int, rate: float | None = None, lat: tuple[float, float] | None = None):
@@ -302,6 +400,53 @@ def report(r: dict[str, Any], n_seq: int, n_par: int, n_rush: int) -> None:
         f"{r['rush_s']:.1f} s; all posts: {r['edits']} edits for {r['votes']} votes"
     )
     print(f"peak RSS: bot process {bot_peak:.0f} MiB; this process (stand-in) {own_peak:.0f} MiB")
+    raw = r["raw"]
+    print(
+        f"raw reference: the same interactions answered by plain aiohttp {aiohttp_version()} in "
+        "a process of its own (gateway in, the bot's callback body out; bench/gateway_raw.py)"
+    )
+    print(f"{'':<34} {'n':>6} {'per second':>11} {'p50 ms':>8} {'p99 ms':>8} {'bot/raw':>8}")
+
+    def compare(
+        label: str, n: int, mine: float, theirs: float, lat: tuple[float, float] | None = None
+    ):
+        lat_text = f"{lat[0]:>8.2f} {lat[1]:>8.2f}" if lat is not None else f"{'':>8} {'':>8}"
+        rate_text = "" if lat is not None else f"{theirs:.0f}"
+        print(f"{label:<34} {n:>6} {rate_text:>11} {lat_text} {mine / theirs:>8.2f}")
+
+    compare("raw ▲ click, one at a time", n_seq, r["click"][0], raw["click"][0], raw["click"])
+    compare(f"raw ▲ click, {CONCURRENCY} at a time", n_par, r["click_rate"], raw["click_rate"])
+    compare("raw /ideas, one at a time", n_seq, r["ideas"][0], raw["ideas"][0], raw["ideas"])
+    compare(f"raw /ideas, {CONCURRENCY} at a time", n_par, r["ideas_rate"], raw["ideas_rate"])
+    print(
+        "bot/raw: p50 latency over the raw p50 (above 1: slower), rate over the raw rate "
+        "(below 1: slower)"
+    )
+
+
+def aiohttp_version() -> str:
+    from importlib.metadata import version
+
+    return version("aiohttp")
+
+
+# -- the raw reference's process -----------------------------------------------------------
+async def serve_raw(raw_config: dict[str, Any]) -> None:
+    """Answer interactions with bench/gateway_raw.py until SIGTERM."""
+    answers = {int(kind): body for kind, body in raw_config["answers"].items()}
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    token = os.environ[TOKEN_ENV]
+    async with RawResponder(
+        raw_config["api_base"], raw_config["gateway_url"], token, answers
+    ) as responder:
+        await stop.wait()
+    if responder.failures:
+        print(
+            f"raw reference: {len(responder.failures)} callbacks refused, first: "
+            f"{responder.failures[0]}",
+            file=sys.stderr,
+        )
 
 
 # -- the bot's process --------------------------------------------------------------------
@@ -319,9 +464,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
     parser.add_argument("--serve", metavar="CONFIG", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-raw", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(json.loads(Path(args.serve).read_text())))
+    elif args.serve_raw:
+        asyncio.run(serve_raw(json.loads(Path(args.serve_raw).read_text())))
     else:
         asyncio.run(run(args.quick))
 

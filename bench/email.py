@@ -5,6 +5,11 @@ memory); the bot side is the real weekly job (ledger row, 10,000 outbox rows, th
 post) and the real mailer (claim, compose per time zone, MIME, SMTP over reused
 connections, mark sent). Prints emails/s, total time and the bot process's peak RSS.
 
+The raw reference, in the same run: the server keeps what the bot sent (envelope and bytes),
+and a plain aiosmtplib client then sends exactly those messages to the same server over as
+many connections, with nothing of ours around it (no database, no composing, no MIME). The
+bot's sending rate over that rate is what everything above SMTP costs.
+
     .venv/bin/python bench/email.py [--members 10000] [--connections 4]
                                     [--database sqlite|postgresql]
 """
@@ -35,11 +40,15 @@ elif sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspat
 
 import argparse
 import asyncio
+import pickle
 import resource
+import shutil
+import statistics
 import subprocess
 import tempfile
 import time
 import uuid
+from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -52,26 +61,103 @@ ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
 
 # -- the SMTP server process ----------------------------------------------------------------
 def serve(port: int) -> None:
-    """Accept and count mail until stdin closes, then print the count."""
-    from aiosmtpd.smtp import SMTP
+    """Accept and count mail, keeping what arrives, until stdin closes. Commands on stdin, one
+    a line, each answered on stdout: ``dump PATH`` writes what was kept since the last dump
+    (pickled envelopes and bytes), ``count`` says how many arrived; both then forget them."""
+    import pickle
+    from pathlib import Path
 
-    class Counter:
-        count = 0
+    from aiosmtpd.smtp import SMTP, Envelope
 
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-            self.count += 1
+    class Keeper:
+        def __init__(self) -> None:
+            self.kept: list[tuple[str, list[str], bytes]] = []
+
+        async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+            assert envelope.mail_from is not None and envelope.original_content is not None
+            self.kept.append((envelope.mail_from, envelope.rcpt_tos, envelope.original_content))
             return "250 OK"
 
     async def main() -> None:
-        counter = Counter()
+        keeper = Keeper()
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: SMTP(counter), "127.0.0.1", port)
+        server = await loop.create_server(lambda: SMTP(keeper), "127.0.0.1", port)
         print(f"ready {server.sockets[0].getsockname()[1]}", flush=True)
-        await asyncio.to_thread(sys.stdin.read)
+        while line := await asyncio.to_thread(sys.stdin.readline):
+            command, _, arg = line.strip().partition(" ")
+            if command == "dump":
+                await asyncio.to_thread(Path(arg).write_bytes, pickle.dumps(keeper.kept))
+                print(f"dumped {len(keeper.kept)}", flush=True)
+                keeper.kept = []
+            elif command == "count":
+                print(f"received {len(keeper.kept)}", flush=True)
+                keeper.kept = []
         server.close()
-        print(f"received {counter.count}", flush=True)
 
     asyncio.run(main())
+
+
+class Server:
+    """The SMTP server process, driven over its stdin (see serve)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--serve", "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        ready = self.ask(None).split()
+        if len(ready) != 2 or ready[0] != "ready":
+            self.close()
+            raise RuntimeError("the SMTP server process did not start")
+        self.port = int(ready[1])
+
+    def ask(self, command: str | None) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if command is not None:
+            self.proc.stdin.write(command + "\n")
+            self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+def aiosmtplib_version() -> str:
+    from importlib.metadata import version
+
+    return version("aiosmtplib")
+
+
+# -- the raw reference ------------------------------------------------------------------------
+async def raw_rate(
+    port: int, messages: list[tuple[str, list[str], bytes]], connections: int
+) -> float:
+    """Messages per second from a plain aiosmtplib client, ``connections`` at once."""
+    import aiosmtplib
+
+    queue = deque(messages)
+
+    async def worker() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=30)
+        await client.connect()
+        try:
+            while queue:
+                sender, recipients, content = queue.popleft()
+                await client.sendmail(sender, recipients, content)
+        finally:
+            await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(connections, len(messages)))))
+    return len(messages) / (time.perf_counter() - started)
 
 
 # -- the bot side -----------------------------------------------------------------------------
@@ -166,6 +252,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
     from storage.vault import Vault
 
     schema = None
+    scratch: str | None = None  # the SQLite database's directory, removed at the end
     if args.database == "postgresql":
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = Database(PG_URL)
@@ -174,7 +261,8 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
         await admin.dispose()
         url = PG_URL
     else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='dynamo-bench-')}/bench.db"
+        scratch = tempfile.mkdtemp(prefix="dynamo-bench-")
+        url = f"sqlite:///{scratch}/bench.db"
     config = Config(
         email=EmailSettings(
             host="127.0.0.1",
@@ -217,6 +305,8 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
         }
     finally:
         await app.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         if schema:
             admin = Database(PG_URL)
             async with admin.engine.begin() as conn:
@@ -229,39 +319,53 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--raw-rounds", type=int, default=3, help="rounds of the raw reference (median shown)"
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
         serve(args.serve)
         return 0
-    server = subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--serve", "0"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdin is not None and server.stdout is not None
+    server = Server()
     try:
-        ready = server.stdout.readline().split()
-        if not ready or ready[0] != "ready":
-            print("the SMTP server process did not start", file=sys.stderr)
-            return 1
-        result = asyncio.run(bench(args, int(ready[1])))
+        result = asyncio.run(bench(args, server.port))
+        with tempfile.TemporaryDirectory(prefix="dynamo-bench-mail-") as tmp:
+            dumped = server.ask(f"dump {tmp}/sent.pickle")
+            with open(f"{tmp}/sent.pickle", "rb") as fh:
+                messages = pickle.load(fh)
+        raw_rates = []
+        for _ in range(args.raw_rounds):
+            raw_rates.append(asyncio.run(raw_rate(server.port, messages, args.connections)))
+            received = server.ask("count")
+            if received != f"received {len(messages)}":
+                print(f"the raw reference lost mail (server: {received})", file=sys.stderr)
+                return 1
     finally:
-        server.stdin.close()
-        received = server.stdout.readline().strip()
-        server.wait(timeout=30)
+        server.close()
     emails = result["sent"]
+    send_rate = emails / result["send_s"]
+    raw = statistics.median(raw_rates)
+    ratios = sorted(send_rate / r for r in raw_rates)
+    size = statistics.median(len(m[2]) for m in messages) if messages else 0
     print(f"database            {args.database}")
     print(f"members verified    {args.members}")
-    print(f"emails sent         {int(emails)} (server: {received})")
+    print(f"emails sent         {int(emails)} (server: {dumped.replace('dumped', 'received')})")
     print(f"SMTP connections    {int(result['connections'])} (limit {args.connections})")
     print(f"weekly job          {result['job_s']:.2f} s (ledger, outbox rows, space post)")
-    print(
-        f"sending             {result['send_s']:.2f} s = {emails / result['send_s']:.0f} emails/s"
-    )
+    print(f"sending             {result['send_s']:.2f} s = {send_rate:.0f} emails/s")
     print(
         f"total               {result['total_s']:.2f} s = {emails / result['total_s']:.0f} emails/s"
+    )
+    print(
+        f"raw reference       the same {len(messages)} messages ({size:.0f} bytes each, median) "
+        f"from a plain aiosmtplib {aiosmtplib_version()} client to the same aiosmtpd, "
+        f"{args.connections} connections: {raw:.0f}/s "
+        f"(median of {len(raw_rates)}: {', '.join(f'{r:.0f}' for r in raw_rates)})"
+    )
+    print(
+        f"ratio               bot sending / raw = {send_rate / raw:.2f} "
+        f"(against each raw round {ratios[0]:.2f}-{ratios[-1]:.2f})"
     )
     print(
         f"peak RSS (bot)      {result['rss_peak_mb']:.0f} MB "
