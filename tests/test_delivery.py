@@ -383,6 +383,28 @@ async def test_one_process_serves_a_space_and_another_takes_over(db: Database) -
     await second.stop()
 
 
+async def test_a_process_standing_by_looks_again_as_the_lease_runs_out(db: Database) -> None:
+    """Not at its next regular look, up to a third of takeover_seconds later: it takes over
+    within takeover_seconds of the server's death."""
+    clock = Clock()
+
+    def on(host: str) -> Config:
+        return Config(
+            privacy=NO_DELAY, database=DatabaseSettings(takeover_seconds=3, instance=host)
+        )
+
+    first, second = App(on("host-a"), db=db, clock=clock), App(on("host-b"), db=db, clock=clock)
+    first.add_transport(Sink("irc:shared"))  # type: ignore[arg-type]
+    second.add_transport(Sink("irc:shared"))  # type: ignore[arg-type]
+    await first.start(dispatch=False)
+    clock.now += timedelta(seconds=0.5)
+    await second.start(dispatch=False)
+    assert first.serving.free_at is None  # type: ignore[union-attr]
+    assert second.serving.free_at == clock() + timedelta(seconds=2.5)  # type: ignore[union-attr]
+    await second.stop()
+    await first.stop()
+
+
 async def announce_with(app: App, text: str) -> None:
     async with app.jobs.transaction(app.clock()) as ctx:
         ctx.announce("test", text)
