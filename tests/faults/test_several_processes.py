@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.faults.processes import (
+    CHANNEL,
     Bot,
     Member,
     Network,
@@ -32,6 +34,8 @@ NgircdFactory = Callable[..., Awaitable[NgircdServer]]
 TAKEOVER = 3.0
 # How often a process looks at the database (a third of takeover_seconds), with room.
 ROUND = TAKEOVER / 3 + 1.0
+# How long nothing more may come after a line for it to count as said once.
+QUIET = 1.0
 
 
 async def announced_once(watcher: IrcTestClient, idea: int, bots: tuple[str, ...]) -> None:
@@ -42,7 +46,7 @@ async def announced_once(watcher: IrcTestClient, idea: int, bots: tuple[str, ...
         timeout=15,
         since=0,
     )
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(QUIET)
     said = [line.text for line in channel_lines(watcher, bots) if line.text.startswith(prefix)]
     assert len(said) == 1, said
 
@@ -82,11 +86,13 @@ async def test_each_network_hears_every_idea_once_whichever_process_took_it(
         on_a = await alice.pitch("Pay for qualification tests")
         on_b = await bob.pitch("A floor of 12 dollars an hour for surveys")
 
-        for watcher in watchers.values():
-            await asyncio.gather(
-                announced_once(watcher, on_a, ("dynamo",)),
-                announced_once(watcher, on_b, ("dynamo",)),
+        await asyncio.gather(
+            *(
+                announced_once(watcher, idea, ("dynamo",))
+                for watcher in watchers.values()
+                for idea in (on_a, on_b)
             )
+        )
         rows = await peek.rows(
             "SELECT space, payload::json->>'idea_id' AS idea, sent_at FROM outbox "
             "WHERE kind = 'announce' ORDER BY id"
@@ -103,5 +109,92 @@ async def test_each_network_hears_every_idea_once_whichever_process_took_it(
             if bot.running:
                 await bot.kill()
         for client in [*watchers.values(), alice.client, bob.client]:
+            await client.close()
+        await peek.dispose()
+
+
+def logged_at(line: str) -> datetime:
+    """When a log line was written (local time, as `[logging]` formats it)."""
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+
+
+async def answered_once(watcher: IrcTestClient, bots: tuple[str, ...], serving: str) -> None:
+    """`!ideas` in the channel: one answer, from the process that serves it."""
+    mark = len(channel_lines(watcher, bots))
+    await watcher.privmsg(CHANNEL, "!ideas")
+    await watcher.wait_for(
+        lambda line: line.command == "PRIVMSG" and line.nick == serving and "ideas" in line.text,
+        timeout=15,
+    )
+    await asyncio.sleep(QUIET)
+    answers = [(line.nick, line.text) for line in channel_lines(watcher, bots)[mark:]]
+    assert answers == [(serving, "Top ideas (1 open):"), (serving, answers[1][1])], answers
+    assert answers[1][1].startswith("#1 "), answers
+
+
+@pytest.mark.slow
+async def test_one_process_answers_a_channel_and_another_takes_over_when_it_is_killed(
+    ngircd_factory: NgircdFactory, postgres_url: str, tmp_path: Path
+) -> None:
+    server = await ngircd_factory(penalties=False)
+    nicks = ("dynamo1", "dynamo2")
+    bots = []
+    for nick in nicks:
+        (tmp_path / nick).mkdir()
+        config = write_config(
+            tmp_path / nick / "config.toml",
+            url=postgres_url,
+            networks=[Network("local", server, nick=nick)],
+            instance=nick,
+            takeover_seconds=TAKEOVER,
+        )
+        bots.append(Bot(config, nick))
+    first, second = bots
+    watcher = await watch(server)
+    alice = await Member.arrive(server, "alice", bot="dynamo1")
+    peek = Peek(postgres_url)
+    try:
+        await first.start()
+        await first.wait_log("serving irc:local")
+        await first.wait_log("started with")
+        await second.start()
+        await second.wait_log("standing by for irc:local")
+        await second.wait_log("started with")
+
+        (code,) = await mint(postgres_url, 1)
+        await alice.register(code)
+        idea = await alice.pitch("Pay for qualification tests")
+        await announced_once(watcher, idea, nicks)
+        await answered_once(watcher, nicks, "dynamo1")
+        assert [tuple(row) for row in await peek.rows("SELECT key, owner FROM space")] == [
+            ("irc:local", "dynamo1")
+        ]
+
+        mark = watcher.mark()
+        killed = time.monotonic()
+        killed_at = datetime.now()  # as the log says the time
+        await first.kill()
+        # The lease is taken as soon as it runs out (its look at the database takes a
+        # moment), and the network joined as fast as the server lets it in.
+        await watcher.wait_for(
+            lambda line: line.command == "JOIN" and line.nick == "dynamo2",
+            timeout=TAKEOVER + 10,
+            since=mark,
+        )
+        joined = time.monotonic() - killed
+        taken = logged_at(await second.wait_log("serving irc:local")) - killed_at
+        assert taken.total_seconds() <= TAKEOVER + 0.2, f"took over after {taken}"
+        assert joined <= TAKEOVER + 1.0, f"joined after {joined:.1f} s"
+        await answered_once(watcher, nicks, "dynamo2")
+        assert [tuple(row) for row in await peek.rows("SELECT key, owner FROM space")] == [
+            ("irc:local", "dynamo2")
+        ]
+        assert await second.stop() == 0
+        assert "Traceback" not in first.logs() + second.logs()
+    finally:
+        for bot in bots:
+            if bot.running:
+                await bot.kill()
+        for client in (watcher, alice.client):
             await client.close()
         await peek.dispose()
