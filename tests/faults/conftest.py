@@ -31,17 +31,21 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    """A new, migrated PostgreSQL database: the processes under test share it, as a
-    deployment's would."""
+    """A PostgreSQL URL of the test's own, already migrated: the processes under test share
+    it, as a deployment's would. Its user is a new role whose search_path is a new schema
+    (a database of its own would cost a checkpoint to drop: seconds on a busy server)."""
     unreachable = await asyncio.to_thread(postgres_available)
     if unreachable:
         pytest.skip(unreachable)
     name = f"dynamo_f_{uuid.uuid4().hex[:10]}"
     parts = urlsplit(PG_URL)
-    url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    host = parts.netloc.rpartition("@")[2]
+    url = urlunsplit((parts.scheme, f"{name}@{host}", parts.path, "", ""))
     admin = await asyncpg.connect(PG_URL)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE ROLE "{name}" LOGIN')
+        await admin.execute(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"')
+        await admin.execute(f'ALTER ROLE "{name}" SET search_path = "{name}"')
     finally:
         await admin.close()
     db = Database(url)
@@ -52,6 +56,7 @@ async def postgres_url() -> AsyncIterator[str]:
     yield url
     admin = await asyncpg.connect(PG_URL)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP SCHEMA "{name}" CASCADE')
+        await admin.execute(f'DROP ROLE "{name}"')
     finally:
         await admin.close()
