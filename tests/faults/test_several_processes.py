@@ -174,8 +174,10 @@ async def test_one_process_answers_a_channel_and_another_takes_over_when_it_is_k
         killed = time.monotonic()
         killed_at = datetime.now()  # as the log says the time
         await first.kill()
-        # The lease is taken as soon as it runs out (its look at the database takes a
-        # moment), and the network joined as fast as the server lets it in.
+        # The lease is taken as soon as it runs out, at most takeover_seconds after the
+        # kill (allowing for a busy machine's event loop and the look at the database),
+        # and the network joined as fast as the server lets it in. Before the fix that
+        # looks when the lease runs out, this was up to 4 s.
         await watcher.wait_for(
             lambda line: line.command == "JOIN" and line.nick == "dynamo2",
             timeout=TAKEOVER + 10,
@@ -183,8 +185,8 @@ async def test_one_process_answers_a_channel_and_another_takes_over_when_it_is_k
         )
         joined = time.monotonic() - killed
         taken = logged_at(await second.wait_log("serving irc:local")) - killed_at
-        assert taken.total_seconds() <= TAKEOVER + 0.2, f"took over after {taken}"
-        assert joined <= TAKEOVER + 1.0, f"joined after {joined:.1f} s"
+        assert taken.total_seconds() <= TAKEOVER + 0.5, f"took over after {taken}"
+        assert joined <= TAKEOVER + 1.5, f"joined after {joined:.1f} s"
         await answered_once(watcher, nicks, "dynamo2")
         assert [tuple(row) for row in await peek.rows("SELECT key, owner FROM space")] == [
             ("irc:local", "dynamo2")
