@@ -51,6 +51,7 @@ def write_config(
     instance: str = "",
     takeover_seconds: float = 30.0,
     launch_upvotes: int = 25,
+    rate: float = 100.0,
 ) -> Path:
     """A config as an operator writes it: no delay before public effects (these tests are
     not about timing attacks), no scheduled posts, and pacing that keeps up with a storm."""
@@ -80,8 +81,8 @@ def write_config(
             f'nick = "{network.nick}"',
             f'channels = ["{CHANNEL}"]',
             'identity = "nick"',
-            "burst = 100",
-            "rate = 100.0",
+            f"burst = {max(int(rate), 1)}",
+            f"rate = {rate}",
             "reconnect_max_delay = 1.0",
         ]
     path.write_text("\n".join(lines) + "\n")
