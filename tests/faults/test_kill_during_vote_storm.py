@@ -49,11 +49,11 @@ MEMBERS = 30
 LAUNCH = 12
 # Voters of the third idea: past the milestone (7 upvotes), short of the launch.
 THIRD_IDEA_VOTERS = 9
-VOTE_PATIENCE = 3.0
+VOTE_PATIENCE = 3.0  # seconds without an answer before a member says it again
 # Lines a second the bot sends (a real network allows about one): at the second kill the
 # launch's announcement and notices are claimed and wait in its send queue, which the
 # restarted bot must take back and deliver.
-RATE = 25.0  # seconds without an answer before a member says it again
+RATE = 25.0
 
 ANNOUNCED = {
     "idea_pitched": re.compile(r"^New idea #(\d+) "),
