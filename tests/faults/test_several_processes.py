@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,11 +29,10 @@ from tests.faults.processes import (
 )
 from tests.irc.client import IrcTestClient
 from tests.irc.ngircd import NgircdServer
+from tests.waiting import eventually
 
 NgircdFactory = Callable[..., Awaitable[NgircdServer]]
 TAKEOVER = 3.0
-# How often a process looks at the database (a third of takeover_seconds), with room.
-ROUND = TAKEOVER / 3 + 1.0
 # How long nothing more may come after a line for it to count as said once.
 QUIET = 1.0
 
@@ -78,10 +77,17 @@ async def test_each_network_hears_every_idea_once_whichever_process_took_it(
         for name, bot in bots.items():
             await bot.wait_log(f"serving irc:{name}")
             await bot.wait_log("started with")
-        known = time.monotonic() + ROUND  # each has seen the other's network by then
+        # Both networks are in the database now. Each process learns of the other's at its
+        # next look (it says it is still there each time): wait until both have looked.
+        both_known = datetime.now(UTC)
+
+        async def both_looked() -> bool:
+            rows = await peek.rows("SELECT seen_at FROM space")
+            return len(rows) == 2 and all(row.seen_at > both_known for row in rows)
+
         alice_code, bob_code = await mint(postgres_url, 2)
         await asyncio.gather(alice.register(alice_code), bob.register(bob_code))
-        await asyncio.sleep(known - time.monotonic())
+        await eventually(both_looked, "each process to look at the database again")
 
         on_a = await alice.pitch("Pay for qualification tests")
         on_b = await bob.pitch("A floor of 12 dollars an hour for surveys")
