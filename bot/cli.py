@@ -327,6 +327,13 @@ async def _run(config: Config) -> int:
     # that cannot use its database would join its channels only to leave them at once.
     secret.from_environ(os.environ)
     await reach.check(config.database_url)
+    # From here on SIGTERM stops the bot cleanly, also while it is still loading (it has
+    # joined IRC by then: killed by the signal, it left without a QUIT, status -15).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     # Start-up allocates what the process keeps for good: collecting meanwhile frees next to
     # nothing and costs about a tenth of the loading time. Collected once, below.
     gc.disable()
@@ -334,11 +341,6 @@ async def _run(config: Config) -> int:
         app = await _load(config)
         if app is None:
             return 2
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
         try:
             await app.migrate()
             # What start-up loaded lives as long as the process: keep it out of the cyclic

@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 # A space none of the processes has said it serves for this long gets no more announcements
 # (it was removed from every configuration); announced to again as soon as one does.
 RETIRED_AFTER = timedelta(days=30)
+# How long after a lease it stands by for runs out a process looks again (timestamps are
+# stored to the microsecond; a look a moment early would find it still held).
+LOOK_AFTER = 0.02
 
 
 class Served(Protocol):
@@ -77,6 +80,8 @@ class Serving:
         # Told the spaces this process has just taken (to deliver what waits for them).
         self.on_taken = on_taken
         self.running: set[int] = set()  # indexes of the transports this process serves
+        # When the first lease this process stands by for runs out (None: it waits for none).
+        self.free_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     def serving(self, spaces: tuple[str, ...]) -> bool:
@@ -117,7 +122,7 @@ class Serving:
     async def _loop(self) -> None:
         period = self.takeover.total_seconds() / 3
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(self._until_next_round(period))
             try:
                 await self.round()
             except asyncio.CancelledError:
@@ -126,6 +131,16 @@ class Serving:
                 # The database is away: keep serving what we serve; the lease says for how
                 # long others wait before they take over.
                 logger.warning("could not renew the spaces this process serves: %s", exc)
+
+    def _until_next_round(self, period: float) -> float:
+        """A third of takeover_seconds, or until a lease this process stands by for runs out
+        if that is sooner. A lease runs takeover_seconds from its last renewal, so taking it
+        as it runs out is within takeover_seconds of its holder's death; the next regular
+        look could come up to a third later."""
+        if self.free_at is None:
+            return period
+        runs_out = (self.free_at - self.clock()).total_seconds()
+        return min(period, max(runs_out, 0.0) + LOOK_AFTER)
 
     async def round(self, *, first: bool = False) -> None:
         """One look at the database: say which spaces this process has, renew or take
@@ -159,6 +174,8 @@ class Serving:
             new_spaces = [s for i in new for s in self.transports[i].spaces]
             await space_repo.release_claims(conn, new_spaces)
             known = tuple(await space_repo.current(conn, now - RETIRED_AFTER))
+            waiting = [s for i, t in enumerate(self.transports) if i not in held for s in t.spaces]
+            self.free_at = await space_repo.next_free(conn, waiting, now)
         self.on_spaces(tuple(dict.fromkeys((*self.configured, *known))))
         for index in sorted(set(self.running) - set(held)):
             await self._stand_by(index, "another process took it over")

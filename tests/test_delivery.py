@@ -156,6 +156,27 @@ async def test_a_space_down_for_a_day_loses_nothing_and_counts_nothing(db: Datab
     await chat.stop()
 
 
+async def test_what_waits_behind_a_space_that_is_down_counts_nothing_either(
+    db: Database,
+) -> None:
+    """Given back untried, a row behind the one that found the space down gets its attempt
+    back: it used to keep it, and after an outage of hours one failure gave it up."""
+    clock, sink = Clock(), Sink()
+    chat = await with_sink(db, clock, sink)
+    async with chat.app.jobs.transaction(clock()) as ctx:
+        ctx.announce("test", "idea 1 pitched", idea_id=1)
+        ctx.announce("test", "idea 2 pitched", idea_id=2)
+        ctx.announce("test", "a weekly update")
+    for _ in range(30):  # an hour of retries, two minutes apart
+        sink.failures = [SpaceDown("not connected")] * 3
+        await chat.deliver()
+        clock.now += timedelta(minutes=2)
+    assert [(r.attempts, r.failed_at) for r in await rows_of(db, "test:one")] == [(0, None)] * 3
+    await chat.deliver()
+    assert sink.delivered == ["idea 1 pitched", "idea 2 pitched", "a weekly update"]
+    await chat.stop()
+
+
 async def test_an_announcement_refused_for_good_is_given_up_at_once(db: Database) -> None:
     clock, sink = Clock(), Sink()
     chat = await with_sink(db, clock, sink)
@@ -381,6 +402,28 @@ async def test_one_process_serves_a_space_and_another_takes_over(db: Database) -
     await second.dispatcher.drain()
     assert second_sink.delivered == ["left behind"]
     await second.stop()
+
+
+async def test_a_process_standing_by_looks_again_as_the_lease_runs_out(db: Database) -> None:
+    """Not at its next regular look, up to a third of takeover_seconds later: it takes over
+    within takeover_seconds of the server's death."""
+    clock = Clock()
+
+    def on(host: str) -> Config:
+        return Config(
+            privacy=NO_DELAY, database=DatabaseSettings(takeover_seconds=3, instance=host)
+        )
+
+    first, second = App(on("host-a"), db=db, clock=clock), App(on("host-b"), db=db, clock=clock)
+    first.add_transport(Sink("irc:shared"))  # type: ignore[arg-type]
+    second.add_transport(Sink("irc:shared"))  # type: ignore[arg-type]
+    await first.start(dispatch=False)
+    clock.now += timedelta(seconds=0.5)
+    await second.start(dispatch=False)
+    assert first.serving.free_at is None  # type: ignore[union-attr]
+    assert second.serving.free_at == clock() + timedelta(seconds=2.5)  # type: ignore[union-attr]
+    await second.stop()
+    await first.stop()
 
 
 async def announce_with(app: App, text: str) -> None:

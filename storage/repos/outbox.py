@@ -198,10 +198,13 @@ async def release_claims_of(conn: AsyncConnection, owner: str) -> int:
 
 
 async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:
-    """Give back claimed rows untouched (their turn comes again at once, in order)."""
+    """Give back claimed rows untouched (their turn comes again at once, in order): not
+    tried, so the attempt the claim counted is taken back."""
     if ids:
         await conn.execute(
-            sa.update(outbox_t).where(outbox_t.c.id.in_(list(ids))).values(claimed_until=None)
+            sa.update(outbox_t)
+            .where(outbox_t.c.id.in_(list(ids)))
+            .values(claimed_until=None, attempts=outbox_t.c.attempts - 1)
         )
 
 

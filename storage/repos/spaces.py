@@ -52,6 +52,18 @@ async def take(
     return bool(result.rowcount)
 
 
+async def next_free(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> datetime | None:
+    """When the first lease of these spaces that someone holds now runs out, or None."""
+    if not keys:
+        return None
+    result = await conn.execute(
+        sa.select(sa.func.min(spaces_t.c.lease_until)).where(
+            spaces_t.c.key.in_(list(keys)), spaces_t.c.lease_until >= now
+        )
+    )
+    return result.scalar_one_or_none()
+
+
 async def give_up(conn: AsyncConnection, keys: Sequence[str], incarnation: str) -> None:
     """Let go of these leases (a clean stop): another process may take them at once."""
     if keys:

@@ -116,7 +116,7 @@ async def test_campaign_channels_tell_followers_and_invite_nobody(make_chat: Mak
     await chat.dm("author", "pitch Own channel")
     await chat.dm("voter", "upvote 1")
     author = await chat.client("author")
-    # Told privately; the channel's announcement may come before or after (other lane).
+    # Told privately; the channel's announcement of the launch (another lane) may come first.
     told = await author.wait_for(
         lambda line: "is now a campaign" in line.text and line.params[0] == "author"
     )
