@@ -299,12 +299,19 @@ async def dms_waiting(conn: AsyncConnection, member_id: int, *, now: datetime) -
 async def give_back(
     conn: AsyncConnection, ids: Sequence[int], *, available_at: datetime, error: str
 ) -> None:
-    """Give claimed rows back, to be tried again from ``available_at``."""
+    """Give claimed rows back, to be tried again from ``available_at``: the server could not
+    be reached, so they were not tried, and the attempt their claim counted is taken back (a
+    long outage must not use up their retries)."""
     if ids:
         await conn.execute(
             sa.update(outbox_t)
             .where(outbox_t.c.id.in_(list(ids)))
-            .values(available_at=available_at, claimed_until=None, last_error=error[:500])
+            .values(
+                available_at=available_at,
+                claimed_until=None,
+                last_error=error[:500],
+                attempts=outbox_t.c.attempts - 1,
+            )
         )
 
 

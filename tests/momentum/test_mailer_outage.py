@@ -83,3 +83,36 @@ async def test_a_long_outage_is_recalled_every_hour(
     assert said(caplog, logging.INFO) == [
         "SMTP back after 2 h 30 min: 1 waiting mail sent, 1 refused"
     ]
+
+
+async def test_an_outage_uses_up_no_retries(
+    momentum: MomentumChat, smtp: SmtpServer, clock: time_machine.Traveller
+) -> None:
+    """Mails given back untried while the server is away keep every retry: after 40 rounds
+    (more than the 25 tries a refused mail gets), none is counted and none given up."""
+    import sqlalchemy as sa
+
+    from storage.models import Outbox
+
+    chat = momentum
+    await members_with_addresses(chat, 2)
+    await smtp.stop()
+    clock.move_to(FIRST_FAILURE)
+    await chat.settle()
+    for _ in range(40):
+        clock.shift(timedelta(minutes=5))
+        assert await chat.mailer.drain() == 2
+    outbox = Outbox.__table__
+    async with chat.db.read() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(outbox.c.attempts, outbox.c.failed_at).where(
+                    outbox.c.kind == "email", outbox.c.sent_at.is_(None)
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(0, None), (0, None)]
+    await smtp.start()
+    clock.shift(timedelta(minutes=5))
+    await chat.mailer.drain()
+    assert len(smtp.inbox.about("weekly update")) == 2
