@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import NullPool, text
+from sqlalchemy import text
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from commands import admin
-from storage.db import Database, async_url
+from storage.db import Database
 from storage.types import utcnow
 from tests.irc.client import IrcTestClient, Line
 from tests.irc.ngircd import NgircdServer
@@ -191,25 +190,23 @@ def process_state(pid: int) -> str:
 
 
 class Peek:
-    """The bot's database seen from outside, by SQL."""
+    """The bot's database seen from outside, by SQL, through the bot's own storage layer (a
+    process of its own would do the same)."""
 
     def __init__(self, url: str) -> None:
-        options: dict[str, Any] = {"poolclass": NullPool}
-        if url.startswith("sqlite"):
-            options["connect_args"] = {"timeout": 10}
-        self.engine = create_async_engine(async_url(url), **options)
+        self.db = Database(url, pool_size=1)
 
     async def rows(self, sql: str, **params: Any) -> list[Row[Any]]:
-        async with self.engine.connect() as conn:
+        async with self.db.read() as conn:
             return list(await conn.execute(text(sql), params))
 
     async def execute(self, sql: str, **params: Any) -> int:
-        async with self.engine.begin() as conn:
+        async with self.db.write() as conn:
             result = await conn.execute(text(sql), params)
             return int(result.rowcount or 0)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self.db.dispose()
 
 
 async def mint(url: str, count: int) -> list[str]:
