@@ -147,6 +147,13 @@ async def test_what_happened_while_loading_is_handed_over_in_order() -> None:
     async def on_gone(network: str, nick: str) -> None:
         seen.append(("gone", nick))
 
+    # A line read just before the hand-over has its callback (the keeper) bound already and
+    # runs a moment after: it must still reach the transport (it was lost, found by a
+    # `dynamo run` test whose `ideas` came in right after the JOIN).
+    keeper = early.conn.on_message
     await early.hand_over(on_message, on_join, on_ready, on_gone)
     assert seen == [("message", asked), ("gone", VIC)]
     assert early.conn.on_gone is on_gone
+    late = IncomingMessage("net1", "ann", "ann", "dynamo", "ideas new", True, "~ann@127.0.0.1")
+    await keeper(late)
+    assert seen[-1] == ("message", late)

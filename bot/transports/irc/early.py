@@ -29,6 +29,10 @@ class EarlyConnection:
         self.settings = settings
         self._events: list[tuple[str, tuple[Any, ...]]] = []
         self._ready = False
+        # The transport's handlers once it has taken over. A line read just before that may
+        # reach a keeper after the hand-over (its callback is a task that runs a moment
+        # later): it goes straight to the transport then, never into a list nobody reads.
+        self._handlers: tuple[MessageHandler, JoinHandler, GoneHandler] | None = None
         self.conn = IrcConnection(
             settings,
             on_message=self._keep_message,
@@ -42,16 +46,25 @@ class EarlyConnection:
         await self.conn.start()
 
     async def _keep_message(self, msg: IncomingMessage) -> None:
+        if self._handlers is not None:
+            await self._handlers[0](msg)
+            return
         self._events.append(("message", (msg,)))
         del self._events[:-KEEP]
 
     async def _keep_join(self, network: str, nick: str, identity: str | None, channel: str) -> None:
+        if self._handlers is not None:
+            await self._handlers[1](network, nick, identity, channel)
+            return
         self._events.append(("join", (network, nick, identity, channel)))
         del self._events[:-KEEP]
 
     async def _keep_gone(self, network: str, nick: str) -> None:
         # Kept in order with the messages: a nick that spoke and then left must not keep
         # what its answer pages (a new holder of the nick could read it).
+        if self._handlers is not None:
+            await self._handlers[2](network, nick)
+            return
         self._events.append(("gone", (network, nick)))
         del self._events[:-KEEP]
 
@@ -69,6 +82,7 @@ class EarlyConnection:
         conn = self.conn
         conn.on_message, conn.on_join, conn.on_ready = on_message, on_join, on_ready
         conn.on_gone = on_gone
+        self._handlers = (on_message, on_join, on_gone)
         events, self._events = self._events, []
         for kind, args in events:
             if kind == "message":
