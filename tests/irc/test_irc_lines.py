@@ -110,3 +110,10 @@ def test_a_line_without_a_command_is_nothing() -> None:
     assert parse("") is None
     assert parse(":only.a.source") is None
     assert parse("@tag=1 ") is None
+
+
+def test_a_lone_ctcp_mark_neither_cuts_nor_splits_what_was_said() -> None:
+    """`say 1 hello\\x01upvote 4` used to post `hello` and drop the rest, or run `upvote 4`
+    as a second command: a lone \\x01 opens no CTCP, so it is only dropped."""
+    assert texts("say 1 hello\x01upvote 4") == (["say 1 helloupvote 4"], False)
+    assert texts("\x01ACTION waves\x01") == ([], True)  # a real CTCP is still not passed on

@@ -79,6 +79,11 @@ def texts(text: str) -> tuple[list[str], bool]:
     """
     if not any(mark in text for mark in _CTCP_MARKS):
         return [text], False
+    if text.count("\x01") % 2:
+        # A lone \x01 opens no CTCP: it is dropped, and the text after it stays part of
+        # what was said (it used to start a second command, or be cut off).
+        head, _, tail = text.rpartition("\x01")
+        text = head + tail
     said: list[str] = []
     had_ctcp = False
     for piece in ctcp.dequote(text):
