@@ -18,7 +18,7 @@ from bot.scheduler import Scheduler
 from bot.serving import Serving
 from commands.catalog import build_registry
 from commands.dispatch import Invoker
-from commands.jobs import JobEnv
+from commands.job_env import JobEnv
 from storage import migrate
 from storage.db import Database
 from storage.types import utcnow

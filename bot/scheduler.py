@@ -39,7 +39,8 @@ from sqlalchemy.engine import make_url
 
 from bot.leader import Leadership
 from commands import calendar
-from commands.jobs import JOBS, JobEnv, ledger_key
+from commands.job_env import JobEnv
+from commands.jobs import JOBS, ledger_key
 from storage.db import Database
 from storage.models import scheduler_jobs
 from storage.repos import ledger

@@ -16,7 +16,7 @@ from commands.registry import CommandSet, Param
 from storage.repos import deadlines, ideas, ledger, outbox, subscriptions
 
 if TYPE_CHECKING:
-    from commands.jobs import JobEnv
+    from commands.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 

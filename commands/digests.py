@@ -18,7 +18,7 @@ from commands.votes import MILESTONE_NEEDED
 from storage.repos import deadlines, ledger, outbox, prefs, progress
 
 if TYPE_CHECKING:
-    from commands.jobs import JobEnv
+    from commands.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Scheduled work as the commands layer sees it.
+"""The scheduled jobs: what the scheduler runs, by name.
 
 The scheduler (bot/scheduler.py) decides *when*; the functions here decide *what*, each in
 transactions of its own that write their ledger row first and their outbox rows with it. A
@@ -10,77 +10,14 @@ run after a restart still names the week or day it belongs to.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from commands import calendar, deadlines, digests, nextsteps, notices, stalls, updates
+from commands import calendar, deadlines, digests, nextsteps, stalls, updates
 from commands.calendar import Schedule
-from commands.context import Ctx, IdentityRef, Role
-from commands.registry import Registry
-from commands.rules import Rules
-from storage.db import Database
-from storage.repos import ledger, members
-from storage.types import utcnow
+from commands.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
-
-SYSTEM = IdentityRef(key="system:scheduler", platform="system")
-
-
-@dataclass
-class JobEnv:
-    db: Database
-    registry: Registry
-    rules: Rules
-    schedule: Schedule
-    # The spaces announcements go to, read when a job runs (transports may come and go).
-    spaces: Callable[[], tuple[str, ...]]
-    admin_identities: frozenset[str] = frozenset()
-    email_enabled: bool = False
-    clock: Callable[[], datetime] = utcnow
-    # Called after a transaction that queued outbox rows, so delivery starts at once.
-    on_outbox: Callable[[], None] | None = None
-
-    def admin_hashes(self) -> list[str]:
-        """The digests of the configured admin accounts, as the database knows accounts."""
-        return sorted(self.db.vault.digest(key) for key in self.admin_identities)
-
-    @asynccontextmanager
-    async def transaction(self, now: datetime) -> AsyncIterator[Ctx]:
-        """One write transaction with a Ctx acting for the bot itself."""
-        async with self.db.write() as conn:
-            ctx = Ctx(
-                conn=conn,
-                identity=SYSTEM,
-                where="system",
-                now=now,
-                rules=self.rules,
-                spaces=self.spaces(),
-                registry=self.registry,
-                vault=self.db.vault,
-                role=Role.ADMIN,
-                schedule=self.schedule,
-                email_enabled=self.email_enabled,
-            )
-            yield ctx
-            queued = await ctx.flush_outbox()
-        if queued and self.on_outbox is not None:
-            self.on_outbox()
-
-
-async def tell_staff(env: JobEnv, key: str, text: str) -> bool:
-    """Tell the moderators and admins something privately, once for ``key`` (a transport
-    that found a space misconfigured, say): False when they have been told already."""
-    now = env.clock()
-    async with env.transaction(now) as ctx:
-        if not await ledger.claim(ctx.conn, "staff_notice", key[:100], now):
-            return False
-        staff = await members.staff_ids(ctx.conn, env.admin_hashes())
-        ctx.notify(staff, "staff_notice", text, notice=notices.PERSONAL)
-    return True
-
 
 Job = Callable[[JobEnv, datetime], Awaitable[int]]
 

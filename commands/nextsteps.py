@@ -24,7 +24,7 @@ from storage.repos import activity, campaigns, ledger, members, subscriptions
 from storage.repos import nextsteps as steps
 
 if TYPE_CHECKING:
-    from commands.jobs import JobEnv
+    from commands.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 

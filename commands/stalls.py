@@ -13,7 +13,7 @@ from commands.formatting import quote
 from storage.repos import activity, campaigns, ledger, members
 
 if TYPE_CHECKING:
-    from commands.jobs import JobEnv
+    from commands.job_env import JobEnv
 
 
 async def sweep(env: JobEnv, now: datetime) -> int:

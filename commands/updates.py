@@ -21,7 +21,7 @@ from storage.repos import activity, deadlines, emails, ledger, nextsteps, progre
 from storage.repos import updates as update_repo
 
 if TYPE_CHECKING:
-    from commands.jobs import JobEnv
+    from commands.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from bot import scheduler
-from commands.jobs import JOBS, JobEnv
+from commands.job_env import JobEnv
+from commands.jobs import JOBS
 from storage.db import Database
 from tests.momentum.conftest import MONDAY, MomentumChat, SmtpServer, momentum_config
 

@@ -34,7 +34,7 @@ from bot.app import App
 from bot.config import ConfigError
 from bot.outbox import Refused, SpaceDown
 from commands.context import Reply
-from commands.jobs import tell_staff
+from commands.job_env import tell_staff
 from commands.registry import Command
 
 from .announcements import Publisher, idea_key, petition_key
