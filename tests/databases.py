@@ -118,8 +118,6 @@ class PostgresSchema:
 def database_without_rights() -> Iterator[str]:
     """A new PostgreSQL database and a role that may connect to it but create nothing in it
     (the default on PostgreSQL 15; revoked explicitly for older ones): the role's URL."""
-    import asyncpg
-
     name = f"dynamo_t_{uuid.uuid4().hex[:10]}"
     parts = urlsplit(PG_URL)
     role_url = urlunsplit(
@@ -128,28 +126,30 @@ def database_without_rights() -> Iterator[str]:
     admin_url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
     async def create() -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(f'CREATE ROLE "{name}" LOGIN')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        finally:
-            await conn.close()
+        await run_sql(PG_URL, f'CREATE ROLE "{name}" LOGIN', f'CREATE DATABASE "{name}"')
+        await run_sql(admin_url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
     async def drop() -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'DROP ROLE IF EXISTS "{name}"')
-        finally:
-            await conn.close()
+        await run_sql(
+            PG_URL,
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'DROP ROLE IF EXISTS "{name}"',
+        )
 
     run_async(create)
     try:
         yield role_url
     finally:
         run_async(drop)
+
+
+async def run_sql(url: str, *statements: str) -> None:
+    """Run statements in order on a connection of their own (roles, databases, schemas)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()

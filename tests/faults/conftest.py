@@ -10,12 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from storage import migrate
 from storage.db import Database
-from tests.databases import PG_URL, postgres_available
+from tests.databases import PG_URL, postgres_available, run_sql
 from tests.irc.conftest import ngircd_factory
 
 __all__ = ["ngircd_factory"]
@@ -41,22 +40,16 @@ async def postgres_url() -> AsyncIterator[str]:
     parts = urlsplit(PG_URL)
     host = parts.netloc.rpartition("@")[2]
     url = urlunsplit((parts.scheme, f"{name}@{host}", parts.path, "", ""))
-    admin = await asyncpg.connect(PG_URL)
-    try:
-        await admin.execute(f'CREATE ROLE "{name}" LOGIN')
-        await admin.execute(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"')
-        await admin.execute(f'ALTER ROLE "{name}" SET search_path = "{name}"')
-    finally:
-        await admin.close()
+    await run_sql(
+        PG_URL,
+        f'CREATE ROLE "{name}" LOGIN',
+        f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"',
+        f'ALTER ROLE "{name}" SET search_path = "{name}"',
+    )
     db = Database(url)
     try:
         await migrate.upgrade(db)
     finally:
         await db.dispose()
     yield url
-    admin = await asyncpg.connect(PG_URL)
-    try:
-        await admin.execute(f'DROP SCHEMA "{name}" CASCADE')
-        await admin.execute(f'DROP ROLE "{name}"')
-    finally:
-        await admin.close()
+    await run_sql(PG_URL, f'DROP SCHEMA "{name}" CASCADE', f'DROP ROLE "{name}"')
