@@ -24,10 +24,10 @@ from raw import RawSqlite, Schedule, raw_postgresql_rate
 from seeding import IDEAS, MEMBERS, VOTES_EACH, bench_vault, seed_movement
 
 from commands.catalog import build_registry
-from commands.context import IdentityRef
-from commands.dispatch import Invoker
-from commands.privacy import NO_DELAY, Privacy
-from commands.rules import Rules
+from commands.framework.invoker import Invoker
+from commands.framework.privacy import NO_DELAY, Privacy
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage import migrate
 from storage.db import Database
 from storage.repos import outbox
@@ -122,7 +122,7 @@ async def run_backend(name: str, db: Database, quick: bool) -> dict[str, float]:
     ideas_lat = await timed(n, lambda i: invoker.handle(ident(i), "ideas", where="dm"))
 
     # With [privacy] max_public_delay set, a vote is checked and queued at once and carried
-    # out at its random moment (commands.deferral): both halves are timed.
+    # out at its random moment (commands.framework.deferral): both halves are timed.
     invoker.privacy = Privacy(max_public_delay="90s")
     queued_lat = await timed(n, upvote_call(MEMBERS * 3))
     invoker.privacy = NO_DELAY

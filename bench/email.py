@@ -244,7 +244,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, float]:
 
     from bot.app import App
     from bot.config import Config, EmailSettings
-    from commands.jobs import JOBS
+    from commands.jobs.table import JOBS
     from storage import secret
     from storage.db import Database
     from storage.models import Outbox

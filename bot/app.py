@@ -12,13 +12,13 @@ from typing import Protocol
 
 from bot.config import Config
 from bot.later import LaterRunner
-from bot.mailer import Mailer
 from bot.outbox import Dispatcher, Sink
 from bot.scheduler import Scheduler
 from bot.serving import Serving
+from bot.transports.email.mailer import Mailer
 from commands.catalog import build_registry
-from commands.dispatch import Invoker
-from commands.job_env import JobEnv
+from commands.framework.invoker import Invoker
+from commands.framework.job_env import JobEnv
 from storage import migrate
 from storage.db import Database
 from storage.types import utcnow

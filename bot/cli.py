@@ -294,7 +294,7 @@ def _out_hint(exc: OSError) -> str:
 
 async def _console(app: App) -> int:
     from bot.transports.console import ConsoleTransport
-    from commands.privacy import NO_DELAY
+    from commands.framework.privacy import NO_DELAY
 
     # The console is one person's terminal: nobody watches it, so nothing waits to be shown.
     app.invoker.privacy = NO_DELAY

@@ -17,10 +17,10 @@ from typing import Any
 
 from bot.transports.discord.settings import DiscordSettings
 from bot.transports.irc.settings import IrcNetworkSettings
-from commands.addresses import valid_address
-from commands.calendar import Schedule
-from commands.privacy import Privacy
-from commands.rules import Rules
+from commands.email.addresses import valid_address
+from commands.framework.calendar import Schedule
+from commands.framework.privacy import Privacy
+from commands.framework.rules import Rules
 
 
 class ConfigError(Exception):

@@ -1,4 +1,5 @@
-"""Carrying out, at their moment, the commands members asked for earlier (commands.deferral).
+"""Carrying out, at their moment, the commands members asked for earlier
+(commands.framework.deferral).
 
 Each queued command is an outbox row of kind ``command`` whose ``available_at`` is the
 random moment drawn for it. This loop sleeps until the first one is due (to the
@@ -18,8 +19,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.outbox import until_idle, wait_or_poll
-from commands.deferral import KIND
-from commands.dispatch import Invoker
+from commands.framework.deferral import KIND
+from commands.framework.invoker import Invoker
 from storage.db import Database, lost_connection
 from storage.repos import outbox
 from storage.retry import Backoff

@@ -38,9 +38,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from bot.leader import Leadership
-from commands import calendar
-from commands.job_env import JobEnv
-from commands.jobs import JOBS, ledger_key
+from commands.framework import calendar
+from commands.framework.job_env import JobEnv
+from commands.jobs.table import JOBS, ledger_key
 from storage.db import Database
 from storage.models import scheduler_jobs
 from storage.repos import ledger

@@ -10,14 +10,17 @@ holds one of the accounts must not learn the others' names from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commands import calendar
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural, quote
-from commands.registry import CommandSet, Param
+from commands.framework import calendar
+from commands.framework.context import Ctx
+from commands.framework.formatting import plural, quote
+from commands.framework.registry import CommandSet, Param, ReplyNote
+from commands.framework.reply import CommandError, Reply
 from storage.repos import members
 from storage.repos.members import Linked
 
@@ -153,8 +156,13 @@ DMS_CLOSED = (
 )
 
 
-async def tell_dms_refused(conn: AsyncConnection, key_hash: str, reply: Reply) -> Reply:
+async def tell_dms_refused(
+    conn: AsyncConnection, _member: Any, key_hash: str, reply: Reply, _now: datetime
+) -> Reply:
     """Add to a reply, once, that this account's private messages were refused."""
     await members.clear_refused_dms(conn, key_hash)
     reply.text += DMS_CLOSED
     return reply
+
+
+spec.note(ReplyNote(applies=lambda member: member.dms_refused_at is not None, add=tell_dms_refused))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import lookup
 from commands import petitions as petition_commands
-from commands.context import Ctx, Reply, Role
-from commands.formatting import plain, plural, quote, score, who
-from commands.registry import CommandSet, Param
+from commands.framework import lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import plain, plural, quote, score, who
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import Reply, Role
 from storage.repos import campaigns, documents, ideas, petitions, subscriptions
 
 spec = CommandSet()

@@ -6,7 +6,6 @@ from commands import (
     accounts,
     campaigns,
     deadlines,
-    discussion,
     documents,
     email,
     help,
@@ -17,11 +16,12 @@ from commands import (
     preferences,
     profile,
     registration,
+    say,
     subscriptions,
     updates,
     votes,
 )
-from commands.registry import CommandSet, Registry
+from commands.framework.registry import CommandSet, Registry
 
 FEATURES: tuple[CommandSet, ...] = (
     registration.spec,
@@ -30,7 +30,7 @@ FEATURES: tuple[CommandSet, ...] = (
     votes.spec,
     campaigns.spec,
     documents.spec,
-    discussion.spec,
+    say.spec,
     petitions.spec,
     subscriptions.spec,
     profile.spec,

@@ -9,14 +9,15 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from commands import calendar, lookup
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import needed_text, quote
-from commands.registry import CommandSet, Param
+from commands.framework import calendar, lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import needed_text, quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import deadlines, ideas, ledger, outbox, subscriptions
 
 if TYPE_CHECKING:
-    from commands.job_env import JobEnv
+    from commands.framework.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,9 @@ async def _remind(env: JobEnv, row: Any, now: datetime) -> int:
 async def _close(env: JobEnv, row: Any, now: datetime) -> int:
     async with env.transaction(now) as ctx:
         if await outbox.asked_before(ctx.conn, str(row.idea_id), row.due_at):
-            # Votes sent before the deadline wait for their random moment (commands.deferral):
-            # they count, so the idea closes (or launches) once they have been carried out.
+            # Votes sent before the deadline wait for their random moment
+            # (commands.framework.deferral): they count, so the idea closes (or launches)
+            # once they have been carried out.
             return 0
         if not await ledger.claim(ctx.conn, "deadline_close", _key(row.idea_id, row.due_at), now):
             return 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from commands import calendar, lookup, notices
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural, quote
+from commands.framework import calendar, lookup, notices
+from commands.framework.context import Ctx
+from commands.framework.formatting import plural, quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, documents, subscriptions
 
 spec = CommandSet()

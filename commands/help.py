@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.registry import Command, CommandSet, Param
-from commands.rules import Rules
+from commands.framework.context import Ctx
+from commands.framework.registry import Command, CommandSet, Param
+from commands.framework.reply import CommandError, Reply, Role
+from commands.framework.rules import Rules
 
 spec = CommandSet()
 

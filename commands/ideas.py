@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commands import calendar, lookup, member_text
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import idea_line, needed_text, plain, plural, quote, score, who
-from commands.registry import CommandSet, Param
+from commands.framework import calendar, lookup, member_text
+from commands.framework.context import Ctx
+from commands.framework.formatting import idea_line, needed_text, plain, plural, quote, score, who
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import campaigns, deadlines, ideas, subscriptions, votes
 
 spec = CommandSet()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import calendar, lookup
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import quote
-from commands.registry import CommandSet, Param
+from commands.framework import calendar, lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import campaigns, ideas, members, moderation
 
 spec = CommandSet()

@@ -15,16 +15,17 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from commands import calendar, lookup, notices
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import quote
+from commands.framework import calendar, lookup, notices
+from commands.framework.context import Ctx
+from commands.framework.formatting import quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, ledger, members, subscriptions
 from storage.repos import nextsteps as steps
 
 if TYPE_CHECKING:
-    from commands.job_env import JobEnv
+    from commands.framework.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ async def _overview(ctx: Ctx, campaign: int, zone: Any) -> str:
     for r in rows:
         if r.status == "proposed":
             # Not how many objected so far: a count that moves when someone objects would
-            # time their private message (see commands.privacy).
+            # time their private message (see commands.framework.privacy).
             state = (
                 f"open for objections until {calendar.show(r.window_ends_at, zone)} "
                 f"(`object {campaign} REASON`)"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from commands import lookup, shown_names
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.formatting import plural, quote
+from commands import shown_names
+from commands.framework import lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import plural, quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply, Role
 from commands.ideas import check_text
-from commands.registry import CommandSet, Param
 from storage.repos import activity, campaigns, ledger, petitions, subscriptions
 
 spec = CommandSet()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from commands import calendar, notices
-from commands.context import CommandError, Ctx, Reply
 from commands.email import NO_EMAIL
-from commands.registry import CommandSet, Param
+from commands.framework import calendar, notices
+from commands.framework.context import Ctx
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from storage.repos import emails, prefs
 
 spec = CommandSet()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from commands import accounts, shown_names
-from commands.context import Ctx, Reply
-from commands.formatting import plural, quote, who
-from commands.registry import CommandSet, Param
+from commands.framework.context import Ctx
+from commands.framework.formatting import plural, quote, who
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import Reply
 from storage.repos import members, subscriptions
 
 spec = CommandSet()

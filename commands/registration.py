@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 from commands import accounts, codes, pseudonyms
-from commands.context import Action, CommandError, Ctx, Reply, Role
-from commands.registry import CommandSet, Param
+from commands.framework.context import Ctx
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import Action, CommandError, Reply, Role
+from storage.db import Database
 from storage.repos import codes as code_repo
 from storage.repos import members
 from storage.repos.members import Linked
 
+logger = logging.getLogger(__name__)
+
 spec = CommandSet()
 
 OFFER_ACTIONS = (Action("Another name", "another"), Action("Choose this", "choose"))
+BURNED_IN_PUBLIC = (
+    "The code you just showed in a public channel no longer works: everyone there could see "
+    "it and use it in your place. Ask the person who gave you a registration code for a new "
+    "one (for a link code, send me `link` again), and send it to me privately, here."
+)
+
+
+@spec.watch_public
+async def burn_codes_seen(db: Database, platform: str, text: str, now: datetime) -> str | None:
+    """Burn any registration or link code in a line said in public; returns what to tell its
+    sayer privately, or None (nothing usable was in it: the usual case, which costs no
+    database access at all)."""
+    digests = codes.digests_in(text)
+    if not digests:
+        return None
+    async with db.read() as conn:
+        if not await code_repo.usable(conn, digests, now):
+            return None
+    async with db.write() as conn:
+        burned = await code_repo.burn(conn, digests, now)
+    if not burned:
+        return None
+    logger.info("burned %d code(s) seen in public on %s", burned, platform)
+    return BURNED_IN_PUBLIC
 
 
 async def _fresh_name(ctx: Ctx, avoid: str | None = None) -> str:

@@ -4,7 +4,7 @@ A shown name stands beside a pseudonym or among a petition's signers, so it must
 for someone else or for the bot: it may not be or contain a pseudonym (any member's, or any
 ``adjective_animal`` the bot could hand out), the bot's name on any platform or ``dynamo``,
 and may not hold characters that make text look like markup, a mention or a channel.
-Invisible and control characters are refused before this (see commands.dispatch).
+Invisible and control characters are refused before this (see commands.framework.invoker).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 import unicodedata
 
 from commands import pseudonyms
-from commands.context import CommandError, Ctx
+from commands.framework.context import Ctx
+from commands.framework.reply import CommandError
 from storage.repos import members
 
 # Mention, channel, IRC nick brackets, Discord markup and the "name: text" shape of a line.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from commands import lookup
-from commands.context import Ctx, Reply
-from commands.formatting import quote
-from commands.registry import CommandSet, Param
+from commands.framework import lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import Reply
 from storage.repos import subscriptions
 
 spec = CommandSet()

@@ -12,16 +12,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands import calendar, lookup, notices
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plural, quote
+from commands.framework import calendar, lookup, notices
+from commands.framework.context import Ctx
+from commands.framework.formatting import plural, quote
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from commands.registry import CommandSet, Param
 from storage.repos import activity, deadlines, emails, ledger, nextsteps, progress, subscriptions
 from storage.repos import updates as update_repo
 
 if TYPE_CHECKING:
-    from commands.job_env import JobEnv
+    from commands.framework.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 

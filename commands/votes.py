@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from commands import campaigns, lookup
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import needed_text, quote, score
-from commands.registry import CommandSet, Param
+from commands import campaigns
+from commands.framework import lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import needed_text, quote, score
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from storage.repos import activity, ideas, votes
 
 spec = CommandSet()

@@ -9,9 +9,10 @@ PostgreSQL connections are not pinged when taken from the pool: asyncpg's ping i
 transaction of its own, three round trips before every command. A connection the server
 dropped (a restart, a failover) fails at its first statement instead, with SQLAlchemy's
 ``connection_invalidated`` set: nothing was written, so the command is simply run again
-(``commands.dispatch``), and the pool replaces every connection older than the failure. The
-one failure that cannot be retried is a connection lost while the COMMIT was under way: the
-server may or may not have committed, so ``write`` raises ``CommitInDoubt`` instead.
+(``commands.framework.invoker``), and the pool replaces every connection older than the
+failure. The one failure that cannot be retried is a connection lost while the COMMIT was
+under way: the server may or may not have committed, so ``write`` raises ``CommitInDoubt``
+instead.
 
 SQLite statements run inline on the event loop, on SQLAlchemy's synchronous engine and the
 standard library's driver (storage/sqlite_inline.py), rather than on a worker thread: a

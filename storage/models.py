@@ -271,8 +271,9 @@ class Outbox(SQLModel, table=True):
     kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     space: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
     # The idea or campaign a row is about (its number): queued commands about one are
-    # carried out in the order asked, whatever random moment each drew (commands.deferral),
-    # and its announcements go out in order in each space (bot/outbox.py).
+    # carried out in the order asked, whatever random moment each drew
+    # (commands.framework.deferral), and its announcements go out in order in each space
+    # (bot/outbox.py).
     stream: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     member_id: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
     event: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))

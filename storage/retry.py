@@ -1,10 +1,10 @@
 """Trying again after a failure: one backoff schedule, and one loop that follows it.
 
 Every retry in the bot waits by a ``Backoff``: a delivery that failed (bot.outbox,
-bot.mailer), a queued command the database refused (bot.later), a command whose transaction
-met a conflict (commands.dispatch), SQLite's write lock (storage.db) and an IRC reconnect
-(bot.transports.irc.connection). It lives in storage, the lowest layer, so that all of
-them can import it (storage imports neither commands nor bot).
+bot.transports.email.mailer), a queued command the database refused (bot.later), a command
+whose transaction met a conflict (commands.framework.invoker), SQLite's write lock
+(storage.db) and an IRC reconnect (bot.transports.irc.connection). It lives in storage, the
+lowest layer, so that all of them can import it (storage imports neither commands nor bot).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.secret import KEY_ENV
 from storage.vault import Vault

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from commands.privacy import Privacy
+from commands.framework.privacy import Privacy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bot.app import App
 from bot.config import Config
 from bot.transports.console import ConsoleTransport
 from commands import admin
-from commands.formatting import plain
+from commands.framework.formatting import plain
 from storage.db import Database
 
 
@@ -34,7 +34,7 @@ class RecordingConsole(ConsoleTransport):
         self.seen: list[Seen] = []
 
     def emit(self, where: str, text: str) -> None:
-        # What the person reads: member text unmarked (see commands.formatting).
+        # What the person reads: member text unmarked (see commands.framework.formatting).
         self.seen.append(Seen(where, plain(text)))
 
 

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from bot.app import App
 from bot.config import Config, DatabaseSettings
 from bot.outbox import Refused, SpaceDown
-from commands.context import IdentityRef
-from commands.formatting import plain
-from commands.privacy import NO_DELAY
+from commands.framework.formatting import plain
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
 from storage.db import Database
 from storage.models import Identity, Outbox, Space
 from storage.repos import outbox

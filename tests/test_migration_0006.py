@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from commands.context import IdentityRef
+from commands.framework.reply import IdentityRef
 from storage import migrate
 from storage.db import Database
 from storage.models import metadata

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from bot.config import Config
 from bot.outbox import Dispatcher
-from commands.context import IdentityRef
-from commands.formatting import plain
-from commands.privacy import NO_DELAY
+from commands.framework.formatting import plain
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox

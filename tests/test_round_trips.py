@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Config
-from commands.context import IdentityRef
-from commands.dispatch import IN_DOUBT
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.invoker import IN_DOUBT
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.vault import Vault
 from tests.databases import PG_URL, PostgresSchema

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from commands.context import IdentityRef
+from commands.framework.reply import IdentityRef
 from storage.db import Database
 from storage.models import metadata
 from tests.harness import ConsoleChat

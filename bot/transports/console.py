@@ -19,8 +19,8 @@ from typing import Any
 
 from bot.app import App
 from commands import admin
-from commands.context import IdentityRef, Reply
-from commands.formatting import plain
+from commands.framework.formatting import plain
+from commands.framework.reply import IdentityRef, Reply
 from storage.repos import members
 
 SPACE = "console"

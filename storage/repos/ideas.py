@@ -80,7 +80,7 @@ async def count_by_author_since(conn: AsyncConnection, author_id: int, since: da
 _OPEN = ideas_t.c.status == "open", ideas_t.c.hidden.is_(False)
 
 
-# What a listing line shows (commands.formatting.idea_line): no timestamps to convert.
+# What a listing line shows (commands.framework.formatting.idea_line): no timestamps to convert.
 _LISTED = (ideas_t.c.id, ideas_t.c.text, ideas_t.c.up, ideas_t.c.down, ideas_t.c.status)
 
 

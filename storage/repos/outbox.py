@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import Outbox
 
 outbox_t = Outbox.__table__
-# The kind of row that holds a member's command until its moment (commands.deferral).
+# The kind of row that holds a member's command until its moment (commands.framework.deferral).
 COMMAND = "command"
 
 
@@ -27,7 +27,7 @@ async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 async def latest_waiting(conn: AsyncConnection, streams: Iterable[str]) -> dict[str, datetime]:
-    """For each stream, when its last queued command is due (commands.deferral)."""
+    """For each stream, when its last queued command is due (commands.framework.deferral)."""
     result = await conn.execute(
         sa.select(outbox_t.c.stream, sa.func.max(outbox_t.c.available_at))
         .where(

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.config import Config
-from commands.context import IdentityRef
-from commands.formatting import plain
-from commands.privacy import NO_DELAY
+from commands.framework.formatting import plain
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import members, outbox

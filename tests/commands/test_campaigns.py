@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.harness import ConsoleChat
 
 

@@ -7,9 +7,9 @@ import asyncio
 import sqlalchemy as sa
 
 from commands.catalog import build_registry
-from commands.context import IdentityRef
-from commands.dispatch import Invoker
-from commands.rules import Rules
+from commands.framework.invoker import Invoker
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.models import Campaign, Idea, Outbox, Subscription, Vote
 from storage.repos import ideas, members

@@ -1,4 +1,4 @@
-"""A command's facts are declared once (commands/registry.py), and a declaration that
+"""A command's facts are declared once (commands/framework/registry.py), and a declaration that
 disagrees with its handler fails when the module is imported, not when a member runs it."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import pytest
 
 from bot.transports.discord import forms
 from commands.catalog import build_registry
-from commands.context import Ctx, Reply
-from commands.registry import CommandSet, DeclarationError, Param
-from commands.rules import Rules
+from commands.framework.context import Ctx
+from commands.framework.registry import CommandSet, DeclarationError, Param
+from commands.framework.reply import Reply
+from commands.framework.rules import Rules
 from tests.harness import ConsoleChat
 
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from bot.config import Config
 from commands.catalog import build_registry
-from commands.context import IdentityRef, Reply
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef, Reply
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.models import metadata
 from tests.harness import ConsoleChat

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commands import member_text
-from commands.formatting import OPEN, one_line_quotes, plain, quote, spans
+from commands.framework import member_text
+from commands.framework.formatting import OPEN, one_line_quotes, plain, quote, spans
 from storage.models import Idea, Member, Signature
 from tests.harness import ConsoleChat
 

@@ -1,6 +1,7 @@
 """What others can see of a member's action happens at a random moment later
-(commands.deferral): an observer who reads idle times with WHOIS, and polls `ideas new` or a
-count, must not be able to line a change up with the private message that caused it."""
+(commands.framework.deferral): an observer who reads idle times with WHOIS, and polls
+`ideas new` or a count, must not be able to line a change up with the private message that
+caused it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import sqlalchemy as sa
 
 from bot.config import Config, ConfigError, from_dict
 from commands.catalog import build_registry
-from commands.context import IdentityRef
-from commands.jobs import sweep
-from commands.privacy import NO_DELAY, Privacy, show_delay
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY, Privacy, show_delay
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
+from commands.jobs.table import sweep
 from storage.db import Database
 from storage.models import Idea, Outbox
 from storage.repos import outbox

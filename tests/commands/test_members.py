@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.catalog import build_registry
-from commands.registry import UsageError
+from commands.framework.registry import UsageError
 from tests.harness import ConsoleChat
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config import AdminSettings, Config
-from commands.context import IdentityRef
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.repos import members
 from tests.harness import ConsoleChat

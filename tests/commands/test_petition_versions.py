@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.commands.test_campaigns import launched
 from tests.harness import ConsoleChat
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Config
-from commands.calendar import Schedule
-from commands.context import IdentityRef
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.calendar import Schedule
+from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.db import Database
 from tests.harness import ConsoleChat
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from commands import codes, pseudonyms
-from commands.context import IdentityRef
+from commands.framework.reply import IdentityRef
 from storage.models import Identity, Member, RegistrationCode
 from tests.harness import ConsoleChat
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Config
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.rules import Rules
 from storage.db import Database
 from tests.discord.harness import GUILDS, DiscordChat, discord_settings
 from tests.discord_standin import StandIn, patched_discord

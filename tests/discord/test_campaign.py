@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.transports.discord.webhooks import avatar_url
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.discord.harness import DiscordChat, field_value
 from tests.discord_standin import StoredMessage
 

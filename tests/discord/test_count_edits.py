@@ -1,6 +1,6 @@
 """Counts on announcements don't time a vote: with `[privacy] max_public_delay` set, a vote
-or a signature is carried out at a random moment later (commands.deferral), and the edit of
-the count follows that moment, not the click; a rush of clicks still becomes few edits.
+or a signature is carried out at a random moment later (commands.framework.deferral), and
+the edit of the count follows that moment, not the click; a rush of clicks still becomes few edits.
 With no delay configured the edit follows the click at once, as before."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 import pytest
 
 from bot.config import Config
-from commands.privacy import NO_DELAY, Privacy
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY, Privacy
+from commands.framework.rules import Rules
 from storage.db import Database
 from tests.delays import Scripted
 from tests.discord.harness import DiscordChat, discord_settings, field_value

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.discord.harness import DiscordChat, field_value
 from tests.discord_standin import StoredMessage
 

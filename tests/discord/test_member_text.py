@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from commands.formatting import CLOSE, OPEN
-from commands.rules import Rules
+from commands.framework.formatting import CLOSE, OPEN
+from commands.framework.rules import Rules
 from tests.discord.harness import DiscordChat, field_value
 from tests.discord_standin import StoredMessage
 

@@ -23,7 +23,7 @@ from bot.transports.discord.settings import DiscordGuildSettings
 from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
 from bot.transports.discord.webhooks import acceptable, avatar_url, webhook_username
 from commands.catalog import build_registry
-from commands.formatting import quote
+from commands.framework.formatting import quote
 from commands.pseudonyms import words
 from tests.discord_standin.errors import RestError as StandInRestError
 from tests.discord_standin.webhook_names import check_webhook_username

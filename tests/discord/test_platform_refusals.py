@@ -15,8 +15,8 @@ import pytest
 from bot.config import Config
 from bot.outbox import Refused, SpaceDown
 from bot.transports.discord.transport import DiscordTransport
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.rules import Rules
 from storage.db import Database
 from tests.discord.harness import WITHIN, DiscordChat, discord_settings, field_value
 from tests.discord_standin import StandIn, StoredMessage

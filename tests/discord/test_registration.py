@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.transports.discord import interactions
-from commands.context import Reply
-from commands.dispatch import Invoker
+from commands.framework.invoker import Invoker
+from commands.framework.reply import Reply
 from tests.discord.harness import DiscordChat
 
 

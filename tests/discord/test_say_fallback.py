@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from storage.repos import members
 from tests.discord.harness import DiscordChat
 from tests.discord_standin import StoredMessage

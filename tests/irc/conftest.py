@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import AdminSettings, Config
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.vault import Vault
 from tests.databases import sqlite_copy

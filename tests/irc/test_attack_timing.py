@@ -32,8 +32,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Config
-from commands.privacy import NO_DELAY, Privacy
-from commands.rules import Rules
+from commands.framework.privacy import NO_DELAY, Privacy
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.models import Campaign, Idea
 from storage.vault import Vault

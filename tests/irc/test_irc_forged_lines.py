@@ -16,9 +16,9 @@ import re
 import sqlalchemy as sa
 
 from bot.transports.irc.transport import irc_lines, to_irc
-from commands.context import IdentityRef
-from commands.formatting import quote
-from commands.rules import Rules
+from commands.framework.formatting import quote
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.models import Idea
 from tests.irc.client import IrcTestClient, Line
 from tests.irc.conftest import MakeChat

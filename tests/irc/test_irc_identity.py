@@ -18,7 +18,7 @@ import pytest
 from bot.config import from_dict
 from bot.transports.irc.connection import IrcConnection
 from bot.transports.irc.settings import IrcNetworkSettings
-from commands.context import IdentityRef
+from commands.framework.reply import IdentityRef
 from tests.irc.conftest import MakeChat, NgircdFactory
 from tests.waiting import eventually
 

@@ -17,7 +17,7 @@ import logging
 
 import pytest
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.irc.conftest import MakeChat
 from tests.irc.harness import CHANNEL
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bot.transports.irc.connection import IncomingMessage
 from bot.transports.irc.early import EarlyConnection
 from bot.transports.irc.settings import IrcNetworkSettings
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from tests.irc.client import IrcTestClient, Line
 from tests.irc.conftest import MakeChat
 from tests.irc.harness import BOT, CHANNEL, IrcChat

@@ -9,7 +9,7 @@ chat alike, tells the sayer privately, and does nothing else with that line.
 
 from __future__ import annotations
 
-from commands.dispatch import BURNED_IN_PUBLIC
+from commands.registration import BURNED_IN_PUBLIC
 from tests.irc.client import Line
 from tests.irc.conftest import MakeChat
 from tests.irc.harness import BOT, CHANNEL, IrcChat

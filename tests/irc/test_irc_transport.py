@@ -7,8 +7,8 @@ import asyncio
 import sqlalchemy as sa
 
 from bot.transports.irc.connection import IncomingMessage
-from commands.context import IdentityRef
-from commands.rules import Rules
+from commands.framework.reply import IdentityRef
+from commands.framework.rules import Rules
 from storage.models import Outbox
 from storage.repos import outbox
 from tests.irc.client import IrcTestClient

@@ -21,9 +21,9 @@ import time_machine
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.config import Config, EmailSettings
-from commands.calendar import Schedule
-from commands.privacy import NO_DELAY
-from commands.rules import Rules
+from commands.framework.calendar import Schedule
+from commands.framework.privacy import NO_DELAY
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.vault import Vault
 from tests.databases import PG_URL, PostgresSchema

@@ -16,7 +16,11 @@ FIRST_FAILURE = WEEKLY_TIME + timedelta(seconds=1)
 
 
 def said(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == level and r.name == "bot.mailer"]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == level and r.name == "bot.transports.email.mailer"
+    ]
 
 
 async def test_recovery_is_logged_once_with_how_long_and_what_went_out(

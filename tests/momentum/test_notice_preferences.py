@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands import notices
+from commands.framework import notices
 from tests.momentum.conftest import MomentumChat, SmtpServer
 
 

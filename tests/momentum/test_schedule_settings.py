@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import ConfigError, from_dict
-from commands import calendar
-from commands.calendar import Schedule
+from commands.framework import calendar
+from commands.framework.calendar import Schedule
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday
 

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from bot import scheduler
-from commands.job_env import JobEnv
-from commands.jobs import JOBS
+from commands.framework.job_env import JobEnv
+from commands.jobs.table import JOBS
 from storage.db import Database
 from tests.momentum.conftest import MONDAY, MomentumChat, SmtpServer, momentum_config
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.job_env import tell_staff
+from commands.framework.job_env import tell_staff
 from tests.harness import ConsoleChat
 
 

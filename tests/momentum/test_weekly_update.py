@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import time_machine
 
-from commands.jobs import JOBS
+from commands.jobs.table import JOBS
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import emails, ledger

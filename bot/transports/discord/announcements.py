@@ -36,7 +36,7 @@ from typing import Any
 
 import discord
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 from storage.db import Database
 
 from . import embeds

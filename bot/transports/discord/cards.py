@@ -2,7 +2,7 @@
 are posted or edited (so an edit always shows the latest counts, whoever voted where).
 
 Texts are kept as stored, raw; ``author`` is the bot's text with the shown name marked as
-the member's (commands.formatting.who). ``embeds`` makes them inert.
+the member's (commands.framework.formatting.who). ``embeds`` makes them inert.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from commands.formatting import quote, who
-from commands.rules import Rules
+from commands.framework.formatting import quote, who
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.repos import campaigns, documents, ideas
 
@@ -19,7 +19,7 @@ from storage.repos import campaigns, documents, ideas
 @dataclass(frozen=True)
 class IdeaCard:
     idea_id: int
-    author: str  # marked: commands.formatting.who
+    author: str  # marked: commands.framework.formatting.who
     text: str
     up: int
     down: int

@@ -18,7 +18,7 @@ from typing import Any
 
 import discord
 
-from commands.registry import Registry
+from commands.framework.registry import Registry
 
 from .interactions import InteractionRunner
 from .slash import build_tree

@@ -6,7 +6,7 @@ The form's ``custom_id`` names the command and carries the values already given
 (``dynamo:say:3``), so a submission needs nothing kept in memory: it is handled the same
 after a restart, and two members filling the same form at once never mix. The field's
 limit, its placeholder and the form's title are declared with the command
-(``Param.max_chars``, ``Param.form_hint``, ``form_title`` in commands/registry.py).
+(``Param.max_chars``, ``Param.form_hint``, ``form_title`` in commands/framework/registry.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import discord
 
-from commands.registry import Command, Param, Registry
-from commands.rules import Rules
+from commands.framework.registry import Command, Param, Registry
+from commands.framework.rules import Rules
 
 from .text import clip
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import discord
 
-from commands.context import IdentityRef, Reply
-from commands.dispatch import Invoker
-from commands.registry import Command, Registry, UsageError
-from commands.rules import Rules
+from commands.framework.invoker import Invoker
+from commands.framework.registry import Command, Registry, UsageError
+from commands.framework.reply import IdentityRef, Reply
+from commands.framework.rules import Rules
 
 from . import forms
 from .settings import DiscordGuildSettings

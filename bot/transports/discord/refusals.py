@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 import discord
 
-from commands.formatting import quote
+from commands.framework.formatting import quote
 
 from .settings import DiscordGuildSettings
 

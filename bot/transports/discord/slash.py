@@ -18,7 +18,7 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 
-from commands.registry import Command, Param, Registry
+from commands.framework.registry import Command, Param, Registry
 
 from . import forms
 from .text import clip, slashify

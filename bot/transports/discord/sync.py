@@ -16,7 +16,7 @@ import discord
 
 from bot.config import ConfigError
 from commands.catalog import build_registry
-from commands.registry import Registry
+from commands.framework.registry import Registry
 
 from .client import DynamoClient
 from .settings import DiscordSettings, missing_token

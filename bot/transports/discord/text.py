@@ -1,7 +1,7 @@
 """The bot's text as Discord shows it, and within Discord's size limits.
 
 Every text the bot sends to Discord goes through `render` (the bot's own text, in which
-whatever a member wrote is marked: commands.formatting) or `inert` (a member's text on its
+whatever a member wrote is marked: commands.framework.formatting) or `inert` (a member's text on its
 own: an idea, a petition statement, a ``say``). They are the one place that decides how
 member text looks on Discord:
 
@@ -26,7 +26,7 @@ from collections.abc import Collection
 
 from discord.utils import escape_markdown, escape_mentions
 
-from commands.formatting import one_line_quotes, plain, spans
+from commands.framework.formatting import one_line_quotes, plain, spans
 
 MAX_CONTENT = 2000
 MAX_THREAD_NAME = 100

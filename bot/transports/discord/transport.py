@@ -8,7 +8,7 @@ coalesced (see ``edits``), whichever platform the vote came from.
 A count edited the instant someone clicks would time their click for anyone watching the
 message (and, say, an IRC channel's WHOIS idle times). It doesn't: with `[privacy]
 max_public_delay` set, a vote or a signature is carried out at a random moment later
-(commands.deferral), and the edit follows that moment, not the click.
+(commands.framework.deferral), and the edit follows that moment, not the click.
 
 What Discord refuses is sorted in ``refusals``: a DM it will never take ends at once
 (``Refused``); a configured channel an admin has to fix is told to the staff once, and its
@@ -33,9 +33,9 @@ from discord.http import Route
 from bot.app import App
 from bot.config import ConfigError
 from bot.outbox import Refused, SpaceDown
-from commands.context import Reply
-from commands.job_env import tell_staff
-from commands.registry import Command
+from commands.framework.job_env import tell_staff
+from commands.framework.registry import Command
+from commands.framework.reply import Reply
 
 from .announcements import Publisher, idea_key, petition_key
 from .client import DynamoClient

@@ -12,7 +12,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
-from commands.context import Action
+from commands.framework.reply import Action
 
 _ID = r"[0-9]{1,9}"
 

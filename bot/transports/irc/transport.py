@@ -33,8 +33,8 @@ from bot.transports.irc.pages import PageKey, Pages
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import paginate, split_message, split_prefixed
 from commands.audience import active_campaigns
-from commands.context import IdentityRef
-from commands.formatting import CLOSE, OPEN, one_line_quotes, plain, quote, spans
+from commands.framework.formatting import CLOSE, OPEN, one_line_quotes, plain, quote, spans
+from commands.framework.reply import IdentityRef
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 def to_irc(text: str) -> str:
     """Markdown-ish bold (our replies' only markup) as IRC bold; what members wrote is shown
-    as it is, without the marks around it (see commands.formatting)."""
+    as it is, without the marks around it (see commands.framework.formatting)."""
     if OPEN not in text and CLOSE not in text:
         return _BOLD.sub("\x02\\1\x02", text) if "**" in text else text
     return "".join(

@@ -10,7 +10,7 @@ Create Date: 2026-12-03 10:20:00
   identity that redeemed a code, joined with an organizer's codes.csv, named the worker
   behind an account.
 - Member text stored before text was cleaned on the way in loses its line separators,
-  control and invisible characters, as commands.member_text does now (kept here as it was
+  control and invisible characters, as commands.framework.member_text does now (kept here as it was
   on this day: a migration must not change when that module does).
 """
 

@@ -5,91 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commands import calendar, notices
-from commands.calendar import Schedule
-from commands.rules import Rules
+from commands.framework import calendar, notices
+from commands.framework.calendar import Schedule
+from commands.framework.registry import Registry
+from commands.framework.reply import CommandError, IdentityRef, Role
+from commands.framework.rules import Rules
 from storage.repos import outbox, prefs
 from storage.vault import Vault
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
-
-    from commands.registry import Registry
-
-
-class Role(IntEnum):
-    """The one permission ladder, checked in one place (the invoker)."""
-
-    NOBODY = 0  # not registered yet
-    MEMBER = 1
-    ORGANIZER = 2  # of a particular campaign; checked by the campaign's commands
-    MODERATOR = 3
-    ADMIN = 4
-
-    @classmethod
-    def parse(cls, name: str) -> Role:
-        return cls[name.upper()]
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-class CommandError(Exception):
-    """A refusal with a friendly message; the transaction is rolled back."""
-
-
-@dataclass(frozen=True)
-class IdentityRef:
-    """Who is talking: ``key`` is unique across platforms (``discord:1234``, ``irc:libera:nick``).
-
-    ``platform`` is the transport family ("discord", "irc", "console"). ``connection``, when
-    the transport knows one, names the connection the message came by and stays the same when
-    the person changes nick (on IRC: the network and ``user@host``); limits on wrong codes
-    hold for it as well as for the identity.
-    """
-
-    key: str
-    platform: str
-    connection: str | None = None
-
-
-@dataclass(frozen=True)
-class Action:
-    """A follow-up the person can take with one click or one short command."""
-
-    label: str
-    command: str
-
-
-@dataclass
-class Reply:
-    text: str
-    ok: bool = True
-    actions: tuple[Action, ...] = ()
-    # Set when a command was typed in public but must be sent privately: the transport sends
-    # this reply privately and does not answer in the channel.
-    private_hint: bool = False
-    data: dict[str, Any] = field(default_factory=dict)
-    # Set by the invoker: whether whoever asked is a member in good standing. Transports
-    # let members' replies go first (a flood of strangers never delays them); it never
-    # changes what the reply says.
-    member: bool = False
-
-    @classmethod
-    def error(cls, text: str) -> Reply:
-        return cls(text=text, ok=False)
-
-    @classmethod
-    def unchanged(cls, text: str) -> Reply:
-        """Nothing to do (already voted, not following): said at once, never run later."""
-        return cls(text=text, data={"unchanged": True})
 
 
 @dataclass
@@ -112,9 +42,9 @@ class Ctx:
     email_enabled: bool = False
     # Names a member may not show (the bot's own, on every platform).
     reserved_names: frozenset[str] = frozenset()
-    # A trial run, always rolled back, to check a command that runs later (commands.deferral):
-    # a handler may stop short of a write that would use up a number people see (an
-    # idea's: PostgreSQL's sequences don't roll back).
+    # A trial run, always rolled back, to check a command that runs later
+    # (commands.framework.deferral): a handler may stop short of a write that would use up a
+    # number people see (an idea's: PostgreSQL's sequences don't roll back).
     trial: bool = False
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
@@ -158,7 +88,8 @@ class Ctx:
         **data: Any,
     ) -> None:
         """Queue a private notice to each member; their ``notify`` preference decides whether
-        it comes by DM, email, both, in the daily digest or not at all (see commands.notices).
+        it comes by DM, email, both, in the daily digest or not at all (see
+        commands.framework.notices).
         """
         payload = {"text": text, **data}
         for member_id in member_ids:
@@ -192,7 +123,7 @@ class Ctx:
 
     def email(self, member_id: int, event: str, **data: Any) -> None:
         """Queue an email to one member whatever their ``notify`` choice (verification
-        codes, the weekly update); commands.mailings says what it contains."""
+        codes, the weekly update); commands.email.mailings says what it contains."""
         self.pending.append(
             {
                 "kind": "email",

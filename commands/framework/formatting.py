@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from commands.rules import Rules
+from commands.framework.rules import Rules
 
 OPEN, CLOSE = "\ue000", "\ue001"
 _QUOTED = re.compile(f"{OPEN}(.*?){CLOSE}", re.DOTALL)

@@ -1,7 +1,7 @@
 """Email, privately: give an address, verify it with a mailed code, or forget it.
 
 Nobody else ever sees an address, moderators included; even its owner sees it masked. The
-verification code is made when the mail is composed (commands.mailings) and only its hash
+verification code is made when the mail is composed (commands.email.mailings) and only its hash
 is stored. A permanent delivery failure is told to the member the next time they act.
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands import codes
-from commands.addresses import masked, valid_address
-from commands.context import CommandError, Ctx, Reply, Role
-from commands.registry import CommandSet, Param
+from commands.email.addresses import masked, valid_address
+from commands.framework.context import Ctx
+from commands.framework.registry import CommandSet, Param, ReplyNote
+from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import emails
 
 spec = CommandSet()
@@ -161,16 +162,19 @@ async def unsubscribe(ctx: Ctx, token: str) -> Reply:
 
 
 async def tell_undelivered(
-    conn: AsyncConnection, member_id: int, reply: Reply, now: datetime
+    conn: AsyncConnection, member: Any, _key_hash: str, reply: Reply, now: datetime
 ) -> Reply:
     """Add the news of a bounced mail to a reply, once."""
-    failure = await emails.failure_unshown(conn, member_id)
+    failure = await emails.failure_unshown(conn, member.id)
     if failure is None:
         return reply
-    await emails.mark_failure_shown(conn, member_id, now)
+    await emails.mark_failure_shown(conn, member.id, now)
     reply.text += (
         f"\n\nBy the way: an email to you could not be delivered ({failure.failure}). "
         f"I won't mail that address again. Send `email ADDRESS` with one that works, or "
         f"`email off`."
     )
     return reply
+
+
+spec.note(ReplyNote(applies=lambda member: bool(member.email_trouble), add=tell_undelivered))

@@ -26,7 +26,7 @@ INVISIBLE = (
     "\u200e\u200f\u061c"  # left-to-right, right-to-left and Arabic letter marks
     "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
     "\u2066\u2067\u2068\u2069"  # bidi isolates
-    "\ue000\ue001"  # what commands.formatting marks member text with
+    "\ue000\ue001"  # what commands.framework.formatting marks member text with
 )
 _CONTROLS = "".join(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)))
 _TO_SPACE = str.maketrans(

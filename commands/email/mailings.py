@@ -1,8 +1,9 @@
 """What each email says: verification codes, notices and the weekly update.
 
-The mailer (bot/mailer.py) claims ``email`` outbox rows and asks ``Composer.compose`` for
-their letters; it knows SMTP, this module knows the words. The address is looked up when
-the mail is composed, so ``email off`` stops even mails already queued. Bulletins are
+The mailer (bot/transports/email/mailer.py) claims ``email`` outbox rows and asks
+``Composer.compose`` for their letters; it knows SMTP, this module knows the words. The
+address is looked up when the mail is composed, so ``email off`` stops even mails already
+queued. Bulletins are
 rendered once per time zone, not once per member.
 """
 
@@ -17,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commands import calendar, codes, updates
-from commands.calendar import Schedule
+from commands import codes, updates
 from commands.email import CODE_LIFETIME
-from commands.formatting import one_line_quotes, plain
+from commands.framework import calendar
+from commands.framework.calendar import Schedule
+from commands.framework.formatting import one_line_quotes, plain
 from storage.repos import emails, ledger
 from storage.vault import Vault
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import notices
-from commands.context import CommandError, Ctx, Reply
-from commands.privacy import Privacy, show_delay
-from commands.registry import Command
+from commands.framework import notices
+from commands.framework.context import Ctx
+from commands.framework.privacy import Privacy, show_delay
+from commands.framework.registry import Command
+from commands.framework.reply import CommandError, Reply
 from storage.repos import outbox
 
 KIND = outbox.COMMAND

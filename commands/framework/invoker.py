@@ -7,8 +7,9 @@ transaction around the handler all happen here, once.
 
 A command answered in public runs for nobody in particular: whoever asks, the channel gets
 the same answer (no membership or role hints, times in the configured zone, hidden ideas
-shown to nobody). Text that could be a registration or link code, seen in public, is burned
-(``seen_in_public``).
+shown to nobody). Every line said in public is shown to the features that watch for
+something in it (``seen_in_public``: a registration code is burned), and news a feature
+keeps for a member is added to their next reply (``ReplyNote``).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from commands import accounts, codes, deferral, email, member_text
-from commands.calendar import Schedule
-from commands.context import CommandError, Ctx, IdentityRef, Reply, Role
-from commands.privacy import NO_DELAY, Privacy
-from commands.registry import Command, Param, Registry, UsageError
-from commands.rules import Rules
+from commands.framework import deferral, member_text
+from commands.framework.calendar import Schedule
+from commands.framework.context import Ctx
+from commands.framework.privacy import NO_DELAY, Privacy
+from commands.framework.registry import Command, Param, Registry, ReplyNote, UsageError
+from commands.framework.reply import CommandError, IdentityRef, Reply, Role
+from commands.framework.rules import Rules
 from storage.db import CommitInDoubt, Database, lost_connection
-from storage.repos import codes as code_repo
 from storage.repos import members, outbox
 from storage.retry import Backoff, retry
 from storage.types import utcnow
@@ -51,11 +52,6 @@ RETRIES = 3
 # Between the tries of a command whose transaction met a conflict: a few milliseconds,
 # drawn at random, so two commands that collided don't collide again in step.
 CONFLICT_BACKOFF = Backoff(first=0.005, cap=0.05, jitter=True)
-BURNED_IN_PUBLIC = (
-    "The code you just showed in a public channel no longer works: everyone there could see "
-    "it and use it in your place. Ask the person who gave you a registration code for a new "
-    "one (for a link code, send me `link` again), and send it to me privately, here."
-)
 SUSPENDED = "Your membership is suspended by the moderators, so I can't act on your commands."
 INVISIBLE_IN_NAME = (
     "That name has an invisible or control character in it (U+{code:04X}), which could make "
@@ -96,22 +92,13 @@ class Invoker:
         return await self.invoke(identity, command, args, where=where)
 
     async def seen_in_public(self, identity: IdentityRef, text: str) -> str | None:
-        """Burn any registration or link code in a line said in public; returns what to
-        tell its sayer privately, or None (nothing usable was in it: the usual case, which
-        costs no database access at all)."""
-        digests = codes.digests_in(text)
-        if not digests:
-            return None
-        now = self.clock()
-        async with self.db.read() as conn:
-            if not await code_repo.usable(conn, digests, now):
-                return None
-        async with self.db.write() as conn:
-            burned = await code_repo.burn(conn, digests, now)
-        if not burned:
-            return None
-        logger.info("burned %d code(s) seen in public on %s", burned, identity.platform)
-        return BURNED_IN_PUBLIC
+        """Show a line said in public to the features that watch for something in it;
+        returns what to tell its sayer privately, or None (the usual case)."""
+        for watch in self.registry.public_watches:
+            told = await watch(self.db, identity.platform, text, self.clock())
+            if told is not None:
+                return told
+        return None
 
     async def invoke(
         self, identity: IdentityRef, command: Command, args: dict[str, Any], *, where: str
@@ -151,7 +138,7 @@ class Invoker:
             reply = Reply.error(OOPS)
         if reply.data.get("later"):
             # Not which command: the line's time is when the member acted, and naming what
-            # it was would tie it to the post that comes out later (commands.deferral).
+            # it was would tie it to the post that comes out later (commands.framework.deferral).
             self._log(identity.platform, "later", "queued", started)
         else:
             self._log(identity.platform, command.name, "ok" if reply.ok else "refused", started)
@@ -237,12 +224,10 @@ class Invoker:
             queued = await ctx.flush_outbox() if command.writes else 0
             queued += later
             # A mail to them bounced, or their private messages are closed: tell them now,
-            # once (see commands.email and commands.notices).
-            trouble = member is not None and (
-                bool(member.email_trouble) or member.dms_refused_at is not None
-            )
-            if trouble and command.writes:
-                reply = await _tell_trouble(conn, member, key_hash, reply, now)
+            # once (see commands.email and commands.framework.notices).
+            news = [n for n in self.registry.notes if member is not None and n.applies(member)]
+            if news and command.writes:
+                reply = await _tell(news, conn, member, key_hash, reply, now)
             if (
                 command.writes
                 and reply.ok
@@ -250,9 +235,9 @@ class Invoker:
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):
                 await members.touch_identity(conn, key_hash, now)
-        if trouble and not command.writes:
+        if news and not command.writes:
             async with self.db.write() as conn:
-                reply = await _tell_trouble(conn, member, key_hash, reply, now)
+                reply = await _tell(news, conn, member, key_hash, reply, now)
         if queued and self.on_outbox is not None:
             self.on_outbox()
         return reply
@@ -295,13 +280,11 @@ class Invoker:
         asyncio.get_running_loop().call_soon(_log_invocation, platform, name, outcome, ms)
 
 
-async def _tell_trouble(
-    conn: Any, member: Any, key_hash: str, reply: Reply, now: datetime
+async def _tell(
+    news: list[ReplyNote], conn: Any, member: Any, key_hash: str, reply: Reply, now: datetime
 ) -> Reply:
-    if member.email_trouble:
-        reply = await email.tell_undelivered(conn, member.id, reply, now)
-    if member.dms_refused_at is not None:
-        reply = await accounts.tell_dms_refused(conn, key_hash, reply)
+    for note in news:
+        reply = await note.add(conn, member, key_hash, reply, now)
     return reply
 
 
@@ -318,7 +301,7 @@ def _unreadable(text: str) -> str | None:
 
 
 def _cleaned(command: Command, args: dict[str, Any]) -> dict[str, Any]:
-    """Member text as it will be stored: see commands.member_text."""
+    """Member text as it will be stored: see commands.framework.member_text."""
     by_name = {param.name: param for param in command.params}
     cleaned = dict(args)
     for name, value in args.items():

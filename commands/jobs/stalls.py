@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from commands import calendar, notices
-from commands.formatting import quote
+from commands.framework import calendar, notices
+from commands.framework.formatting import quote
 from storage.repos import activity, campaigns, ledger, members
 
 if TYPE_CHECKING:
-    from commands.job_env import JobEnv
+    from commands.framework.job_env import JobEnv
 
 
 async def sweep(env: JobEnv, now: datetime) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from commands import lookup
-from commands.context import CommandError, Ctx, Reply
-from commands.formatting import plain, quote, who
+from commands.framework import lookup
+from commands.framework.context import Ctx
+from commands.framework.formatting import plain, quote, who
+from commands.framework.registry import CommandSet, Param
+from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from commands.registry import CommandSet, Param
 from storage.repos import activity
 
 spec = CommandSet()

@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from commands.mailings import Letter
+from commands.email.mailings import Letter
 
 
 class MessageBuilder:
@@ -29,7 +29,7 @@ class MessageBuilder:
 
     def build(self, letter: Letter, now: datetime) -> bytes:
         # Addresses are checked to be plain ASCII without CR/LF before they are stored
-        # (commands.addresses.valid_address), so they can go into a header as they are.
+        # (commands.email.addresses.valid_address), so they can go into a header as they are.
         headers = [
             f"To: {letter.to}",
             f"Date: {format_datetime(now, usegmt=True)}",

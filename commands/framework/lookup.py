@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands.context import CommandError, Ctx, Role
+from commands.framework.context import Ctx
+from commands.framework.reply import CommandError, Role
 from storage.repos import campaigns, ideas
 
 

@@ -13,9 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from commands import calendar, deadlines, digests, nextsteps, stalls, updates
-from commands.calendar import Schedule
-from commands.job_env import JobEnv
+from commands import deadlines, nextsteps, updates
+from commands.framework import calendar
+from commands.framework.calendar import Schedule
+from commands.framework.job_env import JobEnv
+from commands.jobs import digests, stalls
 
 logger = logging.getLogger(__name__)
 

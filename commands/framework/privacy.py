@@ -4,7 +4,7 @@ An IRC server tells anyone who asks how long each user has been idle, and a priv
 to the bot resets it. If ``New idea #9 by leafy_towhee`` appeared the instant its author's
 private ``pitch`` arrived, an observer who WHOISes the channel would see whose idle time had
 just dropped to zero. So a command whose effects others can see is carried out after a
-random delay (commands.deferral), drawn afresh for each command, uniformly between nothing
+random delay (commands.framework.deferral), drawn afresh for each command, uniformly between nothing
 and ``max_public_delay``. Anyone who acted within that window is then as likely to be the
 author.
 """
@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from commands.calendar import TimeError, parse_duration
+from commands.framework.calendar import TimeError, parse_duration
 
 # Longer than this and a discussion stops feeling like one.
 LONGEST = timedelta(hours=1)

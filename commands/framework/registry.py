@@ -14,15 +14,32 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from commands.context import Ctx, Reply, Role
-from commands.formatting import quote
-from commands.rules import Rules
+from commands.framework.formatting import quote
+from commands.framework.reply import Reply, Role
+from commands.framework.rules import Rules
 
 _RULES = frozenset(f.name for f in dataclasses.fields(Rules))
 
 
 class UsageError(Exception):
     """The line does not fit the command; the message says what to type instead."""
+
+
+@dataclass(frozen=True)
+class ReplyNote:
+    """News a member hears with their next reply, once (a mail to them bounced, their
+    private messages are closed). The feature that knows the news declares it
+    (``CommandSet.note``); the invoker adds it. ``applies`` reads only the member's row, so
+    a member with no news costs no query."""
+
+    applies: Callable[[Any], bool]
+    add: Callable[[Any, Any, str, Reply, Any], Awaitable[Reply]]  # conn, member, key, reply, now
+
+
+# Text said in a public channel, looked at by a feature before anything else happens to it
+# (a registration code shown in public is burned): (db, platform, text, now) -> what to tell
+# the sayer privately, or None.
+PublicWatch = Callable[[Any, str, str, Any], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,7 @@ class Param:
     max_chars: int | str | None = None
     # What a Discord form's empty field shows, when it asks for this parameter.
     form_hint: str | None = None
-    # How member text is made inert (commands.member_text): "line" (every line separator
+    # How member text is made inert (commands.framework.member_text): "line" (every line separator
     # becomes a space), "lines" (paragraphs kept: a campaign's document), or "name" (a name
     # shown to others: refused, not silently changed, when it has invisible characters).
     shape: str = "line"
@@ -79,7 +96,7 @@ class Command:
     details: str = ""
     # A command whose effects others can see (a new idea, a vote count, a signature, a
     # post) runs a random time later when `[privacy] max_public_delay` is set, so its
-    # timing doesn't point to the member (commands.deferral). ``later`` is what the member
+    # timing doesn't point to the member (commands.framework.deferral). ``later`` is what the member
     # is told at once, with the arguments filled in ("Your upvote on #{idea} counts");
     # ``later_if`` limits it to some uses (`doc N edit`, not `doc N`); ``tell_after``:
     # whether the reply is sent once it has run (a new idea's number, a saved revision).
@@ -168,6 +185,8 @@ def check_declaration(command: Command) -> None:
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
+    notes: list[ReplyNote] = field(default_factory=list)
+    public_watches: list[PublicWatch] = field(default_factory=list)
     _groups: set[str] = field(default_factory=set)
 
     def add(self, command: Command) -> Command:
@@ -181,6 +200,8 @@ class Registry:
     def extend(self, commands: CommandSet) -> None:
         for command in commands.commands:
             self.add(command)
+        self.notes.extend(commands.notes)
+        self.public_watches.extend(commands.public_watches)
 
     def get(self, name: str) -> Command | None:
         return self.commands.get(name.lower())
@@ -330,6 +351,18 @@ class CommandSet:
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
+        self.notes: list[ReplyNote] = []
+        self.public_watches: list[PublicWatch] = []
+
+    def note(self, note: ReplyNote) -> ReplyNote:
+        """Declare news a member is told with their next reply (see ``ReplyNote``)."""
+        self.notes.append(note)
+        return note
+
+    def watch_public(self, watch: PublicWatch) -> PublicWatch:
+        """Declare a look at every line said in public (see ``PublicWatch``)."""
+        self.public_watches.append(watch)
+        return watch
 
     def command(
         self,
@@ -376,10 +409,11 @@ class CommandSet:
 __all__ = [
     "Command",
     "CommandSet",
-    "Ctx",
     "DeclarationError",
     "Param",
+    "PublicWatch",
     "Registry",
+    "ReplyNote",
     "UsageError",
     "parse_args",
 ]

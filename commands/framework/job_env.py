@@ -1,6 +1,6 @@
 """What a scheduled job works with (``JobEnv``): the database, the rules and the spaces,
 and one transaction at a time acting for the bot itself. The jobs that use it are in the
-feature modules; commands/jobs.py names them for the scheduler.
+feature modules; commands/jobs/table.py names them for the scheduler.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands import notices
-from commands.calendar import Schedule
-from commands.context import Ctx, IdentityRef, Role
-from commands.registry import Registry
-from commands.rules import Rules
+from commands.framework import notices
+from commands.framework.calendar import Schedule
+from commands.framework.context import Ctx
+from commands.framework.registry import Registry
+from commands.framework.reply import IdentityRef, Role
+from commands.framework.rules import Rules
 from storage.db import Database
 from storage.repos import ledger, members
 from storage.types import utcnow

@@ -35,11 +35,11 @@ import aiosmtplib
 
 from bot.config import ConfigError, EmailSettings
 from bot.durations import spoken
-from bot.mime import MessageBuilder
 from bot.outbox import due, until_idle, wait_or_poll
-from commands.addresses import masked
-from commands.calendar import Schedule
-from commands.mailings import Composer, Letter, Skip
+from bot.transports.email.mime import MessageBuilder
+from commands.email.addresses import masked
+from commands.email.mailings import Composer, Letter, Skip
+from commands.framework.calendar import Schedule
 from storage.db import Database
 from storage.repos import emails, outbox
 from storage.retry import Backoff

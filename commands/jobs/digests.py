@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands import calendar, notices
-from commands.context import Ctx
-from commands.formatting import plain, plural, quote, who
+from commands.framework import calendar, notices
+from commands.framework.context import Ctx
+from commands.framework.formatting import plain, plural, quote, who
 from commands.votes import MILESTONE_NEEDED
 from storage.repos import deadlines, ledger, outbox, prefs, progress
 
 if TYPE_CHECKING:
-    from commands.job_env import JobEnv
+    from commands.framework.job_env import JobEnv
 
 logger = logging.getLogger(__name__)
 
