@@ -83,6 +83,10 @@ async def deadline(ctx: Ctx, idea: int, part: str | None, when: str | None) -> R
         return Reply(f"The deadline of idea #{idea} is lifted.")
     if row.status != "open":
         if row.status == "campaign":
+            try:
+                calendar.parse_moment(when, ctx.now, zone)
+            except calendar.TimeError:
+                when = "WHEN"
             raise CommandError(
                 f"#{idea} is a campaign already: give its discussion or petition a deadline "
                 f"instead (`mod deadline {idea} discussion {when}` or "

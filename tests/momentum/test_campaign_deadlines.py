@@ -131,6 +131,8 @@ async def test_deadlines_on_campaigns_are_refused_where_they_cannot_hold(
     instead = await chat.dm("admin", f"mod deadline {n} in 3d")
     assert "a campaign already" in instead
     assert "`mod deadline 1 discussion in 3d`" in instead
+    typo = await chat.dm("admin", f"mod deadline {n} petitions in 3d")
+    assert "`mod deadline 1 petition WHEN`" in typo
     assert "no deadline" in await chat.dm("admin", "mod deadline 1")
     assert "not a date or duration" in await chat.dm("admin", "mod deadline 1 discussion soon")
     await chat.dm("admin", "mod deadline 1 discussion in 3d")
