@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commands import campaign_deadlines
 from commands import petitions as petition_commands
 from commands.framework import lookup
 from commands.framework.context import Ctx
@@ -98,6 +99,14 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
     ]
     if idea_row is not None:
         lines[0] += f" (pitched by {who(idea_row.pseudonym, idea_row.author_revealed)})"
+    deadlines = await campaign_deadlines.summary(ctx, campaign)
+    if "discussion" in deadlines and row.status == "active":
+        ended, when = deadlines["discussion"]
+        lines.append(
+            f"Discussion: ended {when}, at its deadline."
+            if ended
+            else f"Discussion: open until {when} — `say {campaign} ...`."
+        )
     if head is None and row.status == "closed":
         lines.append("Document: empty (the campaign closed without one).")
     elif head is None:
@@ -117,11 +126,14 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
         counts = await petitions.counts_by_category(ctx.conn, campaign, version)
         detail = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
         of = f" (version {version})" if version > 1 else ""
-        how = (
-            "closed: it takes no more names"
-            if row.status == "closed"
-            else f"sign it privately: `sign {campaign}`"
-        )
+        if row.status == "closed":
+            how = "closed: it takes no more names"
+        elif "petition" not in deadlines:
+            how = f"sign it privately: `sign {campaign}`"
+        elif deadlines["petition"][0]:
+            how = f"closed at its deadline, {deadlines['petition'][1]}: it takes no more names"
+        else:
+            how = f"sign it privately until {deadlines['petition'][1]}: `sign {campaign}`"
         lines.append(
             f"Petition{of}: {quote(row.petition_text)} — "
             f"{plural(row.signature_count, 'signature')}"

@@ -1,6 +1,7 @@
 """Deadlines on ideas (the paper: "we set deadlines for discussions, so participants knew
 when to gear towards building consensus"). Followers get a reminder ahead of time; at the
-deadline an idea that has not launched closes and its followers are told.
+deadline an idea that has not launched closes and its followers are told. The same command
+sets deadlines on a campaign's discussion and petition (commands.campaign_deadlines).
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from commands import campaign_deadlines
 from commands.framework import calendar, lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import needed_text, quote
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
-from storage.repos import deadlines, ideas, ledger, outbox, subscriptions
+from storage.repos import campaigns, deadlines, ideas, ledger, outbox, subscriptions
 
 if TYPE_CHECKING:
     from commands.framework.job_env import JobEnv
@@ -31,10 +33,18 @@ def _key(idea_id: int, due_at: datetime) -> str:
 
 @spec.command(
     "mod deadline",
-    "Give an idea a deadline: unless it launches by then, it closes. `mod deadline N WHEN`, "
-    "`mod deadline N off`, or `mod deadline N` to see it.",
+    "Give an idea a deadline: unless it launches by then, it closes. On a campaign, give its "
+    "discussion or its petition one: then it takes no more messages, or signatures. "
+    "`mod deadline N [discussion|petition] WHEN`, `... off`, or without WHEN to see it.",
     params=(
-        Param("idea", "int", "The idea's number"),
+        Param("idea", "int", "The idea or campaign number"),
+        Param(
+            "part",
+            "choice",
+            "A campaign's discussion or petition",
+            required=False,
+            choices=campaign_deadlines.PARTS,
+        ),
         Param("when", "text", "A date, a date and time, `in 7d`, or off", required=False),
     ),
     examples=(
@@ -43,12 +53,19 @@ def _key(idea_id: int, due_at: datetime) -> str:
         "mod deadline 12 2026-12-01 18:00",
         "mod deadline 12 in 7d",
         "mod deadline 12 off",
+        "mod deadline 3 discussion 2026-12-20",
+        "mod deadline 3 petition in 14d",
+        "mod deadline 3 petition off",
     ),
     min_role=Role.MODERATOR,
     details="A date alone means the end of that day, in your time zone. Followers are "
-    "reminded ahead of the deadline and told when the idea closes.",
+    "reminded ahead of the deadline. An idea that has not launched by then closes; a "
+    "campaign's discussion then takes no more `say`, its petition no more `sign` or "
+    "`unsign`, and its final count is announced. `mod deadline N` on a campaign shows both.",
 )
-async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
+async def deadline(ctx: Ctx, idea: int, part: str | None, when: str | None) -> Reply:
+    if part is not None or (when is None and await campaigns.get(ctx.conn, idea) is not None):
+        return await campaign_deadlines.deadline(ctx, idea, part, when)
     row = await lookup.idea(ctx, idea)
     zone = await ctx.zone()
     current = await deadlines.get(ctx.conn, idea)
@@ -67,8 +84,17 @@ async def deadline(ctx: Ctx, idea: int, when: str | None) -> Reply:
         )
         return Reply(f"The deadline of idea #{idea} is lifted.")
     if row.status != "open":
-        state = "a campaign already" if row.status == "campaign" else "closed"
-        raise CommandError(f"#{idea} is {state}; deadlines are for open ideas.")
+        if row.status == "campaign":
+            try:
+                calendar.parse_moment(when, ctx.now, zone)
+            except calendar.TimeError:
+                when = "WHEN"
+            raise CommandError(
+                f"#{idea} is a campaign already: give its discussion or petition a deadline "
+                f"instead (`mod deadline {idea} discussion {when}` or "
+                f"`mod deadline {idea} petition {when}`)."
+            )
+        raise CommandError(f"#{idea} is closed; deadlines are for open ideas.")
     try:
         due_at = calendar.parse_moment(when, ctx.now, zone)
     except calendar.TimeError as exc:

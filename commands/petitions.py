@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import shown_names
+from commands import campaign_deadlines, shown_names
 from commands.framework import lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote
@@ -49,6 +49,13 @@ async def petition(ctx: Ctx, campaign: int, text: str) -> Reply:
     await lookup.require_organizer(ctx, campaign)
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed.")
+    ended = await campaign_deadlines.ended_when(ctx, campaign, "petition")
+    if ended is not None:
+        raise CommandError(
+            f"The petition of campaign #{campaign} closed at its deadline, {ended}; its "
+            f"statement stays as it was signed. A moderator can open it again: "
+            f"`mod deadline {campaign} petition off`."
+        )
     text = check_text(
         text, STATEMENT.limit(ctx.rules), "petition statement", f"petition {campaign} We ask..."
     )
@@ -122,6 +129,7 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
         raise CommandError(f"Campaign #{campaign} has no petition yet.")
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed; its petition no longer takes names.")
+    await _refuse_if_ended(ctx, campaign)
     if name is not None:
         name = await shown_names.check(
             ctx, name, f'sign {campaign} as "Kristy M., Turker"', SHOWN_NAME.limit(ctx.rules)
@@ -152,6 +160,16 @@ async def sign(ctx: Ctx, campaign: int, category: str | None, name: str | None) 
         f"It has {plural(total, 'signature')}.",
         data={"campaign_id": campaign, "signatures": total, "new": outcome != "updated"},
     )
+
+
+async def _refuse_if_ended(ctx: Ctx, campaign: int) -> None:
+    ended = await campaign_deadlines.ended_when(ctx, campaign, "petition")
+    if ended is not None:
+        raise CommandError(
+            f"The petition of campaign #{campaign} closed at its deadline, {ended}; "
+            f"signatures can no longer be added or taken off (`campaign {campaign}` shows "
+            f"its final count)."
+        )
 
 
 async def earlier_versions(ctx: Ctx, campaign: int, version: int) -> str | None:
@@ -193,6 +211,7 @@ async def _milestone(ctx: Ctx, campaign: int, total: int) -> None:
 )
 async def unsign(ctx: Ctx, campaign: int) -> Reply:
     row = await lookup.campaign(ctx, campaign)
+    await _refuse_if_ended(ctx, campaign)
     version = await petitions.unsign(ctx.conn, campaign, ctx.member_id)
     if version is None:
         return Reply.unchanged(f"You had not signed campaign #{campaign}'s petition.")

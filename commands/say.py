@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands import campaign_deadlines
 from commands.framework import lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import plain, quote, who
@@ -39,6 +40,12 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
     row = await lookup.campaign(ctx, campaign)
     if row.status != "active":
         raise CommandError(f"Campaign #{campaign} is closed; its discussion is over.")
+    ended = await campaign_deadlines.ended_when(ctx, campaign, "discussion")
+    if ended is not None:
+        raise CommandError(
+            f"The discussion of campaign #{campaign} ended at its deadline, {ended}; it takes "
+            "no more messages."
+        )
     text = check_text(text, SAY.limit(ctx.rules), "message", f"say {campaign} Hello all")
     assert ctx.member is not None
     author = who(ctx.pseudonym, ctx.member.revealed_name)

@@ -402,6 +402,19 @@ class Deadline(SQLModel, table=True):
     set_at: datetime = _created()
 
 
+class CampaignDeadline(SQLModel, table=True):
+    """When a campaign's discussion or petition (``part``) ends. ``ended_at`` is set, to
+    ``due_at``, once the sweep has ended it: from then on it takes no more."""
+
+    __tablename__ = "campaign_deadline"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    part: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
+    due_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    set_by: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+    set_at: datetime = _created()
+    ended_at: datetime | None = _ts(nullable=True)
+
+
 class NextStep(SQLModel, table=True):
     """A proposed next step of a campaign: adopted when its objection window ends without
     objections, disputed (and mediated by moderators) with any."""

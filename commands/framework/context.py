@@ -46,6 +46,9 @@ class Ctx:
     # (commands.framework.deferral): a handler may stop short of a write that would use up a
     # number people see (an idea's: PostgreSQL's sequences don't roll back).
     trial: bool = False
+    # A command queued earlier and carried out now (commands.framework.deferral): it was asked for
+    # before ``now``, so a deadline that passed while it waited does not refuse it.
+    carried_out: bool = False
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property

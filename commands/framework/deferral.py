@@ -88,6 +88,7 @@ async def carry_out(ctx: Ctx, command: Command, args: dict[str, Any]) -> Reply:
 
     A refusal now (the idea was hidden meanwhile) undoes only the command's own work."""
     attempt = await ctx.conn.begin_nested()
+    ctx.carried_out = True
     try:
         reply = await command.handler(ctx, **args)
     except CommandError as exc:

@@ -217,6 +217,42 @@ async def test_a_vote_sent_before_a_deadline_counts_though_it_runs_after(
     await chat.stop()
 
 
+async def test_a_say_and_a_signature_sent_before_their_deadlines_count_though_they_run_after(
+    db: Database, clock: Clock
+) -> None:
+    privacy = Scripted(max_public_delay="90s")
+    chat = await started(db, privacy, clock)
+    for person in ("admin", "alice", "bob", "carol"):
+        await chat.join(person)
+    await chat.dm("alice", "pitch Fair pay for surveys")
+    await chat.dm("bob", "upvote 1")
+    await chat.dm("carol", "upvote 1")
+    await at(chat, clock, 0)  # campaign #1
+    await chat.dm("alice", "petition 1 We ask for fair pay.")
+    await at(chat, clock, 0)
+    await chat.dm("admin", "mod deadline 1 discussion in 30m")
+    await chat.dm("admin", "mod deadline 1 petition in 30m")
+    clock.now += timedelta(minutes=30) - timedelta(seconds=5)
+    privacy.upcoming[:] = [60.0, 60.0]
+    await chat.dm("bob", "say 1 Agreed, send the letter.")  # five seconds before the deadline
+    await chat.dm("bob", "sign 1")
+    await at(chat, clock, 10)  # the deadlines have passed; the sweep runs
+    assert await sweep(chat.app.jobs, clock.now) == 0  # not ended: bob's words are coming
+    late = await chat.dm("carol", "say 1 Wait!")  # sent after it: refused at once
+    assert "ended at its deadline" in late
+    assert "closed at its deadline" in await chat.dm("carol", "sign 1")
+    await at(chat, clock, 60)
+    assert any("Agreed, send the letter." in text for text in chat.announcements)
+    assert await sweep(chat.app.jobs, clock.now) == 2
+    await chat.deliver()
+    assert any(
+        "closed at its deadline" in text and "with 1 signature (1 worker)" in text
+        for text in chat.announcements
+    )
+    assert not any("Wait!" in text for text in chat.announcements)
+    await chat.stop()
+
+
 async def test_the_console_and_scheduled_work_never_wait(db: Database, clock: Clock) -> None:
     chat = await started(db, NO_DELAY, clock)
     await chat.join("alice")
