@@ -11,7 +11,7 @@ announced. What was sent before the deadline and waits for its random moment
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands.framework import calendar, lookup
@@ -113,6 +113,33 @@ async def deadline(ctx: Ctx, campaign: int, part: str | None, when: str | None) 
         f"then it takes no more {TAKES[part]}. Its followers are reminded "
         f"{calendar.show_span(ctx.schedule.reminder)} before."
     )
+
+
+async def upcoming(conn: Any, now: datetime, within: timedelta) -> list[dict[str, Any]]:
+    """The campaign deadlines of the coming ``within``, as the daily digest and the weekly
+    update carry them (hidden campaigns left out)."""
+    due = await campaign_deadlines.running_due_before(conn, now + within)
+    return [
+        {
+            "campaign_id": r.campaign_id,
+            "part": r.part,
+            "text": r.text,
+            "due_at": r.due_at.isoformat(),
+        }
+        for r in due
+        if not r.hidden and r.due_at > now
+    ]
+
+
+def upcoming_line(item: dict[str, Any], when: str) -> str:
+    """What the digest and the weekly update say of a coming campaign deadline, lower-case
+    first, no full stop: "the discussion of campaign #3 ends ... (`say 3 ...` before then)"."""
+    campaign = item["campaign_id"]
+    if item["part"] == "discussion":
+        return (
+            f"the discussion of campaign #{campaign} ends {when} (`say {campaign} ...` before then)"
+        )
+    return f"the petition of campaign #{campaign} takes signatures until {when} (`sign {campaign}`)"
 
 
 def _until(part: str, campaign: int, when: str) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands import campaign_deadlines
 from commands.framework import calendar, lookup, notices
 from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote
@@ -194,6 +195,9 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
             for d in due
             if not d.hidden and d.due_at > ctx.now
         ],
+        "campaign_deadlines": await campaign_deadlines.upcoming(
+            ctx.conn, ctx.now, timedelta(days=7)
+        ),
     }
 
 
@@ -245,6 +249,10 @@ def email_text(content: dict[str, Any], zone: ZoneInfo) -> str:
             f"Deadline: idea #{d['idea_id']} closes {_at(d['due_at'], zone)} unless it "
             f"launches: {d['text']}"
         )
+    for d in _campaign_deadlines(content):
+        lines.append(
+            f"Deadline: {campaign_deadlines.upcoming_line(d, _at(d['due_at'], zone))}: {d['text']}"
+        )
     lines += ["", STOP_LINE]
     return "\n".join(lines)
 
@@ -270,13 +278,16 @@ def email_html(content: dict[str, Any], zone: ZoneInfo) -> str:
                 f"<code>object {item['id']} REASON</code>)</p>"
             )
     parts.append(f"<p>New ideas this week: {content['new_ideas']}.</p>")
-    if content["deadlines"]:
+    if content["deadlines"] or _campaign_deadlines(content):
         parts.append("<ul>")
         for d in content["deadlines"]:
             parts.append(
                 f"<li>Idea #{d['idea_id']} closes {e(_at(d['due_at'], zone))} unless it "
                 f"launches: {e(d['text'])}</li>"
             )
+        for d in _campaign_deadlines(content):
+            line = campaign_deadlines.upcoming_line(d, _at(d["due_at"], zone))
+            parts.append(f"<li>{e(_first_up(line))}: {e(d['text'])}</li>")
         parts.append("</ul>")
     parts.append(f"<p><small>{e(STOP_LINE)}</small></p>")
     return "\n".join(parts)
@@ -295,4 +306,15 @@ def space_text(content: dict[str, Any], zone: ZoneInfo) -> str:
     lines.append(f"{plural(content['new_ideas'], 'new idea')} this week.")
     for d in content["deadlines"]:
         lines.append(f"Idea #{d['idea_id']} closes {_at(d['due_at'], zone)} unless it launches.")
+    for d in _campaign_deadlines(content):
+        lines.append(_first_up(campaign_deadlines.upcoming_line(d, _at(d["due_at"], zone))) + ".")
     return "\n".join(lines)
+
+
+def _first_up(line: str) -> str:
+    return line[:1].upper() + line[1:]
+
+
+def _campaign_deadlines(content: dict[str, Any]) -> list[dict[str, Any]]:
+    # An update queued before campaign deadlines existed has no such list.
+    return list(content.get("campaign_deadlines", []))

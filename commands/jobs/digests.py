@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands import campaign_deadlines
 from commands.framework import calendar, notices
 from commands.framework.context import Ctx
 from commands.framework.formatting import plain, plural, quote, who
@@ -111,11 +112,17 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
             for d in due
             if not d.hidden and d.due_at > ctx.now
         ],
+        "campaign_deadlines": await campaign_deadlines.upcoming(
+            ctx.conn, ctx.now, timedelta(days=2)
+        ),
     }
 
 
 def _has_news(content: dict[str, Any]) -> bool:
-    return any(content[k] for k in ("new_ideas", "near_launch", "campaigns", "deadlines"))
+    return any(
+        content.get(k)
+        for k in ("new_ideas", "near_launch", "campaigns", "deadlines", "campaign_deadlines")
+    )
 
 
 def text(content: dict[str, Any], zone: ZoneInfo) -> str:
@@ -152,6 +159,10 @@ def text(content: dict[str, Any], zone: ZoneInfo) -> str:
     for d in content["deadlines"]:
         due = calendar.show(datetime.fromisoformat(d["due_at"]), zone)
         lines.append(f"Deadline: idea #{d['idea_id']} closes {due} unless it launches.")
+    # .get: a digest queued before campaign deadlines existed has no such list.
+    for d in content.get("campaign_deadlines", []):
+        due = calendar.show(datetime.fromisoformat(d["due_at"]), zone)
+        lines.append(f"Deadline: {campaign_deadlines.upcoming_line(d, due)}.")
     if len(lines) == 1:
         lines.append("A quiet day.")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import time_machine
 
-from tests.momentum.conftest import MONDAY, MomentumChat
+from tests.momentum.conftest import MONDAY, MomentumChat, SmtpServer
 
 
 async def campaign_of(chat: MomentumChat) -> int:
@@ -72,6 +72,39 @@ async def test_a_discussion_ends_at_its_deadline(
     assert "ended 2026-11-26 14:00 UTC, at its deadline" in await chat.dm(
         "admin", "mod deadline 1 discussion"
     )
+
+
+async def test_the_weekly_update_and_the_daily_digest_tell_of_coming_campaign_deadlines(
+    momentum: MomentumChat, smtp: SmtpServer, clock: time_machine.Traveller
+) -> None:
+    chat = momentum
+    await campaign_of(chat)
+    await chat.verify("bob", smtp.inbox, "bob@example.org")
+    await chat.dm("alice", "petition 1 We ask requesters to pay the minimum wage.")
+    await chat.dm("admin", "mod deadline 1 discussion in 30h")  # tue 20:00 UTC
+    await chat.dm("admin", "mod deadline 1 petition in 5d")  # sat 14:00 UTC
+    await chat.settle()
+
+    clock.move_to(MONDAY + timedelta(hours=1, seconds=5))  # the weekly update, mon 15:00
+    await chat.settle()
+    (post,) = [a for a in chat.announcements if a.startswith("Weekly update (2026-W48)")]
+    assert (
+        "The discussion of campaign #1 ends 2026-11-24 20:00 UTC (`say 1 ...` before then)." in post
+    )
+    assert "The petition of campaign #1 takes signatures until 2026-11-28 14:00 UTC" in post
+    (mail,) = smtp.inbox.about("weekly update")
+    assert (
+        "Deadline: the petition of campaign #1 takes signatures until 2026-11-28 14:00 UTC "
+        "(`sign 1`): Fair pay for surveys" in mail.part("plain")
+    )
+    assert "The discussion of campaign #1 ends 2026-11-24 20:00 UTC" in mail.part("html")
+
+    clock.move_to(MONDAY + timedelta(hours=3, seconds=5))  # the daily digest, 17:00
+    await chat.settle()
+    (digest,) = [a for a in chat.announcements if a.startswith("Daily digest, 2026-11-23")]
+    # Two days ahead: the discussion's end is in it, the petition's (in five) not yet.
+    assert "Deadline: the discussion of campaign #1 ends 2026-11-24 20:00 UTC" in digest
+    assert "petition of campaign #1" not in digest
 
 
 async def test_a_petition_closes_at_its_deadline_with_its_final_count(
