@@ -708,7 +708,9 @@ def _nogroup_gid() -> int:
 
 
 def dynamo_config(path: Path, db: Path, port: int | None, burst: int, rate: float) -> Path:
-    text = f'[database]\nurl = "sqlite:///{db}"\n\n[logging]\nlevel = "INFO"\n'
+    text = (
+        f'[web]\nlisten = ""\n\n[database]\nurl = "sqlite:///{db}"\n\n[logging]\nlevel = "INFO"\n'
+    )
     if port is not None:
         text += (
             "\n[[irc]]\n"

@@ -74,7 +74,7 @@ async def main(rounds: int, modules: list[str]) -> None:
         await server.start()
         config = directory / "config.toml"
         config.write_text(
-            f'[database]\nurl = "sqlite:///{directory / "run.db"}"\n\n'
+            f'[web]\nlisten = ""\n\n[database]\nurl = "sqlite:///{directory / "run.db"}"\n\n'
             f'[[irc]]\nname = "local"\nhost = "127.0.0.1"\nport = {server.port}\n'
             'nick = "dynamo"\nchannels = ["#dynamo"]\nidentity = "nick"\n'
         )

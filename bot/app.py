@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Config
 from bot.later import LaterRunner
@@ -23,6 +23,9 @@ from storage import migrate
 from storage.db import Database
 from storage.types import utcnow
 from storage.vault import Vault
+
+if TYPE_CHECKING:
+    from bot.web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,8 @@ class App:
         self.later = LaterRunner(self.db, self.invoker, clock=clock)
         self.transports: list[Transport] = []
         self.serving: Serving | None = None
+        # The public pages ([web] listen), started with the transports (bot/runtime.py).
+        self.web: WebServer | None = None
 
     def _spaces_known(self, spaces: tuple[str, ...]) -> None:
         # Every space any process serves hears every announcement (commands read these).
@@ -146,6 +151,8 @@ class App:
                 self.mailer.start()
         if dispatch if schedule is None else schedule:
             await self.scheduler.start()
+        if self.web is not None:
+            await self.web.start()
         logger.info(
             "started with %d transport(s) serving %d space(s)",
             len(self.transports),
@@ -153,6 +160,8 @@ class App:
         )
 
     async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
         await self.scheduler.stop()
         await self.later.stop()
         await self.dispatcher.stop()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, ConfigError, load
+from bot.web.settings import WebError
 from storage import reach, secret
 from storage.errors import DatabaseUnavailable, DatabaseUrlError
 from storage.secret import SecretKeyError
@@ -354,7 +355,7 @@ async def _run(config: Config) -> int:
             print(f"dynamo: configuration error: {exc}", file=sys.stderr)
             await app.stop()
             return 2
-        except (SecretKeyError, DatabaseUnavailable) as exc:
+        except (SecretKeyError, DatabaseUnavailable, WebError) as exc:
             print(f"dynamo: {exc}", file=sys.stderr)
             await app.stop()
             return 2

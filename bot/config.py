@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.transports.discord.settings import DiscordSettings
 from bot.transports.irc.settings import IrcNetworkSettings
+from bot.web.settings import WebSettings
 from commands.email.addresses import valid_address
 from commands.framework.calendar import Schedule
 from commands.framework.privacy import Privacy
@@ -119,6 +120,7 @@ class Config:
     # One table per IRC network: [[irc]] name = "libera" host = ... (see config.example.toml).
     irc: tuple[IrcNetworkSettings, ...] = ()
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def reserved_names(self) -> frozenset[str]:

@@ -124,6 +124,17 @@ class Dispatcher:
     def spaces(self) -> tuple[str, ...]:
         return tuple(space for sink in self.sinks for space in sink.spaces)
 
+    def space_states(self) -> dict[str, str]:
+        """Each space of this process: "up", "down" (deliveries wait for it) or "standby"
+        (another process serves it), for /healthz and /metrics."""
+        states = {}
+        for space in self.spaces:
+            if not self.serving((space,)):
+                states[space] = "standby"
+            else:
+                states[space] = "down" if space in self._down else "up"
+        return states
+
     def lanes(self) -> list[tuple[tuple[str, ...], bool]]:
         """What each lane claims: one lane per transport's spaces, and one for DMs."""
         lanes: list[tuple[tuple[str, ...], bool]] = [(sink.spaces, False) for sink in self.sinks]

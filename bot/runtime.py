@@ -35,4 +35,8 @@ def build_app(
         from bot.transports.discord.transport import DiscordTransport
 
         app.add_transport(DiscordTransport(app, config.discord, environ=environ))
+    if config.web.enabled:
+        from bot.web.assemble import web_server
+
+        app.web = web_server(app)
     return app

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def write_config(tmp_path: Path, extra: str = "") -> Path:
     config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "dynamo.db"}"\n{extra}')
+    config.write_text(
+        f'[web]\nlisten = ""\n\n[database]\nurl = "sqlite:///{tmp_path / "dynamo.db"}"\n{extra}'
+    )
     return config
 
 

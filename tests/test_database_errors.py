@@ -77,7 +77,7 @@ def dynamo(
     etc.mkdir(exist_ok=True)
     config = etc / "config.toml"
     config.write_text(
-        f'[database]\nurl = "{url}"\n\n'
+        f'[web]\nlisten = ""\n\n[database]\nurl = "{url}"\n\n'
         f'[[irc]]\nname = "net1"\nhost = "127.0.0.1"\nport = {free_port()}\n'
         f'channels = ["#dynamo"]\nidentity = "nick"\n'
     )

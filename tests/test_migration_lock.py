@@ -30,7 +30,7 @@ TEN = 10
 async def test_ten_dynamo_db_upgrade_at_once_on_a_new_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'dynamo.db'}"
     config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{url}"\n')
+    config.write_text(f'[web]\nlisten = ""\n\n[database]\nurl = "{url}"\n')
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DYNAMO_DATABASE_URL", None)
     processes = [

@@ -55,6 +55,9 @@ def write_config(
     """A config as an operator writes it: no delay before public effects (these tests are
     not about timing attacks), no scheduled posts, and pacing that keeps up with a storm."""
     lines = [
+        "[web]",
+        'listen = ""',
+        "",
         "[database]",
         f'url = "{url}"',
         f"takeover_seconds = {takeover_seconds}",

@@ -23,7 +23,7 @@ async def test_dynamo_run_joins_answers_and_stops(
     server = await ngircd_factory(penalties=False)
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "run.db"}"\n\n'
+        f'[web]\nlisten = ""\n\n[database]\nurl = "sqlite:///{tmp_path / "run.db"}"\n\n'
         f'[[irc]]\nname = "local"\nhost = "127.0.0.1"\nport = {server.port}\n'
         'nick = "dynamo"\nchannels = ["#dynamo"]\nidentity = "nick"\n'
     )
@@ -80,7 +80,7 @@ async def test_a_database_found_wrong_after_joining_stops_the_bot_cleanly(
     with database_without_rights() as url:
         config = tmp_path / "config.toml"
         config.write_text(
-            f'[database]\nurl = "{url}"\n\n'
+            f'[web]\nlisten = ""\n\n[database]\nurl = "{url}"\n\n'
             f'[[irc]]\nname = "local"\nhost = "127.0.0.1"\nport = {server.port}\n'
             'nick = "dynamo"\nchannels = ["#dynamo"]\nidentity = "nick"\n'
         )
