@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.web import pages
+from bot.web.metrics import Metrics
 from bot.web.server import Site, WebServer, application, templates
 
 
@@ -19,4 +20,7 @@ def web_server(app: Any) -> WebServer:
         templates=templates(),
         transports=app.dispatcher.space_states,
     )
-    return WebServer(application(site, pages.routes), settings)
+    tables = [pages.routes]
+    if settings.metrics:
+        tables.append(Metrics(app).routes())
+    return WebServer(application(site, *tables), settings)

@@ -74,6 +74,8 @@ class Invoker:
     # vote counts it shows); a listener must be quick and must not raise.
     listeners: list[Callable[[Command, Reply], None]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    # Told of every invocation: (platform, command, outcome, seconds); /metrics counts them.
+    on_invoked: Callable[[str, str, str, float], None] | None = None
     schedule: Schedule = field(default_factory=Schedule)
     email_enabled: bool = False
     privacy: Privacy = NO_DELAY
@@ -275,7 +277,10 @@ class Invoker:
         # the loop's next turn: the transport sends the reply in this one, so formatting and
         # writing the log line never delay a member's answer.
         self.stats[outcome] = self.stats.get(outcome, 0) + 1
-        ms = (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        if self.on_invoked is not None:
+            self.on_invoked(platform, command, outcome, seconds)
+        ms = seconds * 1000
         name = command.replace(" ", "_")
         asyncio.get_running_loop().call_soon(_log_invocation, platform, name, outcome, ms)
 

@@ -257,6 +257,17 @@ async def pending_count(conn: AsyncConnection) -> int:
     return int(result.scalar_one())
 
 
+async def backlog(conn: AsyncConnection) -> dict[tuple[str, str], int]:
+    """Deliveries waiting, by (kind, space): announcements per space, DMs, email and queued
+    commands each as their own (space "" when a row has none)."""
+    result = await conn.execute(
+        sa.select(outbox_t.c.kind, outbox_t.c.space, sa.func.count())
+        .where(outbox_t.c.sent_at.is_(None), outbox_t.c.failed_at.is_(None))
+        .group_by(outbox_t.c.kind, outbox_t.c.space)
+    )
+    return {(kind, space or ""): int(n) for kind, space, n in result}
+
+
 async def release(
     conn: AsyncConnection,
     *,
