@@ -31,7 +31,7 @@ def votes(up: int, down: int) -> str:
 
 def author_line(author: str) -> str:
     """Who pitched: the pseudonym as the bot writes it, the shown name beside it inert."""
-    return clip(render(author, (), public=True), MAX_EMBED_FIELD)
+    return clip(render(author, None, public=True), MAX_EMBED_FIELD)
 
 
 def to_launch(card: IdeaCard) -> str:
