@@ -273,7 +273,9 @@ class Publisher:
                 starter = await self._in_thread(
                     guild,
                     pair.second,
-                    embed=embeds.campaign_embed(card, await self._author(campaign_id)),
+                    embed=embeds.campaign_embed(
+                        card, await self._author(campaign_id), self.registry
+                    ),
                 )
                 await self.refs.put(
                     space, THREAD_STARTER, campaign_id, Pair(pair.second, starter.id)
@@ -302,7 +304,9 @@ class Publisher:
                 created = await parent.create_thread(
                     name=name,
                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                    embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
+                    embed=embeds.campaign_embed(
+                        card, await self._author(card.campaign_id), self.registry
+                    ),
                     allowed_mentions=NO_MENTIONS,
                     applied_tags=tags,
                 )
