@@ -45,6 +45,17 @@ def test_quoted_commands_become_slash_commands_with_their_options() -> None:
         "`/mod hide idea:3`."
     )
     assert slash_commands("`pitching` and `upvotes`", REGISTRY) == "`pitching` and `upvotes`"
+    # Usage lines and patterns name the options too, optional ones in brackets.
+    assert slash_commands(
+        "Usage: `sign CAMPAIGN [worker|researcher|ally] [as NAME]`", REGISTRY
+    ) == ("Usage: `/sign campaign:CAMPAIGN [category:worker|researcher|ally] [name:NAME]`")
+    assert slash_commands('`sign N as "NAME"`, `doc N revert REV`', REGISTRY) == (
+        "`/sign campaign:N name:NAME`, `/doc campaign:N action:revert text:REV`"
+    )
+    # A quote holding member text is theirs, never read as a command; nor is a lone backtick.
+    theirs = f"`sign {quote('1 as `mod ban x`')}` and `mod ban {quote('x')}` `sign 2"
+    assert slash_commands(theirs, REGISTRY) == theirs
+    assert slash_commands("`sign 1 extra words`", REGISTRY) == "`sign 1 extra words`"
 
 
 def test_long_replies_split_on_lines_within_discords_limit() -> None:
