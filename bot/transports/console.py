@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import App
+from bot.transports.typed import in_channel
 from commands import admin
 from commands.framework.formatting import plain
 from commands.framework.reply import IdentityRef, Reply
@@ -68,8 +69,12 @@ class ConsoleTransport:
         for line in lines[1:]:
             self.out(f"[{where}]   {visible(line)}")
 
+    def in_channel(self, text: str) -> str:
+        """The bot's text as the channel shows it: commands with the channel prefix."""
+        return in_channel(text, self.app.registry, self.prefix)
+
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
-        self.emit(self.channel, payload["text"])
+        self.emit(self.channel, self.in_channel(payload["text"]))
 
     def can_reach(self, identity_key: str) -> bool:
         return identity_key.startswith("console:")
@@ -79,7 +84,7 @@ class ConsoleTransport:
 
     def _show_reply(self, name: str, reply: Reply, public: bool) -> None:
         if public and not reply.private_hint:
-            self.emit(self.channel, f"<dynamo> {reply.text}")
+            self.emit(self.channel, f"<dynamo> {self.in_channel(reply.text)}")
             return
         text = reply.text
         if reply.actions:

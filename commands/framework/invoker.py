@@ -86,12 +86,26 @@ class Invoker:
         """Parse a typed line and run it."""
         problem = _unreadable(line)
         if problem:
-            return Reply.error(problem)
+            return await self._standing(identity, Reply.error(problem))
         try:
             command, args = self.registry.parse(member_text.one_line(line))
         except UsageError as exc:
-            return Reply.error(str(exc))
+            return await self._standing(identity, Reply.error(str(exc)))
         return await self.invoke(identity, command, args, where=where)
+
+    async def _standing(self, identity: IdentityRef, reply: Reply) -> Reply:
+        """Mark a refusal with its sender's standing, as a command's reply is: a member's
+        answers then keep their order on a transport that sends members' replies first
+        (IRC's flood queue), instead of a typo's answer coming after the next reply."""
+        try:
+            async with self.db.read() as conn:
+                key_hash = self.db.vault.digest(identity.key)
+                member = await members.member_by_identity(conn, key_hash)
+        except (DBAPIError, OSError):
+            # The database is away: the refusal still goes out, in the strangers' turn.
+            return reply
+        reply.member = member is not None and member.banned_at is None
+        return reply
 
     async def seen_in_public(self, identity: IdentityRef, text: str) -> str | None:
         """Show a line said in public to the features that watch for something in it;
@@ -115,11 +129,11 @@ class Invoker:
                 private_hint=True,
             )
             self._log(identity.platform, command.name, "refused-public", started)
-            return reply
+            return await self._standing(identity, reply)
         try:
             args = _cleaned(command, args)
         except UsageError as exc:
-            return Reply.error(str(exc))
+            return await self._standing(identity, Reply.error(str(exc)))
         try:
             reply = await retry(
                 lambda: self._run(identity, command, args, where),
@@ -128,7 +142,7 @@ class Invoker:
                 tries=RETRIES,
             )
         except CommandError as exc:
-            reply = Reply.error(str(exc))
+            reply = await self._standing(identity, Reply.error(str(exc)))
         except CommitInDoubt:
             logger.error("command %s: the database connection broke during commit", command.name)
             reply = Reply.error(IN_DOUBT)

@@ -261,7 +261,8 @@ def _clip(text: str, n: int = 30) -> str:
     return quote(text if len(text) <= n else text[: n - 1] + "…")
 
 
-def _unquote(text: str) -> str:
+def unquote(text: str) -> str:
+    """A parameter's text without the quotes around it (straight or curly)."""
     text = text.strip()
     if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
         return text[1:-1].strip()
@@ -289,7 +290,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
             if param.keyword:
                 head, _, tail = remaining.partition(" ")
                 if head.lower() == param.keyword:
-                    text = _unquote(tail)
+                    text = unquote(tail)
                 elif remaining:
                     # Neither the keyword nor a choice: say so, never drop it silently.
                     if skipped is not None:
@@ -416,4 +417,5 @@ __all__ = [
     "ReplyNote",
     "UsageError",
     "parse_args",
+    "unquote",
 ]

@@ -161,13 +161,13 @@ async def test_a_paragraph_typed_into_a_form_never_becomes_a_line_of_its_own(
             "Kristy @everyone",
             "A shown name can't contain `@`: it could make the name look like a mention, a "
             "channel, the bot or someone speaking. Please choose a name without it, for "
-            "example `/reveal Kristy M.`.",
+            "example `/reveal name:Kristy M.`.",
         ),
         (
             "<#1> mod",
             "A shown name can't contain `#`, `<`, `>`: it could make the name look like a "
             "mention, a channel, the bot or someone speaking. Please choose a name without "
-            "them, for example `/reveal Kristy M.`.",
+            "them, for example `/reveal name:Kristy M.`.",
         ),
         (
             "Dynamo Team",
@@ -204,7 +204,7 @@ async def test_mallory_cannot_show_a_name_that_poses_as_someone(
     signed = await chat.ask("bea", "sign", campaign=1, name=name)
     assert signed.ephemeral
     assert signed.content == refusal.replace(
-        "`/reveal Kristy M.`", '`/sign 1 as "Kristy M., Turker"`'
+        "`/reveal name:Kristy M.`", "`/sign campaign:1 name:Kristy M., Turker`"
     )
     signers = await chat.ask("bea", "signers", campaign=1)
     assert "0 signatures" in signers.content and "Signed openly" not in signers.content

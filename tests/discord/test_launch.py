@@ -48,7 +48,9 @@ async def test_twenty_five_clicks_launch_one_thread_per_guild(discord_chat: Disc
         assert starter.embeds[0]["title"] == "Campaign #1"
         assert starter.embeds[0]["description"] == "Pay for qualification tests"
         assert field_value(starter, "Pitched by") == author
-        assert field_value(starter, "Document").startswith("Empty so far")
+        assert field_value(starter, "Document") == (
+            "Empty so far: start it with `/doc campaign:1 action:edit text:…`"
+        )
 
         launches = launch_posts(guild)
         assert len(launches) == 1

@@ -103,12 +103,14 @@ async def test_hostile_member_text_shows_as_typed_everywhere(discord_chat: Disco
         )
         assert launch.embeds[0]["description"] == SHOWN
 
-    # The member who followed it hears by DM: the bot's `/campaign 1`, the idea inert.
+    # The member who followed it hears by DM: the bot's `/campaign campaign:1` (as the
+    # slash command takes it), the idea inert.
     (dm,) = await chat.standin.wait_for(
         lambda: [m for m in chat.standin.dms_to(chat.person("ada")) if not m.ephemeral]
     )
     assert (
-        dm.content == f"Idea #1, which you follow, is now a campaign: {SHOWN}. See `/campaign 1`."
+        dm.content
+        == f"Idea #1, which you follow, is now a campaign: {SHOWN}. See `/campaign campaign:1`."
     )
 
     # The petition statement: in each thread and in each announce channel's note.
@@ -126,7 +128,7 @@ async def test_hostile_member_text_shows_as_typed_everywhere(discord_chat: Disco
         )
         assert note.embeds[0]["description"] == (
             f"The petition of campaign #1 is open: {statement_shown} — sign it privately "
-            f"with `/sign 1`.\nDiscussion and signatures: <#{thread_id(chat, guild)}>"
+            f"with `/sign campaign:1`.\nDiscussion and signatures: <#{thread_id(chat, guild)}>"
         )
 
     # Says: the words inert; the name above them as typed (no markup in names), the

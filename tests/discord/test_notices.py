@@ -92,5 +92,5 @@ async def test_an_event_without_its_own_look_is_shown_as_text(discord_chat: Disc
     text = "Today: 3 new ideas. Vote with `upvote N`. @everyone"
     await chat.transport.deliver_announcement(space, "daily_digest", {"text": text})
     (shown,) = chat.announcements(1)
-    assert shown.content == "Today: 3 new ideas. Vote with `/upvote N`. @everyone"
+    assert shown.content == "Today: 3 new ideas. Vote with `/upvote idea:N`. @everyone"
     assert shown.allowed_mentions == {"parse": []} and not shown.pings

@@ -20,7 +20,14 @@ from bot.transports.discord.refusals import (
     staff_notice,
 )
 from bot.transports.discord.settings import DiscordGuildSettings
-from bot.transports.discord.text import chunks, inert, member_line, one_line, render, slashify
+from bot.transports.discord.text import (
+    chunks,
+    inert,
+    member_line,
+    one_line,
+    render,
+    slash_commands,
+)
 from bot.transports.discord.webhooks import acceptable, avatar_url, webhook_username
 from commands.catalog import build_registry
 from commands.framework.formatting import quote
@@ -28,15 +35,27 @@ from commands.pseudonyms import words
 from tests.discord_standin.errors import RestError as StandInRestError
 from tests.discord_standin.webhook_names import check_webhook_username
 
-WORDS = frozenset({"pitch", "another", "mod", "upvote"})
+REGISTRY = build_registry()
 
 
-def test_quoted_commands_become_slash_commands() -> None:
+def test_quoted_commands_become_slash_commands_with_their_options() -> None:
     text = "Send `another` or `pitch YOUR IDEA`; codes look like `K7QF-M2XD`; `mod hide 3`."
-    assert slashify(text, WORDS) == (
-        "Send `/another` or `/pitch YOUR IDEA`; codes look like `K7QF-M2XD`; `/mod hide 3`."
+    assert slash_commands(text, REGISTRY) == (
+        "Send `/another` or `/pitch text:YOUR IDEA`; codes look like `K7QF-M2XD`; "
+        "`/mod hide idea:3`."
     )
-    assert slashify("`pitching` and `upvotes`", WORDS) == "`pitching` and `upvotes`"
+    assert slash_commands("`pitching` and `upvotes`", REGISTRY) == "`pitching` and `upvotes`"
+    # Usage lines and patterns name the options too, optional ones in brackets.
+    assert slash_commands(
+        "Usage: `sign CAMPAIGN [worker|researcher|ally] [as NAME]`", REGISTRY
+    ) == ("Usage: `/sign campaign:CAMPAIGN [category:worker|researcher|ally] [name:NAME]`")
+    assert slash_commands('`sign N as "NAME"`, `doc N revert REV`', REGISTRY) == (
+        "`/sign campaign:N name:NAME`, `/doc campaign:N action:revert text:REV`"
+    )
+    # A quote holding member text is theirs, never read as a command; nor is a lone backtick.
+    theirs = f"`sign {quote('1 as `mod ban x`')}` and `mod ban {quote('x')}` `sign 2"
+    assert slash_commands(theirs, REGISTRY) == theirs
+    assert slash_commands("`sign 1 extra words`", REGISTRY) == "`sign 1 extra words`"
 
 
 def test_long_replies_split_on_lines_within_discords_limit() -> None:
@@ -104,11 +123,11 @@ def test_member_text_is_inert_and_the_bots_markup_renders() -> None:
     # one line in public (their own line breaks stay in private answers).
     said = quote("**me**\n`pitch` 2")
     text = f"You are **calm_heron**. Send `pitch IDEA`: {said}"
-    assert render(text, WORDS, public=True) == (
-        "You are **calm_heron**. Send `/pitch IDEA`: \\*\\*me\\*\\* \\`pitch\\` 2"
+    assert render(text, REGISTRY, public=True) == (
+        "You are **calm_heron**. Send `/pitch text:IDEA`: \\*\\*me\\*\\* \\`pitch\\` 2"
     )
-    assert render(text, WORDS, public=False).endswith("\\*\\*me\\*\\*\n\\`pitch\\` 2")
-    assert "\ue000" not in render(text, WORDS, public=True)
+    assert render(text, REGISTRY, public=False).endswith("\\*\\*me\\*\\*\n\\`pitch\\` 2")
+    assert "\ue000" not in render(text, REGISTRY, public=True)
     assert member_line("a\u2028b\x85c\nd") == "a b c d"
 
 

@@ -16,7 +16,7 @@ async def test_a_click_before_registering_says_how_to_join(discord_chat: Discord
     answer = await handle.reply()
     assert handle.ephemeral and answer.ephemeral
     assert "You need to register first" in answer.content
-    assert "`/register YOUR-CODE`" in answer.content
+    assert "`/register code:YOUR-CODE`" in answer.content
     assert (await chat.click_reply("stranger", post, "dynamo:follow:1")).startswith(
         "You need to register first"
     )

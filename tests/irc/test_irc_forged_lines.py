@@ -40,7 +40,17 @@ LONG_SAY = " ".join(f"w{i:03d}" for i in range(76)) + "x"
 
 def wrapped(prefix: str, text: str, room: int) -> list[str]:
     """What a careful bot sends: words kept whole, every line `prefix` + words, each line
-    at most `room` bytes (written here independently of the bot's own splitting)."""
+    at most `room` bytes, in as few lines as that takes and as even as they can be (the
+    narrowest width that needs no more lines; written here independently of the bot's own
+    splitting)."""
+    fewest = len(_filled(prefix, text, room))
+    width = room
+    while width > 1 and len(_filled(prefix, text, width - 1)) == fewest:
+        width -= 1
+    return _filled(prefix, text, width)
+
+
+def _filled(prefix: str, text: str, room: int) -> list[str]:
     lines: list[str] = []
     current: list[str] = []
     for word in text.split(" "):
@@ -108,7 +118,7 @@ async def test_separators_and_long_says_in_the_announce_channel(make_chat: MakeC
     launched = await chat.announcement("Idea #1 is now a campaign")
     assert launched.text == (
         f"Idea #1 is now a campaign with +1/-0: {STORED_SHOWN} (pitched by {mallory}, its "
-        f"first organizer). See `campaign 1`; everyone who voted now follows it."
+        f"first organizer). See `!campaign 1`; everyone who voted now follows it."
     )
     told = await mallory_client.wait_for(from_bot("mallory"), since=mark)
     assert told.text == (

@@ -43,7 +43,9 @@ def test_only_the_bots_own_line_break_starts_a_message() -> None:
 def test_continuation_lines_carry_the_prefix() -> None:
     words = " ".join(f"w{i:02d}" for i in range(30))  # 119 bytes
     pieces = split_prefixed(words, 40, "[idea 7] ")
-    assert pieces[0] == "w00 w01 w02 w03 w04 w05 w06 w07 w08 w09"  # the whole 40 bytes
+    # Four lines, as filling each to 40 bytes takes, but even: 35 or 36 bytes each.
+    assert pieces[0] == "w00 w01 w02 w03 w04 w05 w06 w07 w08"
+    assert [len(p.encode()) for p in pieces] == [35, 36, 36, 36]
     assert all(p.startswith("[idea 7] ") and len(p.encode()) <= 40 for p in pieces[1:])
     assert " ".join(p.removeprefix("[idea 7] ") for p in pieces) == words
     assert split_prefixed("short\u2028line", 40, "[idea 7] ") == ["short line"]
@@ -74,6 +76,27 @@ def test_long_lines_split_at_word_boundaries() -> None:
     assert all(len(p.encode()) <= 50 for p in pieces)
     assert " ".join(pieces) == words
     assert all(not p.startswith(" ") and not p.endswith(" ") for p in pieces)
+
+
+def test_a_long_paragraph_is_cut_evenly_not_into_a_full_line_and_a_scrap() -> None:
+    words = ("Requesters should pay at least minimum wage for every survey we take. " * 6)[:413]
+    first, second = split_message(words, max_bytes=380)
+    assert abs(len(first) - len(second)) < 12
+    assert f"{first} {second}" == words.rstrip(" ")
+    # Non-ASCII text is measured in bytes and never cut inside a character.
+    accented = " ".join(["Lohnerhöhung für Überstunden ✊"] * 20)
+    pieces = split_message(accented, max_bytes=200)
+    sizes = [len(p.encode()) for p in pieces]
+    assert len(pieces) == 4 and max(sizes) <= 200 and max(sizes) - min(sizes) < 40
+    assert " ".join(pieces) == accented
+
+
+def test_an_even_cut_never_cuts_more_words_than_a_full_one() -> None:
+    # One word fills most of a line: cutting the lines shorter would cut it in two.
+    text = "see " + "x" * 35 + " then a few more words after it"
+    pieces = split_message(text, max_bytes=40)
+    assert "x" * 35 in "".join(pieces).replace(" ", "")
+    assert any("x" * 35 in p for p in pieces)
 
 
 def test_a_word_longer_than_a_line_is_cut_at_a_character_boundary() -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import discord
 
+from commands.framework.registry import Registry
 from commands.framework.rules import Rules
 from storage.db import Database
 
@@ -87,7 +88,7 @@ class Publisher:
         refs: Refs,
         guilds: dict[str, DiscordGuildSettings],
         edits: EditCoalescer,
-        command_words: Iterable[str],
+        registry: Registry,
     ) -> None:
         self.client = client
         self.db = db
@@ -96,7 +97,7 @@ class Publisher:
         self.guilds = guilds
         self.edits = edits
         self.webhooks = WebhookPoster(client, refs)
-        self.command_words = frozenset(command_words)
+        self.registry = registry
         self._thread_locks: dict[tuple[str, int], asyncio.Lock] = {}
 
     @property
@@ -129,7 +130,7 @@ class Publisher:
 
     def _render(self, text: str) -> str:
         """An announcement's text as a public post shows it."""
-        return render(text, self.command_words, public=True)
+        return render(text, self.registry, public=True)
 
     def _messageable(self, guild: DiscordGuildSettings, channel_id: int) -> Any:
         return self.client.get_partial_messageable(channel_id, guild_id=guild.id)
@@ -272,7 +273,9 @@ class Publisher:
                 starter = await self._in_thread(
                     guild,
                     pair.second,
-                    embed=embeds.campaign_embed(card, await self._author(campaign_id)),
+                    embed=embeds.campaign_embed(
+                        card, await self._author(campaign_id), self.registry
+                    ),
                 )
                 await self.refs.put(
                     space, THREAD_STARTER, campaign_id, Pair(pair.second, starter.id)
@@ -301,7 +304,9 @@ class Publisher:
                 created = await parent.create_thread(
                     name=name,
                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                    embed=embeds.campaign_embed(card, await self._author(card.campaign_id)),
+                    embed=embeds.campaign_embed(
+                        card, await self._author(card.campaign_id), self.registry
+                    ),
                     allowed_mentions=NO_MENTIONS,
                     applied_tags=tags,
                 )

@@ -12,8 +12,18 @@ from __future__ import annotations
 
 import discord
 
+from commands.framework.registry import Registry
+
 from .cards import CampaignCard, IdeaCard
-from .text import MAX_EMBED_FIELD, MAX_THREAD_NAME, clip, member_line, one_line, render
+from .text import (
+    MAX_EMBED_FIELD,
+    MAX_THREAD_NAME,
+    clip,
+    member_line,
+    one_line,
+    render,
+    slash_commands,
+)
 
 OPEN = discord.Colour.blurple()
 LAUNCHED = discord.Colour.green()
@@ -31,7 +41,7 @@ def votes(up: int, down: int) -> str:
 
 def author_line(author: str) -> str:
     """Who pitched: the pseudonym as the bot writes it, the shown name beside it inert."""
-    return clip(render(author, (), public=True), MAX_EMBED_FIELD)
+    return clip(render(author, None, public=True), MAX_EMBED_FIELD)
 
 
 def to_launch(card: IdeaCard) -> str:
@@ -99,8 +109,9 @@ def thread_name(campaign_id: int, text: str) -> str:
     return one_line(f"#{campaign_id} {text}", MAX_THREAD_NAME)
 
 
-def campaign_embed(card: CampaignCard, author: str) -> discord.Embed:
-    """The first message of a campaign's thread: the idea and the document's head."""
+def campaign_embed(card: CampaignCard, author: str, registry: Registry) -> discord.Embed:
+    """The first message of a campaign's thread: the idea and the document's head (or how
+    to start it, as the slash command takes it)."""
     embed = discord.Embed(
         title=f"Campaign #{card.campaign_id}",
         description=clip(member_line(card.text), MAX_DESCRIPTION),
@@ -120,8 +131,9 @@ def campaign_embed(card: CampaignCard, author: str) -> discord.Embed:
     else:
         embed.add_field(
             name="Document",
-            value=f"Empty so far: start it with `/doc campaign:{card.campaign_id} "
-            f"action:edit text:…`",
+            value=slash_commands(
+                f"Empty so far: start it with `doc {card.campaign_id} edit …`", registry
+            ),
             inline=False,
         )
     embed.set_footer(

@@ -22,7 +22,7 @@ from commands.framework.rules import Rules
 from . import forms
 from .settings import DiscordGuildSettings
 from .slash import MOD_GROUP
-from .text import chunks, render
+from .text import chunks, option_name, render
 from .views import action_buttons, sign_with_name_button
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,6 @@ class InteractionRunner:
         self.registry = registry
         self.rules = rules
         self.guilds = guilds
-        self.command_words = frozenset(c.name.split()[0] for c in registry)
 
     # -- slash commands -------------------------------------------------------------------
     async def slash(
@@ -65,13 +64,13 @@ class InteractionRunner:
         if command.group == MOD_GROUP and not self.may_moderate(interaction):
             await self._refuse(interaction, self._mod_refusal(interaction))
             return
+        args = {p.name: options.get(option_name(p)) for p in command.params}
         param = forms.asks_when_missing(command)
-        if param is not None and options.get(param.name) is None:
-            form = forms.form_for(command, options)
+        if param is not None and args[param.name] is None:
+            form = forms.form_for(command, args)
             if form is not None:
                 await self._open_form(interaction, form)
                 return
-        args = {p.name: options.get(p.name) for p in command.params}
         await self.run(interaction, command, args)
 
     def may_moderate(self, interaction: discord.Interaction) -> bool:
@@ -203,7 +202,7 @@ class InteractionRunner:
         deferred: bool,
     ) -> None:
         # Private to the member: their own texts keep their lines, still shown as typed.
-        parts = chunks(render(text, self.command_words, public=False))
+        parts = chunks(render(text, self.registry, public=False))
         first, rest = parts[0], parts[1:]
         first_view = view if not rest else None
         try:

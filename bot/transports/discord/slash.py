@@ -21,7 +21,7 @@ from discord import app_commands
 from commands.framework.registry import Command, Param, Registry
 
 from . import forms
-from .text import clip, slashify
+from .text import clip, option_name, slash_commands
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ def _annotation(param: Param) -> Any:
     return str
 
 
-def _description(text: str, words: frozenset[str]) -> str:
-    return clip(slashify(text, words), MAX_DESCRIPTION) or "…"
+def _description(text: str, registry: Registry) -> str:
+    return clip(slash_commands(text, registry), MAX_DESCRIPTION) or "…"
 
 
 def make_command(
     command: Command,
     runner_of: RunnerOf,
-    words: frozenset[str],
+    registry: Registry,
     parent: app_commands.Group | None = None,
 ) -> app_commands.Command[Any, ..., None]:
     """One slash command whose options are the command's parameters, in order."""
@@ -69,12 +69,14 @@ def make_command(
         help_text = param.help
         if param is form_field:
             help_text += " (leave it out to get a form)"
-        descriptions[param.name] = _description(help_text, words)
+        descriptions[option_name(param)] = _description(help_text, registry)
         if param.kind == "choice":
-            choices[param.name] = [app_commands.Choice(name=c, value=c) for c in param.choices]
+            choices[option_name(param)] = [
+                app_commands.Choice(name=c, value=c) for c in param.choices
+            ]
         parameters.append(
             inspect.Parameter(
-                param.name,
+                option_name(param),
                 inspect.Parameter.KEYWORD_ONLY,
                 annotation=annotation if required else Optional[annotation],  # noqa: UP045
                 default=inspect.Parameter.empty if required else None,
@@ -88,7 +90,7 @@ def make_command(
     described = app_commands.choices(**choices)(app_commands.describe(**descriptions)(callback))
     return app_commands.Command(
         name=command.name.split()[-1],
-        description=_description(command.summary, words),
+        description=_description(command.summary, registry),
         callback=described,
         parent=parent,
     )
@@ -98,17 +100,16 @@ def build_tree(
     client: discord.Client, registry: Registry, runner_of: RunnerOf
 ) -> app_commands.CommandTree[Any]:
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
-    words = frozenset(c.name.split()[0] for c in registry)
     groups: dict[str, app_commands.Group] = {}
     for command in registry:
         if command.group is None:
-            tree.add_command(make_command(command, runner_of, words))
+            tree.add_command(make_command(command, runner_of, registry))
             continue
         group = groups.get(command.group)
         if group is None:
             group = _group(command.group, registry)
             groups[command.group] = group
-        group.add_command(make_command(command, runner_of, words, parent=group))
+        group.add_command(make_command(command, runner_of, registry, parent=group))
     for group in groups.values():
         tree.add_command(group)
 

@@ -13,8 +13,11 @@ member text looks on Discord:
 - In public posts each item a member wrote stays on one line, so it can never start a line
   of its own that looks like the bot's.
 - The bot's own markup still renders (``**name**``, `` `command` ``), and a quoted command
-  word gets its slash: the core writes commands as typed lines (`` `pitch YOUR IDEA` ``),
-  Discord has them as slash commands.
+  reads as its slash command takes it: the core writes commands as lines typed in a private
+  message (`` `sign 3 as "Name"` ``, `` `doc N edit TEXT` ``), Discord has them as slash
+  commands with named options (`` `/sign campaign:3 name:Name` ``,
+  `` `/doc campaign:N action:edit text:TEXT` ``), named as `option_name` names them for
+  the slash commands themselves (slash.py).
 
 Messages are at most 2,000 characters; longer replies are split on line breaks.
 """
@@ -22,17 +25,17 @@ Messages are at most 2,000 characters; longer replies are split on line breaks.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 
 from discord.utils import escape_markdown, escape_mentions
 
+from bot.transports.typed import Typed, retype
 from commands.framework.formatting import one_line_quotes, plain, spans
+from commands.framework.registry import Param, Registry
 
 MAX_CONTENT = 2000
 MAX_THREAD_NAME = 100
 MAX_EMBED_FIELD = 1024
 
-_QUOTED = re.compile(r"`([a-z]+)(?=[ `])")
 _LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x85\u2028\u2029]+")
 
 
@@ -73,25 +76,36 @@ def member_line(text: str) -> str:
     return inert(_LINE_BREAKS.sub(" ", plain(text)).strip())
 
 
-def render(text: str, command_words: Collection[str], *, public: bool) -> str:
+def render(text: str, registry: Registry | None, *, public: bool) -> str:
     """The bot's text as Discord shows it: its own markup renders and its quoted commands
-    get their slash; what a member wrote in it is inert, and on one line when ``public``."""
+    read as the slash commands of ``registry`` take them; what a member wrote in it is
+    inert, and on one line when ``public``."""
     if public:
         text = one_line_quotes(text)
-    return "".join(
-        inert(piece) if by_member else slashify(piece, command_words)
-        for piece, by_member in spans(text)
-    )
+    if registry is not None:
+        text = slash_commands(text, registry)
+    return "".join(inert(piece) if by_member else piece for piece, by_member in spans(text))
 
 
-def slashify(text: str, command_words: Collection[str]) -> str:
-    """`` `pitch X` `` becomes `` `/pitch X` `` for every quoted command (or group) word."""
+def option_name(param: Param) -> str:
+    """The name of the slash command option a command's parameter becomes."""
+    return param.name
 
-    def swap(match: re.Match[str]) -> str:
-        word = match.group(1)
-        return f"`/{word}" if word in command_words else match.group(0)
 
-    return _QUOTED.sub(swap, text)
+def slash_form(typed: Typed, written: str) -> str:
+    """A quoted command as its slash command takes it: `/sign campaign:3 name:Name`."""
+    words = [f"/{typed.name}"]
+    if typed.rest:
+        words.append(typed.rest)
+    for part in typed.parts:
+        option = f"{option_name(part.param)}:{part.value}"
+        words.append(f"[{option}]" if part.optional else option)
+    return " ".join(words)
+
+
+def slash_commands(text: str, registry: Registry) -> str:
+    """Every quoted command of `text` as its slash command takes it."""
+    return retype(text, registry, slash_form)
 
 
 def clip(text: str, limit: int) -> str:

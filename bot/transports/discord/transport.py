@@ -160,7 +160,7 @@ class DiscordTransport:
             self.refs,
             self.guilds,
             self.edits,
-            self.runner.command_words,
+            self.app.registry,
         )
         self.app.invoker.listeners.append(self._after_command)
         logger.info("discord connected, serving %d guild(s)", len(self.guilds))
@@ -329,7 +329,7 @@ class DiscordTransport:
             raise NotConnected("the Discord connection is not ready")
         user_id = int(identity_key.removeprefix(f"{PLATFORM}:"))
         # Private to the member: their own texts keep their lines, still shown as typed.
-        text = render(str(payload.get("text", "")), self.runner.command_words, public=False)
+        text = render(str(payload.get("text", "")), self.app.registry, public=False)
         try:
             channel = await client.create_dm(discord.Object(user_id))
             for part in chunks(text):

@@ -47,9 +47,9 @@ def split_message(text: str, max_bytes: int = 400) -> list[str]:
     """Split text into sanitized pieces of at most `max_bytes` UTF-8 bytes each.
 
     "\\n" splits first (every other control character becomes a space); a longer line is
-    cut at the last space that fits, or, in a word longer than a whole piece, at the last
-    complete character that fits. Blank pieces are dropped because IRC cannot send an
-    empty message.
+    cut into as few pieces as fit, as even as they can be, each at a space, or, in a word
+    longer than a whole piece, after the last complete character that fits. Blank pieces
+    are dropped because IRC cannot send an empty message.
     """
     if max_bytes < 4:
         # Below 4 bytes a single UTF-8 character might not fit and the loop could not advance.
@@ -85,10 +85,34 @@ def split_prefixed(line: str, max_bytes: int, prefix: str) -> list[str]:
 
 
 def _split_line(line: str, max_bytes: int, then: int | None = None) -> list[str]:
-    """Pieces of at most `max_bytes`, or, after the first, `then` bytes."""
+    """Pieces of at most `max_bytes`, or, after the first, `then` bytes: as few as filling
+    each piece in turn takes, and as even as they can be without more pieces or more words
+    cut in two (413 bytes in 400-byte pieces are two of about 207, not 400 and 13)."""
     data = line.encode("utf-8")
+    later = max_bytes if then is None else then
+    pieces, cut_words = _fill(data, max_bytes, later)
+    if len(pieces) < 2:
+        return pieces
+    # The narrowest fill that needs no more pieces and cuts no more words, found by halving
+    # how much narrower it is (a fill's pieces only grow in number as it narrows).
+    narrower, widest = 0, min(max_bytes, later) - 4
+    while narrower < widest:
+        trying = (narrower + widest + 1) // 2
+        tried, tried_cuts = _fill(data, max_bytes - trying, later - trying)
+        if len(tried) <= len(pieces) and tried_cuts <= cut_words:
+            narrower, pieces = trying, tried
+        else:
+            widest = trying - 1
+    return pieces
+
+
+def _fill(data: bytes, first: int, later: int) -> tuple[list[str], int]:
+    """Pieces of at most `first` bytes, then `later` bytes, each ending at the last space
+    that fits (or, in a word longer than a piece, at the last whole character that fits),
+    and how many words were cut in two."""
     pieces: list[str] = []
-    limit = max_bytes
+    cut_words = 0
+    limit = first
     while len(data) > limit:
         cut = limit
         # data[cut] starts the remainder; back up while it is inside a character.
@@ -99,15 +123,15 @@ def _split_line(line: str, max_bytes: int, then: int | None = None) -> list[str]
             head, data = data[:space], data[space + 1 :].lstrip(b" ")
         else:
             head, data = data[:cut], data[cut:]
+            cut_words += 1
         piece = head.decode("utf-8").rstrip(" ")
         if piece.strip(" "):
             pieces.append(piece)
-            if then is not None:
-                limit = then
+            limit = later
     rest = data.decode("utf-8")
     if rest.strip(" "):
         pieces.append(rest)
-    return pieces
+    return pieces, cut_words
 
 
 def truncate_bytes(text: str, max_bytes: int) -> str:

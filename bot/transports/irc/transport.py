@@ -3,16 +3,23 @@
 Every member action happens by private message, without a prefix (``register ...``,
 ``upvote 12``). In a channel only the read-only commands (``!ideas``, ``!idea 12``,
 ``!campaigns``, ``!campaign 3``, ``!signers 3``, ``!help``) are answered; a command that
-would tie a nick to a pseudonym is not acted on and the person gets a private hint. Every
-line said in a channel is looked at for a registration or link code first: one seen in
-public is burned and its sayer told privately. Announcements come from the outbox and name
-pseudonyms only. Long replies are paged: five lines, then ``more``.
+would tie a nick to a pseudonym is not acted on and the person gets a private hint. What
+the bot says in a channel shows the commands one can use there with the prefix
+(`` `!idea 12` ``), and those to send privately as they are typed there (`` `sign 3` ``).
+Every line said in a channel is looked at for a registration or link code first: one seen
+in public is burned and its sayer told privately. Announcements come from the outbox and
+name pseudonyms only. Long replies are paged: five lines, then ``more``.
 
-What a member wrote can never make a line of its own: the bot splits its text only at its
-own line breaks, keeps member text on one line, and starts every continuation of a long
-line with a prefix (``[campaign 3] <leafy_towhee> `` for a long ``say``, ``[idea 7] `` for
+What a member wrote can never make a line of its own in public: the bot splits its text only
+at its own line breaks, keeps member text on one line, and starts every continuation of a
+long line with a prefix (``[campaign 3] <leafy_towhee> `` for a long ``say``, ``[idea 7] `` for
 a long post about idea 7, ``… `` for anything else), so no piece of a member's text can
-pass for a post, for the bot, or for someone else.
+pass for a post, for the bot, or for someone else. The one exception is text that members
+write in paragraphs (a parameter of shape "lines": a campaign's document), shown in a
+private answer to the command that writes it (``doc 3``): it keeps its paragraphs, each
+starting a line, their long lines still continued with the prefix. Long lines are cut evenly (see
+bot/transports/irc/text.py): 413 characters make two lines of about 207, not a full line
+and a scrap.
 """
 
 from __future__ import annotations
@@ -32,8 +39,10 @@ from bot.transports.irc.early import EarlyConnection
 from bot.transports.irc.pages import PageKey, Pages
 from bot.transports.irc.settings import IrcNetworkSettings
 from bot.transports.irc.text import paginate, split_message, split_prefixed
+from bot.transports.typed import in_channel
 from commands.audience import active_campaigns
 from commands.framework.formatting import CLOSE, OPEN, one_line_quotes, plain, quote, spans
+from commands.framework.registry import UsageError
 from commands.framework.reply import IdentityRef
 
 logger = logging.getLogger(__name__)
@@ -66,15 +75,28 @@ def one_line(member_text: str) -> str:
     return plain(one_line_quotes(quote(member_text)))
 
 
-def irc_lines(text: str, room: int, continued: str = CONTINUED) -> list[str]:
+def irc_lines(
+    text: str, room: int, continued: str = CONTINUED, *, public: bool = True
+) -> list[str]:
     """The IRC lines of one of the bot's texts.
 
-    Member text stays on one line; the text is split only at the bot's own line breaks;
-    each line is cut to `room` bytes, its continuations starting with `continued`.
+    The text is split at the bot's own line breaks, and member text's own only when not
+    `public`; each line is cut to `room` bytes, its continuations starting with `continued`.
     """
     lines: list[str] = []
-    for line in one_line_quotes(text).split("\n"):
+    for line in _lines(one_line_quotes(text) if public else text):
         lines.extend(split_prefixed(to_irc(line), room, continued))
+    return lines
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a text, the member text in each still marked as theirs."""
+    lines = [""]
+    for piece, theirs in spans(text):
+        for index, part in enumerate(piece.split("\n")):
+            if index:
+                lines.append("")
+            lines[-1] += quote(part) if theirs and part else part
     return lines
 
 
@@ -192,7 +214,27 @@ class IrcTransport:
             hint = f"{reply.text} (Type /msg {self.conn.current_nick} {line.split()[0]} ...)"
             await self._send_paged(msg, identity, hint, reply.member, private=True)
             return
-        await self._send_paged(msg, identity, reply.text, reply.member, private=msg.private)
+        if msg.private:
+            paragraphs = self._in_paragraphs(line)
+            await self._send_paged(
+                msg, identity, reply.text, reply.member, private=True, paragraphs=paragraphs
+            )
+            return
+        text = self._in_channel(reply.text)
+        await self._send_paged(msg, identity, text, reply.member, private=False)
+
+    def _in_paragraphs(self, line: str) -> bool:
+        """Whether the answer to `line` shows member text in paragraphs: the command takes
+        text of that shape (`doc`), so the text it shows is a document."""
+        try:
+            command, _rest = self.app.registry.find(line)
+        except UsageError:
+            return False
+        return any(param.shape == "lines" for param in command.params)
+
+    def _in_channel(self, text: str) -> str:
+        """The bot's text as a channel shows it: commands with the channel prefix."""
+        return in_channel(text, self.app.registry, self.settings.prefix)
 
     def _page_key(self, msg: IncomingMessage, identity: IdentityRef, private: bool) -> PageKey:
         if private:
@@ -207,10 +249,13 @@ class IrcTransport:
         member: bool,
         *,
         private: bool,
+        paragraphs: bool = False,
     ) -> None:
+        """Send `text` to `msg`'s sender (`private`) or channel, a page at a time; member
+        text in it keeps its line breaks when it is `paragraphs` (sent privately)."""
         target = msg.nick if private else msg.target
         more = "more" if private else f"{self.settings.prefix}more"
-        lines = irc_lines(text, self.conn.room(target))
+        lines = irc_lines(text, self.conn.room(target), public=not (private and paragraphs))
         shown, rest = paginate(lines, first=PAGE_LINES)
         key = self._page_key(msg, identity, private)
         if rest:
@@ -314,9 +359,8 @@ class IrcTransport:
             continued = f"[idea {idea_id}] "
         else:
             continued = CONTINUED
-        await self._send_now(
-            announce, irc_lines(payload["text"], self.conn.room(announce), continued)
-        )
+        text = self._in_channel(payload["text"])
+        await self._send_now(announce, irc_lines(text, self.conn.room(announce), continued))
 
     async def _post(self, channel: str, message: str, prefix: str) -> None:
         """A member's words (one line) in a channel, every line of them starting with
