@@ -2,14 +2,27 @@
 
 Several `dynamo run` processes may share one PostgreSQL (a movement that outgrew one
 machine, or a standby beside the main one). The database knows every space any of them is
-configured with (table ``space``), so an announcement written by any process reaches every
-space, served by whichever process serves it. And only one process serves a space at a time,
-or a channel command would be answered twice: it holds the space's lease and renews it every
-third of `[database] takeover_seconds`. A process that doesn't hold a space stands by
-(its transport is not connected) and takes the lease over once it has run out: within
-`takeover_seconds` of the server's death. A process that restarts with the same spaces on
-the same machine (the same ``owner``) takes its leases back at once; one that was running
-before and is still alive finds its lease gone and stands by.
+configured with (table ``space``; each says so in every round, the first one as it starts,
+before it serves anyone), so an announcement written by any process reaches every space,
+served by whichever process serves it. The transaction that writes an announcement reads
+that table (storage/repos/spaces.py): a network whose process has just started hears the
+next announcement written anywhere, not only after the writer's next round.
+
+What was announced before a space was first registered is not copied to it: that is the
+movement's past, which its members find with `ideas` as anyone who joins later does. The
+registration comes in the first round, as the process starts and before it answers anyone
+(on IRC about a second after it has joined its channels: it joins first and loads
+meanwhile). Copying what came in that second, or in a window before it, would have to tell
+an announcement to every space from one meant for another space alone, which the outbox
+rows don't record.
+
+Only one process serves a space at a time, or a channel command would be answered twice: it
+holds the space's lease and renews it every third of `[database] takeover_seconds`. A
+process that doesn't hold a space stands by (its transport is not connected) and takes the
+lease over once it has run out: within `takeover_seconds` of the server's death. A process
+that restarts with the same spaces on the same machine (the same ``owner``) takes its
+leases back at once; one that was running before and is still alive finds its lease gone
+and stands by.
 
 Whoever takes a space also takes back what the previous server had claimed and not
 delivered (it died mid-batch): those announcements go out at once, in order.
@@ -33,9 +46,6 @@ from storage.repos import spaces as space_repo
 
 logger = logging.getLogger(__name__)
 
-# A space none of the processes has said it serves for this long gets no more announcements
-# (it was removed from every configuration); announced to again as soon as one does.
-RETIRED_AFTER = timedelta(days=30)
 # How long after a lease it stands by for runs out a process looks again (timestamps are
 # stored to the microsecond; a look a moment early would find it still held).
 LOOK_AFTER = 0.02
@@ -173,7 +183,7 @@ class Serving:
             new = [i for i in held if i not in self.running]
             new_spaces = [s for i in new for s in self.transports[i].spaces]
             await space_repo.release_claims(conn, new_spaces)
-            known = tuple(await space_repo.current(conn, now - RETIRED_AFTER))
+            known = tuple(await space_repo.current(conn, now))
             waiting = [s for i, t in enumerate(self.transports) if i not in held for s in t.spaces]
             self.free_at = await space_repo.next_free(conn, waiting, now)
         self.on_spaces(tuple(dict.fromkeys((*self.configured, *known))))

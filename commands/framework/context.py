@@ -29,6 +29,8 @@ class Ctx:
     where: str  # "dm" or "channel"
     now: datetime
     rules: Rules
+    # The spaces this process knows of (its own, and the others it last read of): an
+    # announcement goes to these and to every other the database knows as it is written.
     spaces: tuple[str, ...]
     registry: Registry
     # The project secret: digests to look accounts up by, sealed keys and addresses.
@@ -63,23 +65,24 @@ class Ctx:
         return str(self.member.pseudonym)
 
     def announce(self, event: str, text: str, **data: Any) -> None:
-        """Queue an announcement to every space (written with this transaction)."""
+        """Queue an announcement to every space (written with this transaction): those the
+        database knows of as it is written, not only those this process has heard of
+        (``spaces``), so a network whose process has just started hears it too."""
         payload = {"text": text, **data}
         # Announcements about one idea or campaign keep their order in each space.
         number = data.get("campaign_id") or data.get("idea_id")
-        for space in self.spaces:
-            self.pending.append(
-                {
-                    "kind": "announce",
-                    "space": space,
-                    "stream": None if number is None else str(number),
-                    "event": event,
-                    "payload": payload,
-                    "created_at": self.now,
-                    "available_at": self.now,
-                    "attempts": 0,
-                }
-            )
+        self.pending.append(
+            {
+                "kind": "announce",
+                "space": None,  # every space: one row each (storage.repos.outbox.add)
+                "stream": None if number is None else str(number),
+                "event": event,
+                "payload": payload,
+                "created_at": self.now,
+                "available_at": self.now,
+                "attempts": 0,
+            }
+        )
 
     def notify(
         self,
@@ -182,8 +185,7 @@ class Ctx:
         rows: Sequence[dict[str, Any]] = [
             {"space": None, "member_id": None, "stream": None, **row} for row in queued + routed
         ]
-        await outbox.add(self.conn, rows)
-        n = len(rows)
+        n = await outbox.add(self.conn, rows, also=self.spaces)
         self.pending = []
         return n
 

@@ -15,15 +15,39 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Outbox
+from storage.repos import spaces
 
 outbox_t = Outbox.__table__
 # The kind of row that holds a member's command until its moment (commands.framework.deferral).
 COMMAND = "command"
+# An announcement in a space (a row for each space it goes to).
+ANNOUNCE = "announce"
 
 
-async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+async def add(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]], *, also: Iterable[str] = ()
+) -> int:
+    """Write ``rows``; how many were written. An announcement for no space in particular
+    (``space`` None) is written once for each space there is as this transaction sees it
+    (`spaces.everywhere`, with ``also``, the writer's own), in the order given: within each
+    space, the announcements of one transaction keep their order. One with a space goes
+    to that space alone."""
+    everywhere = [row for row in rows if row["kind"] == ANNOUNCE and row.get("space") is None]
+    if everywhere:
+        now = max(row["created_at"] for row in everywhere)
+        keys = await spaces.everywhere(conn, now, also)
+        rows = [
+            fanned
+            for row in rows
+            for fanned in (
+                [{**row, "space": key} for key in keys]
+                if row["kind"] == ANNOUNCE and row.get("space") is None
+                else [row]
+            )
+        ]
     if rows:
         await conn.execute(sa.insert(outbox_t), list(rows))
+    return len(rows)
 
 
 async def latest_waiting(conn: AsyncConnection, streams: Iterable[str]) -> dict[str, datetime]:

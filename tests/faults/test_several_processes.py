@@ -1,7 +1,8 @@
 """Several `dynamo run` processes on one PostgreSQL database.
 
 - Each with a network of its own: every network hears every idea, once, whichever process
-  it was pitched through.
+  it was pitched through; a network whose process has just started hears the next idea
+  pitched through another process, which has not looked at the database since.
 - Both with the same network: one serves it and answers its channel, once; killed, the other
   takes over within `takeover_seconds` and answers once in its turn.
 """
@@ -33,6 +34,8 @@ from tests.waiting import eventually
 
 NgircdFactory = Callable[..., Awaitable[NgircdServer]]
 TAKEOVER = 3.0
+# A process that looks at the database only every 5 minutes (a third of this).
+SLOW_TAKEOVER = 900.0
 # How long nothing more may come after a line for it to count as said once.
 QUIET = 1.0
 
@@ -115,6 +118,66 @@ async def test_each_network_hears_every_idea_once_whichever_process_took_it(
             if bot.running:
                 await bot.kill()
         for client in [*watchers.values(), alice.client, bob.client]:
+            await client.close()
+        await peek.dispose()
+
+
+@pytest.mark.slow
+async def test_a_network_just_started_hears_an_idea_pitched_through_a_process_that_never_looked(
+    ngircd_factory: NgircdFactory, postgres_url: str, tmp_path: Path
+) -> None:
+    """Process A serves neta, then B starts with netb; an idea pitched through A at once,
+    before A's next look at the database (a third of its takeover_seconds: 5 min here, so
+    certainly not within the test), is announced once on each network."""
+    servers = {"neta": await ngircd_factory(penalties=False)}
+    servers["netb"] = await ngircd_factory(penalties=False)
+    bots = {}
+    for name, server in servers.items():
+        (tmp_path / name).mkdir()
+        config = write_config(
+            tmp_path / name / "config.toml",
+            url=postgres_url,
+            networks=[Network(name, server)],
+            instance=name,
+            takeover_seconds=SLOW_TAKEOVER,
+        )
+        bots[name] = Bot(config, name)
+    first, second = bots["neta"], bots["netb"]
+    watchers = {name: await watch(server) for name, server in servers.items()}
+    alice = await Member.arrive(servers["neta"], "alice")
+    peek = Peek(postgres_url)
+    try:
+        await first.start()
+        await first.wait_log("serving irc:neta")
+        await first.wait_log("started with")
+        (code,) = await mint(postgres_url, 1)
+        await alice.register(code)
+        (looked,) = [row.seen_at for row in await peek.rows("SELECT seen_at FROM space")]
+
+        await second.start()
+        await second.wait_log("serving irc:netb")
+        idea = await alice.pitch("Pay for qualification tests")
+        # The first process has not looked at the database since the second said which
+        # network it serves: it knows of netb only from what the pitch itself read.
+        seen = {row.key: row.seen_at for row in await peek.rows("SELECT key, seen_at FROM space")}
+        assert seen["irc:neta"] == looked < seen["irc:netb"], seen
+
+        await asyncio.gather(
+            *(announced_once(watcher, idea, ("dynamo",)) for watcher in watchers.values())
+        )
+        rows = await peek.rows(
+            "SELECT space, sent_at FROM outbox WHERE kind = 'announce' ORDER BY id"
+        )
+        assert sorted(row.space for row in rows) == ["irc:neta", "irc:netb"]
+        assert all(row.sent_at is not None for row in rows)
+        for bot in bots.values():
+            assert await bot.stop() == 0
+            assert "Traceback" not in bot.logs(), bot.logs()
+    finally:
+        for bot in bots.values():
+            if bot.running:
+                await bot.kill()
+        for client in [*watchers.values(), alice.client]:
             await client.close()
         await peek.dispose()
 
