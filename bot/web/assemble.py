@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import pages
+from bot.web import feed, pages
 from bot.web.metrics import Metrics
 from bot.web.server import Site, WebServer, application, templates
 
@@ -20,7 +20,7 @@ def web_server(app: Any) -> WebServer:
         templates=templates(),
         transports=app.dispatcher.space_states,
     )
-    tables = [pages.routes]
+    tables = [pages.routes, feed.routes]
     if settings.metrics:
         tables.append(Metrics(app).routes())
     return WebServer(application(site, *tables), settings)
