@@ -16,6 +16,7 @@ from bot.outbox import Dispatcher, Sink
 from bot.scheduler import Scheduler
 from bot.serving import Serving
 from bot.transports.email.mailer import Mailer
+from bot.web.links import Links
 from commands.catalog import build_registry
 from commands.framework.invoker import Invoker
 from commands.framework.job_env import JobEnv
@@ -56,6 +57,9 @@ class App:
         self.vault = self.db.vault
         self.registry = build_registry()
         self.dispatcher = Dispatcher(self.db, clock=clock)
+        # Where announcements and emails link to ([web] public_url).
+        self.links = Links(config.web.public_url)
+        self.dispatcher.links = self.links
         # Email is off unless [email] host is set.
         self.mailer: Mailer | None = None
         if config.email.enabled:

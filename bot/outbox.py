@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.web.links import Links
 from storage.db import Database, lost_connection
 from storage.repos import members, outbox, prefs
 from storage.retry import Backoff
@@ -108,6 +109,8 @@ class Dispatcher:
         # Whether this process serves these spaces now (bot/serving.py; all of them when
         # nothing says otherwise: the console, tests).
         self.serving: Callable[[tuple[str, ...]], bool] = lambda spaces: True
+        # The public page an announcement links to ([web] public_url; none by default).
+        self.links = Links("")
         # Wakes the mailer (a notice a member's accounts refuse goes to their email).
         self.wake_mail: Callable[[], None] = lambda: None
         # Who this process is (bot/serving.py): its claims carry it.
@@ -309,11 +312,14 @@ class Dispatcher:
 
     async def _deliver(self, delivery: Delivery) -> None:
         if delivery.kind == "announce":
+            payload = delivery.payload
+            link = self.links.of(delivery.event, payload)
+            if link is not None:
+                # Computed as it goes out, so a public_url set later links older news too.
+                payload = {**payload, "link": link}
             for sink in self.sinks:
                 if delivery.space in sink.spaces:
-                    await sink.deliver_announcement(
-                        delivery.space, delivery.event, delivery.payload
-                    )
+                    await sink.deliver_announcement(delivery.space, delivery.event, payload)
                     return
             raise SpaceDown(f"no transport here serves {delivery.space}")
         assert delivery.member_id is not None

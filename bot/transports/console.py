@@ -74,7 +74,8 @@ class ConsoleTransport:
         return in_channel(text, self.app.registry, self.prefix)
 
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
-        self.emit(self.channel, self.in_channel(payload["text"]))
+        link = f" {payload['link']}" if payload.get("link") else ""
+        self.emit(self.channel, self.in_channel(payload["text"]) + link)
 
     def can_reach(self, identity_key: str) -> bool:
         return identity_key.startswith("console:")

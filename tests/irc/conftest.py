@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import AdminSettings, Config
+from bot.web.settings import WebSettings
 from commands.framework.privacy import NO_DELAY
 from commands.framework.rules import Rules
 from storage.db import Database
@@ -76,6 +77,7 @@ async def make_chat(
         *,
         penalties: bool = False,
         rules: Rules | None = None,
+        web: WebSettings | None = None,
         **overrides: object,
     ) -> IrcChat:
         servers = {
@@ -86,6 +88,7 @@ async def make_chat(
             rules=rules or Rules(),
             admins=AdminSettings(identities=("irc:net1:boss",)),
             irc=tuple(network_settings(n, s, **overrides) for n, s in servers.items()),
+            web=web or WebSettings(listen=""),
         )
         db = Database(sqlite_copy(sqlite_template, tmp_path), vault=Vault.from_environ())
         chat = IrcChat(db, config, servers)

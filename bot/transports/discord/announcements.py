@@ -36,6 +36,7 @@ from typing import Any
 
 import discord
 
+from bot.web.links import Links
 from commands.framework.registry import Registry
 from commands.framework.rules import Rules
 from storage.db import Database
@@ -89,8 +90,11 @@ class Publisher:
         guilds: dict[str, DiscordGuildSettings],
         edits: EditCoalescer,
         registry: Registry,
+        links: Links | None = None,
     ) -> None:
         self.client = client
+        # Each post links to its public page ([web] public_url), when there is one.
+        self.links = links or Links("")
         self.db = db
         self.rules = rules
         self.refs = refs
@@ -103,6 +107,11 @@ class Publisher:
     @property
     def spaces(self) -> tuple[str, ...]:
         return tuple(self.guilds)
+
+    def _page(self, card: Any) -> str | None:
+        if card.status == "campaign":
+            return self.links.campaign(card.idea_id)
+        return self.links.idea(card.idea_id)
 
     async def publish(self, space: str, event: str, payload: dict[str, Any]) -> None:
         guild = self.guilds[space]
@@ -163,7 +172,7 @@ class Publisher:
             return  # hidden before it was announced: nothing public about it
         message = await self._announce(
             guild,
-            embed=embeds.idea_embed(card),
+            embed=embeds.idea_embed(card, url=self._page(card)),
             view=idea_buttons(idea_id, votes=card.status != "closed"),
         )
         await self.refs.put(space, IDEA_POST, idea_id, Pair(message.channel.id, message.id))
@@ -179,7 +188,10 @@ class Publisher:
         await self._announce(
             guild,
             embed=embeds.milestone_embed(
-                idea_id, self._render(payload["text"]), int(payload.get("needed", 0))
+                idea_id,
+                self._render(payload["text"]),
+                int(payload.get("needed", 0)),
+                url=self.links.idea(idea_id),
             ),
             view=idea_buttons(idea_id),
         )
@@ -195,7 +207,7 @@ class Publisher:
             if card.hidden:
                 embed, view = embeds.hidden_embed(idea_id), None
             else:
-                embed = embeds.idea_embed(card)
+                embed = embeds.idea_embed(card, url=self._page(card))
                 view = idea_buttons(idea_id) if card.status != "closed" else None
             await self._edit(space, IDEA_POST, idea_id, pair, embed=embed, view=view)
 
@@ -234,7 +246,9 @@ class Publisher:
         if posted is None:
             message = await self._announce(
                 guild,
-                embed=embeds.launch_embed(card, thread.second if thread else None),
+                embed=embeds.launch_embed(
+                    card, thread.second if thread else None, url=self.links.campaign(idea_id)
+                ),
                 view=idea_buttons(idea_id, votes=False),
             )
             await self.refs.put(space, LAUNCH_POST, idea_id, Pair(message.channel.id, message.id))
@@ -246,7 +260,7 @@ class Publisher:
                 LAUNCH_POST,
                 idea_id,
                 posted,
-                embed=embeds.launch_embed(card, thread.second),
+                embed=embeds.launch_embed(card, thread.second, url=self.links.campaign(idea_id)),
                 view=idea_buttons(idea_id, votes=False),
             )
         self.edits.mark(idea_key(idea_id))
@@ -274,7 +288,10 @@ class Publisher:
                     guild,
                     pair.second,
                     embed=embeds.campaign_embed(
-                        card, await self._author(campaign_id), self.registry
+                        card,
+                        await self._author(campaign_id),
+                        self.registry,
+                        url=self.links.campaign(campaign_id),
                     ),
                 )
                 await self.refs.put(
@@ -305,7 +322,10 @@ class Publisher:
                     name=name,
                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
                     embed=embeds.campaign_embed(
-                        card, await self._author(card.campaign_id), self.registry
+                        card,
+                        await self._author(card.campaign_id),
+                        self.registry,
+                        url=self.links.campaign(card.campaign_id),
                     ),
                     allowed_mentions=NO_MENTIONS,
                     applied_tags=tags,
@@ -344,13 +364,16 @@ class Publisher:
                 PETITION_POST,
                 campaign_id,
                 posted,
-                embed=embeds.petition_embed(card),
+                embed=embeds.petition_embed(card, url=self.links.campaign(card.campaign_id)),
                 view=view,
             )
             posted = await self.refs.get(space, PETITION_POST, campaign_id)  # None if gone
         if posted is None:
             message = await self._in_thread(
-                guild, thread.second, embed=embeds.petition_embed(card), **_view(view)
+                guild,
+                thread.second,
+                embed=embeds.petition_embed(card, url=self.links.campaign(card.campaign_id)),
+                **_view(view),
             )
             await self.refs.put(space, PETITION_POST, campaign_id, Pair(thread.second, message.id))
         note = f"{self._render(payload['text'])}\nDiscussion and signatures: <#{thread.second}>"
@@ -373,7 +396,7 @@ class Publisher:
                 PETITION_POST,
                 campaign_id,
                 pair,
-                embed=embeds.petition_embed(card),
+                embed=embeds.petition_embed(card, url=self.links.campaign(card.campaign_id)),
                 view=view,
             )
 
@@ -406,7 +429,9 @@ class Publisher:
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
     ) -> None:
         idea_id = int(payload["idea_id"])
-        notice = embeds.notice_embed(self._render(payload["text"]), colour=embeds.CLOSED)
+        notice = embeds.notice_embed(
+            self._render(payload["text"]), colour=embeds.CLOSED, url=payload.get("link")
+        )
         await self._announce(guild, embed=notice)
         await self.refresh_idea(idea_id, [space])
         thread = await self.refs.get(space, CAMPAIGN_THREAD, idea_id)
@@ -428,7 +453,8 @@ class Publisher:
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
         text = self._render(str(payload.get("text", "")))
         if text.strip():
-            await self._announce(guild, content=clip(text, MAX_CONTENT))
+            link = f"\n{payload['link']}" if payload.get("link") else ""
+            await self._announce(guild, content=clip(text, MAX_CONTENT - len(link)) + link)
 
 
 def _view(view: discord.ui.View | None) -> dict[str, Any]:

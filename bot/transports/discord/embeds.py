@@ -54,13 +54,16 @@ def to_launch(card: IdeaCard) -> str:
     return f"{plural(card.needed, 'more upvote')} needed"
 
 
-def idea_embed(card: IdeaCard) -> discord.Embed:
+def idea_embed(card: IdeaCard, url: str | None = None) -> discord.Embed:
     colour = {"open": OPEN, "campaign": LAUNCHED}.get(card.status, CLOSED)
     title = f"Campaign #{card.idea_id}" if card.status == "campaign" else f"Idea #{card.idea_id}"
     if card.status == "closed":
         title += " (closed)"
     embed = discord.Embed(
-        title=title, description=clip(member_line(card.text), MAX_DESCRIPTION), colour=colour
+        url=url,
+        title=title,
+        description=clip(member_line(card.text), MAX_DESCRIPTION),
+        colour=colour,
     )
     embed.add_field(name="Pitched by", value=author_line(card.author), inline=True)
     embed.add_field(name="Votes", value=votes(card.up, card.down), inline=True)
@@ -78,16 +81,20 @@ def hidden_embed(idea_id: int) -> discord.Embed:
     )
 
 
-def milestone_embed(idea_id: int, rendered: str, needed: int) -> discord.Embed:
+def milestone_embed(
+    idea_id: int, rendered: str, needed: int, url: str | None = None
+) -> discord.Embed:
     return discord.Embed(
         title=f"Idea #{idea_id} is close to launching",
+        url=url,
         description=clip(rendered, MAX_DESCRIPTION),
         colour=OPEN,
     ).set_footer(text=f"{plural(needed, 'more upvote')} and it becomes a campaign.")
 
 
-def launch_embed(card: IdeaCard, thread_id: int | None) -> discord.Embed:
+def launch_embed(card: IdeaCard, thread_id: int | None, url: str | None = None) -> discord.Embed:
     embed = discord.Embed(
+        url=url,
         title=f"Idea #{card.idea_id} is now a campaign!",
         description=clip(member_line(card.text), MAX_DESCRIPTION),
         colour=LAUNCHED,
@@ -109,10 +116,13 @@ def thread_name(campaign_id: int, text: str) -> str:
     return one_line(f"#{campaign_id} {text}", MAX_THREAD_NAME)
 
 
-def campaign_embed(card: CampaignCard, author: str, registry: Registry) -> discord.Embed:
+def campaign_embed(
+    card: CampaignCard, author: str, registry: Registry, url: str | None = None
+) -> discord.Embed:
     """The first message of a campaign's thread: the idea and the document's head (or how
     to start it, as the slash command takes it)."""
     embed = discord.Embed(
+        url=url,
         title=f"Campaign #{card.campaign_id}",
         description=clip(member_line(card.text), MAX_DESCRIPTION),
         colour=LAUNCHED,
@@ -143,9 +153,10 @@ def campaign_embed(card: CampaignCard, author: str, registry: Registry) -> disco
     return embed
 
 
-def petition_embed(card: CampaignCard) -> discord.Embed:
+def petition_embed(card: CampaignCard, url: str | None = None) -> discord.Embed:
     closed = card.status != "active"
     embed = discord.Embed(
+        url=url,
         title=f"Petition of campaign #{card.campaign_id}" + (" (closed)" if closed else ""),
         description=clip(member_line(card.petition or ""), MAX_DESCRIPTION),
         colour=CLOSED if closed else LAUNCHED,
@@ -159,5 +170,10 @@ def petition_embed(card: CampaignCard) -> discord.Embed:
     return embed
 
 
-def notice_embed(rendered: str, *, colour: discord.Colour = OPEN) -> discord.Embed:
-    return discord.Embed(description=clip(rendered, MAX_DESCRIPTION), colour=colour)
+def notice_embed(
+    rendered: str, *, colour: discord.Colour = OPEN, url: str | None = None
+) -> discord.Embed:
+    """A notice; with ``url``, a link to the page it is about under it (an embed's own url
+    needs a title, which a notice has not)."""
+    text = clip(rendered, MAX_DESCRIPTION - (len(url) + 1 if url else 0))
+    return discord.Embed(description=f"{text}\n{url}" if url else text, colour=colour)

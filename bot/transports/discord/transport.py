@@ -161,6 +161,7 @@ class DiscordTransport:
             self.guilds,
             self.edits,
             self.app.registry,
+            self.app.links,
         )
         self.app.invoker.listeners.append(self._after_command)
         logger.info("discord connected, serving %d guild(s)", len(self.guilds))

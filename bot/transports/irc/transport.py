@@ -360,6 +360,8 @@ class IrcTransport:
         else:
             continued = CONTINUED
         text = self._in_channel(payload["text"])
+        if payload.get("link"):
+            text += f" {payload['link']}"
         await self._send_now(announce, irc_lines(text, self.conn.room(announce), continued))
 
     async def _post(self, channel: str, message: str, prefix: str) -> None:
