@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from commands.framework import calendar, lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote
+from commands.framework.job_env import sweep_deadlines
 from commands.framework.reply import CommandError, Reply
 from storage.repos import campaign_deadlines, ledger, outbox, petitions, subscriptions
 from storage.repos.campaign_deadlines import PARTS
@@ -210,14 +211,13 @@ async def sweep(env: JobEnv, now: datetime) -> int:
     """Remind ahead of campaign deadlines and end the parts at them, each exactly once."""
     async with env.db.read() as conn:
         due = await campaign_deadlines.running_due_before(conn, now + env.schedule.reminder)
-    done = 0
-    for row in due:
-        if row.due_at <= now:
-            done += await _end(env, row, now)
-        elif row.due_at - row.set_at > env.schedule.reminder:
-            # Set less than a reminder-span ahead, the announcement itself was the reminder.
-            done += await _remind(env, row, now)
-    return done
+    return await sweep_deadlines(
+        due,
+        now,
+        env.schedule.reminder,
+        at_deadline=lambda row: _end(env, row, now),
+        remind=lambda row: _remind(env, row, now),
+    )
 
 
 async def _remind(env: JobEnv, row: Any, now: datetime) -> int:

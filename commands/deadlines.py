@@ -14,6 +14,7 @@ from commands import campaign_deadlines
 from commands.framework import calendar, lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import needed_text, quote
+from commands.framework.job_env import sweep_deadlines
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import campaigns, deadlines, ideas, ledger, outbox, subscriptions
@@ -135,14 +136,13 @@ async def sweep(env: JobEnv, now: datetime) -> int:
     """Remind ahead of deadlines and close ideas at them, each exactly once."""
     async with env.db.read() as conn:
         due = await deadlines.open_due_before(conn, now + env.schedule.reminder)
-    done = 0
-    for row in due:
-        if row.due_at <= now:
-            done += await _close(env, row, now)
-        elif row.due_at - row.set_at > env.schedule.reminder:
-            # Set less than a reminder-span ahead, the announcement itself was the reminder.
-            done += await _remind(env, row, now)
-    return done
+    return await sweep_deadlines(
+        due,
+        now,
+        env.schedule.reminder,
+        at_deadline=lambda row: _close(env, row, now),
+        remind=lambda row: _remind(env, row, now),
+    )
 
 
 async def _remind(env: JobEnv, row: Any, now: datetime) -> int:

@@ -5,10 +5,11 @@ feature modules; commands/jobs/table.py names them for the scheduler.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from commands.framework import notices
 from commands.framework.calendar import Schedule
@@ -74,3 +75,24 @@ async def tell_staff(env: JobEnv, key: str, text: str) -> bool:
         staff = await members.staff_ids(ctx.conn, env.admin_hashes())
         ctx.notify(staff, "staff_notice", text, notice=notices.PERSONAL)
     return True
+
+
+async def sweep_deadlines(
+    rows: Iterable[Any],
+    now: datetime,
+    reminder: timedelta,
+    *,
+    at_deadline: Callable[[Any], Awaitable[int]],
+    remind: Callable[[Any], Awaitable[int]],
+) -> int:
+    """The deadlines' sweep (ideas, a campaign's discussion and petition): a row whose
+    ``due_at`` has come is acted on, one within ``reminder`` of it is reminded of, unless it
+    was set less than ``reminder`` ahead (its announcement was the reminder). Each action
+    claims its ledger row itself, so a second sweep does nothing twice."""
+    done = 0
+    for row in rows:
+        if row.due_at <= now:
+            done += await at_deadline(row)
+        elif row.due_at - row.set_at > reminder:
+            done += await remind(row)
+    return done

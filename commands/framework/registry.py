@@ -304,10 +304,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
             remaining = ""
             if not text:
                 if param.required:
-                    raise UsageError(
-                        f"`{command.name}` needs {param.help.lower()}. Usage: `{command.usage}`, "
-                        f"for example `{command.examples[0]}`."
-                    )
+                    raise _missing(command, param)
                 values[param.name] = None
                 continue
             values[param.name] = text
@@ -328,10 +325,7 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
             continue
         if not token:
             if param.required:
-                raise UsageError(
-                    f"`{command.name}` needs {param.help.lower()}. Usage: `{command.usage}`, "
-                    f"for example `{command.examples[0]}`."
-                )
+                raise _missing(command, param)
             values[param.name] = None
             continue
         if param.kind == "int":
@@ -345,6 +339,13 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
             f"Usage: `{command.usage}`."
         )
     return values
+
+
+def _missing(command: Command, param: Param) -> UsageError:
+    return UsageError(
+        f"`{command.name}` needs {param.help.lower()}. Usage: `{command.usage}`, "
+        f"for example `{command.examples[0]}`."
+    )
 
 
 class CommandSet:
