@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import pages
+from bot.web import campaign_pages, document_pages, idea_pages, pages
 from bot.web.server import Site, WebServer, application, templates
 
 
@@ -18,5 +18,7 @@ def web_server(app: Any) -> WebServer:
         clock=app.clock,
         templates=templates(),
         transports=app.dispatcher.space_states,
+        zone=app.config.schedule.zone,
     )
-    return WebServer(application(site, pages.routes), settings)
+    tables = (pages.routes, idea_pages.routes, campaign_pages.routes, document_pages.routes)
+    return WebServer(application(site, *tables), settings)
