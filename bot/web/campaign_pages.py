@@ -43,7 +43,8 @@ async def campaign_page(request: web.Request) -> web.Response:
 async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
     campaign_id = int(row.id)
     idea_row = await ideas.get(conn, campaign_id)
-    head = await documents.head(conn, campaign_id)
+    # The newest revision without its text: the page names it, the document page shows it.
+    head = next(iter(await documents.history(conn, campaign_id, limit=1)), None)
     steps = await nextsteps.of_campaign(conn, campaign_id, limit=STEPS)
     return {
         "pitched_by": plain(who(idea_row.pseudonym, idea_row.author_revealed)),

@@ -71,7 +71,7 @@ async def diff_page(request: web.Request) -> web.Response:
         campaign = await lookup.campaign(conn, campaign_id)
         if campaign is None:
             return await lookup.no_campaign(site, conn, campaign_id)
-        this = await documents.get(conn, campaign_id, rev) if rev else None
+        this = await documents.get(conn, campaign_id, rev) if lookup.storable(rev) else None
         before = await documents.get(conn, campaign_id, rev - 1) if rev > 1 else None
     if this is None:
         return lookup.missing(

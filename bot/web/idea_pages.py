@@ -23,7 +23,9 @@ async def idea_page(request: web.Request) -> web.Response:
             return lookup.no_idea(site, idea_id)
         followers = await subscriptions.count(conn, row.id)
         due = await deadlines.get(conn, row.id) if row.status == "open" else None
-        campaign = await campaigns.get(conn, row.id) if row.status == "campaign" else None
+        # A campaign that closed closed its idea too: the page still leads to it.
+        launched = row.launched_at is not None
+        campaign = await campaigns.get(conn, row.id) if launched else None
     return site.render(
         "idea.html",
         idea=row,
@@ -33,5 +35,5 @@ async def idea_page(request: web.Request) -> web.Response:
         needed=needed_text(site.rules, row.up, row.down),
         launch_upvotes=site.rules.launch_upvotes,
         deadline=calendar.show(due, site.zone) if due is not None else None,
-        campaign_status=(campaign.status if campaign is not None else "active"),
+        campaign_status=campaign.status if campaign is not None else None,
     )

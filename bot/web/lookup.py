@@ -16,9 +16,13 @@ LARGEST = 2**31 - 1
 
 
 def number(request: web.Request, name: str = "number") -> int:
-    """The number in the address (routes match it as digits); 0 when it is out of range."""
-    value = int(request.match_info[name])
-    return value if value <= LARGEST else 0
+    """The number in the address (routes match it as digits)."""
+    return int(request.match_info[name])
+
+
+def storable(value: int) -> bool:
+    """Whether a number can name a row at all (a larger one would not even fit the query)."""
+    return 0 < value <= LARGEST
 
 
 def missing(site: Site, title: str, hint: str, link: tuple[str, str] | None = None) -> web.Response:
@@ -27,7 +31,7 @@ def missing(site: Site, title: str, hint: str, link: tuple[str, str] | None = No
 
 async def idea(conn: AsyncConnection, idea_id: int) -> Any:
     """The idea's row, or None when there is none or a moderator hid it."""
-    row = await ideas.get(conn, idea_id) if idea_id else None
+    row = await ideas.get(conn, idea_id) if storable(idea_id) else None
     return None if row is None or row.hidden else row
 
 
@@ -42,7 +46,7 @@ def no_idea(site: Site, idea_id: int) -> web.Response:
 
 async def campaign(conn: AsyncConnection, campaign_id: int) -> Any:
     """The campaign's row, or None when there is none or its idea is hidden."""
-    row = await campaigns.get(conn, campaign_id) if campaign_id else None
+    row = await campaigns.get(conn, campaign_id) if storable(campaign_id) else None
     return None if row is None or row.hidden else row
 
 

@@ -92,6 +92,7 @@ async def build(
     quintessa, borislav, caradoc, dagny = PEOPLE[1:]
     for person, address in ADDRESSES.items():
         assert "verified" in await chat.verify(person, smtp.inbox, address)
+    await tell(chat, quintessa, "reveal Kristy M.", "Kristy M.")
     await tell(chat, quintessa, "pitch Fair pay for surveys", "idea #1")
     await tell(chat, borislav, "upvote 1", "upvoted")
     await tell(chat, caradoc, "upvote 1", "campaign")

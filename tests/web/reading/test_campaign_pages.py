@@ -23,7 +23,8 @@ async def test_a_reader_follows_a_campaign_from_the_front_page_to_its_revisions(
     await page.get_by_role("link", name="#1 Fair pay for surveys").click()
     assert await page.title() == "Campaign #1: Fair pay for surveys - Dynamo"
     main = await page.get_by_role("main").inner_text()
-    assert f"Organizers\n{names['quintessa']}" in main
+    # The name she chose to show stands beside her pseudonym, as in chat.
+    assert f"Organizers\n{names['quintessa']} (Kristy M.)" in main
     assert "Votes\n+2/-0, 4 followers" in main
 
     petition = await page.get_by_role("region", name="Petition").inner_text()
@@ -87,17 +88,42 @@ async def test_an_idea_page_says_what_chat_says(story: Story, page: Page) -> Non
     assert "open, needs 2 more upvotes (launches at 2 upvotes with more up than down)" in main
 
     await page.goto(web.url + "/ideas/1")
+    main = await page.get_by_role("main").inner_text()
+    assert f"Pitched by\n{names['quintessa']} (Kristy M.), 2026-11-23" in main
+    assert "launched as a campaign (active): campaign #1" in main
     await page.get_by_role("link", name="campaign #1").click()
     assert page.url == web.url + "/campaigns/1"
 
 
+async def test_a_closed_campaign_reads_as_closed(story: Story, page: Page) -> None:
+    web = story.web
+    assert "Campaign #1 is closed" in await story.chat.dm("admin", "mod close 1")
+    await page.goto(web.url + "/campaigns/1")
+    main = await page.get_by_role("main").inner_text()
+    assert "Status\nclosed, launched 2026-11-23" in main
+    assert "The campaign is closed: its petition takes no more names." in main
+    assert "frozen since the campaign closed" in main
+    nav = page.get_by_role("navigation", name="This campaign")
+    assert await nav.get_by_role("link").all_inner_texts() == [
+        "The document",
+        "Its revisions",
+        "Export (Markdown)",
+    ]
+    await page.goto(web.url + "/ideas/1")
+    assert "launched as a campaign (closed): campaign #1" in (
+        await page.get_by_role("main").inner_text()
+    )
+
+
 async def test_what_is_not_there_gets_a_plain_404(story: Story, page: Page) -> None:
     web = story.web
-    for path in (*MISSING, "/campaigns/1/document/diff/9", "/ideas/99999999999"):
+    huge = "/ideas/99999999999"
+    for path in (*MISSING, "/campaigns/1/document/diff/9", huge, "/campaigns/1/document/diff/0"):
         status, _, headers = await web.get(path)
         assert status == 404, path
         assert "Content-Security-Policy" in headers
     assert "Something the moderators take down" not in (await web.get("/ideas/3"))[1]
+    assert "There is no idea #99999999999" in (await web.get(huge))[1]
     await page.goto(web.url + "/ideas/3")
     assert await page.get_by_role("heading", level=1).inner_text() == "There is no idea #3"
     await page.goto(web.url + "/campaigns/2")
