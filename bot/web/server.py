@@ -85,7 +85,7 @@ def templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     # `{{ n | plural("signature") }}` reads "1 signature", "2 signatures", as in chat.
-    env.filters["plural"] = lambda n, word: plural(n, word)
+    env.filters["plural"] = plural
     return env
 
 

@@ -107,6 +107,7 @@ async def build(
     await tell(chat, dagny, 'sign 1 ally as "Sam K."', "Signed")
     await tell(chat, borislav, "sign 1", "Signed the new statement")
     await tell(chat, "admin", "mod deadline 1 petition in 3d", "ends 2026-11-26 14:00 UTC")
+    await tell(chat, "admin", "mod deadline 1 discussion in 2d", "ends 2026-11-25 14:00 UTC")
 
     await tell(chat, quintessa, "doc 1 edit # Our demands", "revision 1")
     await tell(chat, quintessa, "doc 1 append 1. Pay for qualification tests.", "revision 2")

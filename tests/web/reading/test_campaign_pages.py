@@ -26,6 +26,7 @@ async def test_a_reader_follows_a_campaign_from_the_front_page_to_its_revisions(
     # The name she chose to show stands beside her pseudonym, as in chat.
     assert f"Organizers\n{names['quintessa']} (Kristy M.)" in main
     assert "Votes\n+2/-0, 4 followers" in main
+    assert "Discussion\nopen until 2026-11-25 14:00 UTC" in main
 
     petition = await page.get_by_role("region", name="Petition").inner_text()
     assert "We ask requesters to pay at least $15 an hour." in petition
