@@ -38,12 +38,17 @@ def _key(campaign_id: int, part: str, due_at: datetime) -> str:
     return f"campaign-{campaign_id}-{part}@{due_at:%Y%m%dT%H%M%SZ}"
 
 
-def _ended(ctx: Ctx, row: Any) -> bool:
-    """Whether a deadline row means the part has ended for this command."""
+def has_ended(row: Any, now: datetime, carried_out: bool = False) -> bool:
+    """Whether a deadline row means the part has ended, at ``now``."""
     if row.ended_at is not None:
         return True
     # A command asked for before the deadline and carried out after it still counts.
-    return row.due_at <= ctx.now and not ctx.carried_out
+    return row.due_at <= now and not carried_out
+
+
+def _ended(ctx: Ctx, row: Any) -> bool:
+    """Whether a deadline row means the part has ended for this command."""
+    return has_ended(row, ctx.now, ctx.carried_out)
 
 
 async def ended_when(ctx: Ctx, campaign_id: int, part: str) -> str | None:
@@ -57,10 +62,17 @@ async def ended_when(ctx: Ctx, campaign_id: int, part: str) -> str | None:
 async def summary(ctx: Ctx, campaign_id: int) -> dict[str, tuple[bool, str]]:
     """For `campaign N`: each part with a deadline, whether it has ended, and when it ends
     or ended (in the zone of whoever asks)."""
-    zone = await ctx.zone()
+    return await shown(ctx.conn, campaign_id, ctx.now, await ctx.zone(), ctx.carried_out)
+
+
+async def shown(
+    conn: Any, campaign_id: int, now: datetime, zone: ZoneInfo, carried_out: bool = False
+) -> dict[str, tuple[bool, str]]:
+    """Each part of a campaign with a deadline: whether it has ended at ``now``, and when it
+    ends or ended in ``zone`` (the campaign's page reads the same as `campaign N`)."""
     return {
-        part: (_ended(ctx, row), calendar.show(row.due_at, zone))
-        for part, row in (await campaign_deadlines.of_campaign(ctx.conn, campaign_id)).items()
+        part: (has_ended(row, now, carried_out), calendar.show(row.due_at, zone))
+        for part, row in (await campaign_deadlines.of_campaign(conn, campaign_id)).items()
     }
 
 

@@ -17,6 +17,8 @@ CATEGORIES = ("worker", "researcher", "ally")
 # Followers are told when a petition reaches each of these (once, however people sign and
 # unsign around it).
 MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
+# How many of the names signers chose to show `signers` lists (the web page lists as many).
+SHOWN_NAMES = 50
 
 
 STATEMENT = Param("text", "text", "The petition statement", max_chars="petition_max_chars")
@@ -247,7 +249,7 @@ async def signers(ctx: Ctx, campaign: int) -> Reply:
     earlier = await earlier_versions(ctx, campaign, version)
     if earlier:
         lines.append(earlier)
-    names = await petitions.shown_names(ctx.conn, campaign, version, limit=50)
+    names = await petitions.shown_names(ctx.conn, campaign, version, limit=SHOWN_NAMES)
     if names:
         lines.append(
             "Signed openly by: "

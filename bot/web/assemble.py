@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import feed, pages
+from bot.web import campaign_pages, document_pages, feed, idea_pages, pages
 from bot.web.metrics import Metrics
 from bot.web.server import Site, WebServer, application, templates
 
@@ -19,8 +19,15 @@ def web_server(app: Any) -> WebServer:
         clock=app.clock,
         templates=templates(),
         transports=app.dispatcher.space_states,
+        zone=app.config.schedule.zone,
     )
-    tables = [pages.routes, feed.routes]
+    tables = [
+        pages.routes,
+        idea_pages.routes,
+        campaign_pages.routes,
+        document_pages.routes,
+        feed.routes,
+    ]
     if settings.metrics:
         tables.append(Metrics(app).routes())
     return WebServer(application(site, *tables), settings)

@@ -14,6 +14,11 @@ CAMPAIGN = "/campaigns/{number}"
 UNLINKED = frozenset({"campaign_say"})
 
 
+def route(path: str) -> str:
+    """An aiohttp route for a page path here: ``/ideas/{number}`` takes digits only."""
+    return path.replace("{number}", r"{number:\d+}")
+
+
 class Links:
     def __init__(self, public_url: str) -> None:
         self.public_url = public_url.rstrip("/")

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
 from bot.web.settings import WebError, WebSettings
+from commands.framework.formatting import plural
 from commands.framework.rules import Rules
 from storage.db import Database
 
@@ -50,6 +52,8 @@ class Site:
     templates: jinja2.Environment
     # Each transport's state for /healthz: name -> "up" / "down" and so on.
     transports: Callable[[], dict[str, str]]
+    # The configured zone ([schedule] timezone): pages show every time in it, the same to all.
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     def render(self, template: str, status: int = 200, **values: Any) -> web.Response:
         html = self.templates.get_template(template).render(site=self.settings, **values)
@@ -73,13 +77,16 @@ async def protective_headers(request: web.Request, handler: Handler) -> web.Stre
 
 
 def templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # `{{ n | plural("signature") }}` reads "1 signature", "2 signatures", as in chat.
+    env.filters["plural"] = plural
+    return env
 
 
 def application(site: Site, *route_tables: web.RouteTableDef) -> web.Application:

@@ -62,6 +62,17 @@ async def signers_before(conn: AsyncConnection, campaign_id: int, version: int) 
     return [int(m) for m in result.scalars()]
 
 
+async def versions(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
+    """Every statement the petition has had (``version``, ``text``, ``created_at``), the
+    newest first."""
+    result = await conn.execute(
+        sa.select(versions_t.c.version, versions_t.c.text, versions_t.c.created_at)
+        .where(versions_t.c.campaign_id == campaign_id)
+        .order_by(versions_t.c.version.desc())
+    )
+    return list(result)
+
+
 async def counts_by_version(conn: AsyncConnection, campaign_id: int) -> dict[int, int]:
     result = await conn.execute(
         sa.select(signatures_t.c.version, sa.func.count())

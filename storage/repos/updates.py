@@ -65,6 +65,25 @@ async def last_published(conn: AsyncConnection, campaign_id: int) -> sa.Row | No
     return result.first()
 
 
+async def published(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
+    """What the weekly updates carried: of each week's revisions the newest (the others were
+    drafts it replaced), newest week first."""
+    carried = (
+        sa.select(updates_t.c.published_in, sa.func.max(updates_t.c.rev).label("rev"))
+        .where(updates_t.c.campaign_id == campaign_id, updates_t.c.published_in.is_not(None))
+        .group_by(updates_t.c.published_in)
+        .subquery()
+    )
+    result = await conn.execute(
+        _with_author()
+        .join(carried, carried.c.rev == updates_t.c.rev)
+        .where(updates_t.c.campaign_id == campaign_id)
+        .order_by(updates_t.c.rev.desc())
+        .limit(limit)
+    )
+    return list(result)
+
+
 async def history(conn: AsyncConnection, campaign_id: int, limit: int) -> list[sa.Row]:
     result = await conn.execute(
         _with_author()

@@ -5,6 +5,7 @@ are chat and carry none. Followed in a browser, the link opens that page."""
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Page
 
 from bot.web.settings import WebSettings
 from commands.framework.rules import Rules
@@ -18,7 +19,7 @@ def rules() -> Rules:
     return Rules(launch_upvotes=2)
 
 
-async def test_console_announcements_link_to_their_pages(web: Web) -> None:
+async def test_console_announcements_link_to_their_pages(web: Web, page: Page) -> None:
     chat = web.chat
     for person in ("alice", "bob", "carol"):
         await chat.join(person)
@@ -30,6 +31,14 @@ async def test_console_announcements_link_to_their_pages(web: Web) -> None:
     await chat.dm("bob", "say 1 Shall we write to them?")
     said = [a for a in chat.announcements if "Shall we write" in a]
     assert said and PUBLIC not in said[-1]
+
+    # A reader follows the launch's link (to the server this test runs) to the campaign.
+    launch = next(a for a in chat.announcements if "now a campaign" in a)
+    link = launch.rsplit(" ", 1)[1]
+    response = await page.goto(link.replace(PUBLIC, web.url))
+    assert response is not None and response.status == 200
+    heading = await page.get_by_role("heading", level=1).inner_text()
+    assert "Fair pay for surveys" in heading
 
 
 @pytest.mark.parametrize("web_settings", [WebSettings(listen="127.0.0.1:0")])

@@ -1,0 +1,103 @@
+"""/campaigns/N: a campaign as chat shows it (`campaign N`, `signers N`, `nextstep N`) plus
+what the weekly updates carried, the same to every reader.
+
+Signers appear only as counts and as the names they chose to show, never tied to a
+pseudonym; objections to a next step are not counted here (a count that moves when someone
+objects would time their private message).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.web import lookup
+from bot.web.links import CAMPAIGN, route
+from bot.web.server import SITE, Site
+from commands import campaign_deadlines
+from commands.framework import calendar
+from commands.framework.formatting import plain, score, who
+from commands.petitions import CATEGORIES, SHOWN_NAMES
+from storage.repos import campaigns, documents, ideas, nextsteps, petitions, subscriptions
+from storage.repos import updates as update_repo
+
+routes = web.RouteTableDef()
+
+UPDATES = 10
+STEPS = 10
+
+
+@routes.get(route(CAMPAIGN))
+async def campaign_page(request: web.Request) -> web.Response:
+    site = request.app[SITE]
+    campaign_id = lookup.number(request)
+    async with site.db.read() as conn:
+        row = await lookup.campaign(conn, campaign_id)
+        if row is None:
+            return await lookup.no_campaign(site, conn, campaign_id)
+        values = await _read(site, conn, row)
+    return site.render("campaign.html", campaign=row, **values)
+
+
+async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
+    campaign_id = int(row.id)
+    idea_row = await ideas.get(conn, campaign_id)
+    # The newest revision without its text: the page names it, the document page shows it.
+    head = next(iter(await documents.history(conn, campaign_id, limit=1)), None)
+    steps = await nextsteps.of_campaign(conn, campaign_id, limit=STEPS)
+    return {
+        "pitched_by": plain(who(idea_row.pseudonym, idea_row.author_revealed)),
+        "organizers": [
+            plain(who(o.pseudonym, o.revealed_name))
+            for o in await campaigns.organizer_names(conn, campaign_id)
+        ],
+        "votes": score(row.up, row.down),
+        "followers": await subscriptions.count(conn, campaign_id),
+        "deadlines": await campaign_deadlines.shown(conn, campaign_id, site.clock(), site.zone),
+        "document": (
+            None
+            if head is None
+            else {"rev": head.rev, "by": head.pseudonym, "at": _at(site, head.created_at)}
+        ),
+        "petition": await _petition(conn, row) if row.petition_text else None,
+        "updates": [
+            {"week": u.published_in, "by": u.pseudonym, "text": u.text}
+            for u in await update_repo.published(conn, campaign_id, limit=UPDATES)
+        ],
+        "adopted": [
+            {"text": s.text, "at": _at(site, s.decided_at)} for s in steps if s.status == "adopted"
+        ],
+        "proposed": [
+            {"text": s.text, "until": _at(site, s.window_ends_at)}
+            for s in steps
+            if s.status == "proposed"
+        ],
+    }
+
+
+async def _petition(conn: AsyncConnection, row: Any) -> dict[str, Any]:
+    """What `signers N` says, with every version's statement beside its count."""
+    campaign_id, current = int(row.id), int(row.petition_version)
+    counts = await petitions.counts_by_category(conn, campaign_id, current)
+    by_version = await petitions.counts_by_version(conn, campaign_id)
+    return {
+        "version": current,
+        "text": row.petition_text,
+        "signatures": row.signature_count,
+        "categories": [(c, counts.get(c, 0)) for c in CATEGORIES],
+        "earlier": [
+            {"version": v.version, "text": v.text, "signatures": by_version.get(v.version, 0)}
+            for v in await petitions.versions(conn, campaign_id)
+            if v.version < current
+        ],
+        "names": [
+            (n.display_name, n.category)
+            for n in await petitions.shown_names(conn, campaign_id, current, limit=SHOWN_NAMES)
+        ],
+    }
+
+
+def _at(site: Site, moment: Any) -> str:
+    return calendar.show(moment, site.zone)
