@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import pages
+from bot.web import editor, pages
 from bot.web.server import Site, WebServer, application, templates
 
 
@@ -19,4 +19,6 @@ def web_server(app: Any) -> WebServer:
         templates=templates(),
         transports=app.dispatcher.space_states,
     )
-    return WebServer(application(site, pages.routes), settings)
+    served = application(site, pages.routes, editor.routes)
+    served[editor.EDITOR] = editor.Editor(invoker=app.invoker)
+    return WebServer(served, settings)
