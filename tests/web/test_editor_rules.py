@@ -12,7 +12,7 @@ from commands.framework.privacy import Privacy
 from storage.db import Database
 from storage.repos import documents
 from tests.web.conftest import Web
-from tests.web.editing import DOCUMENT, Clock, campaign_one, serve, sign_in
+from tests.web.editing import DOCUMENT, FORM_TOKEN, Clock, campaign_one, serve, sign_in
 
 
 @pytest.fixture
@@ -161,3 +161,16 @@ async def test_a_web_edit_waits_its_random_moment_like_a_chat_edit(
         await web.chat.deliver()
         assert await head_text(web) == DOCUMENT.strip("\n")
         assert "Saved revision 1 of campaign #1" in web.chat.last_dm("alice")
+
+
+async def test_signing_out_ends_the_session_at_once(web: Web) -> None:
+    await campaign_one(web)
+    alice = await sign_in(web, "alice")
+    _, home = await alice.get("/editor")
+    token = FORM_TOKEN.search(home)
+    assert token, home
+    status, body = await alice.post("/logout", {"form_token": token.group(1)})
+    assert status == 200 and "Signed out" in body
+    status, body = await alice.get("/campaigns/1/document/edit")
+    assert status == 403 and "Not signed in" in body
+    assert "no web session open" in await web.chat.dm("alice", "web logout")
