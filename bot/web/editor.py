@@ -24,11 +24,16 @@ from commands import web_sessions
 from commands.framework.formatting import plain
 from commands.framework.invoker import Invoker
 from commands.framework.reply import IdentityRef
-from storage.repos import campaigns, documents
+from storage.repos import campaigns, documents, outbox
 
 routes = web.RouteTableDef()
 
 EDITOR_CAMPAIGNS = 100
+WAITING = (
+    "Your last change to this document is waiting for its random moment before everyone "
+    "sees it. Save again once it shows here as the current revision: saved now, onto the "
+    "revision before it, this text would be refused then."
+)
 # A form's bytes for a document at the limit: UTF-8 (4 bytes a character at most), each byte
 # percent-encoded (3 characters), and room for the other fields.
 FORM_SLACK = 64 * 1024
@@ -172,7 +177,8 @@ async def edit_page(request: web.Request) -> web.Response:
     async with site.db.read() as conn:
         campaign = await _campaign(conn, number)
         head = await documents.head(conn, number)
-    return _editor(site, session, campaign, head)
+        waiting = await _waiting(conn, session, number)
+    return _editor(site, session, campaign, head, notice=WAITING if waiting else None)
 
 
 @routes.post("/campaigns/{campaign:[0-9]{1,9}}/document/edit")
@@ -190,6 +196,7 @@ async def edit(request: web.Request) -> web.Response:
     async with site.db.read() as conn:
         campaign = await _campaign(conn, number)
         started = await documents.get(conn, number, base) if base else None
+        waiting = await _waiting(conn, session, number)
     if base and started is None:
         raise auth.Refused(400, f"Campaign #{number}'s document has no revision {base}.")
     started_text = started.text if started is not None else ""
@@ -201,6 +208,10 @@ async def edit(request: web.Request) -> web.Response:
         return _editor(
             site, session, campaign, started, focus=focus, preview_html=preview.render(text)
         )
+    if waiting:
+        # Saved onto the revision before it, this edit would be refused when its own moment
+        # came, and its words would be lost by then.
+        return _editor(site, session, campaign, started, focus=focus, problem=WAITING)
     reply = await request.app[EDITOR].invoker.invoke(
         IdentityRef(key=f"web:member:{session.member.id}", platform="web"),
         request.app[EDITOR].invoker.registry.commands["doc"],
@@ -232,6 +243,11 @@ async def edit(request: web.Request) -> web.Response:
         diff=_diff(started_text, head_text, base, head_rev),
         status=409,
     )
+
+
+async def _waiting(conn: Any, session: auth.Session, number: int) -> bool:
+    """Whether this member's last change to the document still waits for its moment."""
+    return await outbox.member_waiting(conn, session.member.id, "doc", str(number))
 
 
 @dataclass(frozen=True)

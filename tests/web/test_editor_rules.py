@@ -157,10 +157,19 @@ async def test_a_web_edit_waits_its_random_moment_like_a_chat_edit(
         status, body = await alice.save(1, DOCUMENT)
         assert status == 200 and "within 90 s, at a random moment" in body
         assert await head_text(web) is None
+        # Her edit waits; she sees so, and a second save onto the old revision would be
+        # refused at its moment: it is refused now, with her text kept.
+        status, body = await alice.save(1, "A second thought")
+        assert "waiting for its random moment" in body and "A second thought</textarea>" in body
+        # Nobody else can tell that an edit waits (its moment would point to her).
+        _, bobs = await (await sign_in(web, "bob")).get("/campaigns/1/document/edit")
+        assert "waiting" not in bobs and "document is empty" in bobs
         clock.move(timedelta(seconds=91))
         await web.chat.deliver()
         assert await head_text(web) == DOCUMENT.strip("\n")
         assert "Saved revision 1 of campaign #1" in web.chat.last_dm("alice")
+        _, page = await alice.get("/campaigns/1/document/edit")
+        assert "waiting for its random moment" not in page
 
 
 async def test_signing_out_ends_the_session_at_once(web: Web) -> None:
