@@ -183,3 +183,49 @@ async def test_signing_out_ends_the_session_at_once(web: Web) -> None:
     status, body = await alice.get("/campaigns/1/document/edit")
     assert status == 403 and "Not signed in" in body
     assert "no web session open" in await web.chat.dm("alice", "web logout")
+
+
+async def test_a_closed_campaigns_document_stays_as_it_was(web: Web) -> None:
+    await campaign_one(web)
+    alice = await sign_in(web, "alice")
+    await alice.save(1, DOCUMENT)
+    fields = await alice.form("/campaigns/1/document/edit")
+    await web.chat.join("mona")
+    assert "closed" in await web.chat.dm("mona", "mod close 1")
+    status, body = await alice.get("/campaigns/1/document/edit")
+    assert status == 200 and "is closed" in body and "<textarea" not in body
+    status, body = await alice.post(
+        "/campaigns/1/document/edit", {**fields, "scope": "1", "text": "# Gone", "do": "save"}
+    )
+    assert "is closed" in body and "# Gone</textarea>" in body
+    assert await head_text(web) == DOCUMENT.strip("\n")
+
+
+async def test_a_chat_edit_that_went_first_is_never_overwritten_by_a_web_edit(
+    db: Database, clock: Clock
+) -> None:
+    async for web in serve(db, clock, privacy=Privacy(max_public_delay="90s")):
+        for person in ("alice", "bob", "carol"):
+            await web.chat.join(person)
+        await web.chat.dm("alice", "pitch Pay for qualification tests")
+        clock.move(timedelta(minutes=2))
+        await web.chat.deliver()
+        await web.chat.dm("bob", "upvote 1")
+        await web.chat.dm("carol", "upvote 1")
+        clock.move(timedelta(minutes=2))
+        await web.chat.deliver()
+        alice = await sign_in(web, "alice")
+        fields = await alice.form("/campaigns/1/document/edit")
+        assert "is saved within 90 s" in await web.chat.dm("bob", "doc 1 edit Bob's draft")
+        status, body = await alice.post(
+            "/campaigns/1/document/edit",
+            {**fields, "scope": "all", "text": DOCUMENT, "do": "save"},
+        )
+        assert "within 90 s" in body
+        # Both wait; bob's comes out first (they keep their order), and alice's, written
+        # against the empty document, is refused at its moment and she is told privately.
+        clock.move(timedelta(minutes=4))
+        await web.chat.deliver()
+        assert await head_text(web) == "Bob's draft"
+        told = web.chat.last_dm("alice")
+        assert "didn't go through" in told and "changed since you started" in told
