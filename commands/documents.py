@@ -43,7 +43,9 @@ TEXT = Param(
         "doc 3 revert 2",
     ),
     details="Every edit is kept as a revision with the editor's pseudonym and the time. "
-    "Organizers of the campaign and moderators can revert to an earlier revision.",
+    "Organizers of the campaign and moderators can revert to an earlier revision. A chat "
+    "message carries only so much: write long documents, section by section, in the web "
+    "editor (`web` gives you a link).",
     later="Your change to campaign #{campaign}'s document is saved",
     later_if=lambda args: args.get("action") in CHANGES,
     tell_after=True,
