@@ -81,18 +81,23 @@ async def open_session(
 
 async def member_of(
     conn: AsyncConnection, vault: Vault, session_token: str, now: datetime
-) -> sa.Row | None:
-    """The member a session belongs to while it lasts and they are in good standing."""
-    id_hash = _session_hash(vault, session_token)
-    row = await web_sessions.session(conn, id_hash)
+) -> tuple[sa.Row | None, bool]:
+    """The member a session belongs to while it lasts and they are in good standing (None
+    otherwise), and whether its last use is old enough to be written again (`keep_alive`).
+    Only reads."""
+    row = await web_sessions.session(conn, _session_hash(vault, session_token))
     if row is None or row.expires_at <= now or row.seen_at <= now - IDLE_TIMEOUT:
-        return None
+        return None, False
     member = await members.member_by_id(conn, row.member_id)
     if member is None or member.banned_at is not None:
-        return None
-    if now - row.seen_at >= TOUCH_EVERY:
-        await web_sessions.touch(conn, id_hash, now)
-    return member
+        return None, False
+    return member, now - row.seen_at >= TOUCH_EVERY
+
+
+async def keep_alive(
+    conn: AsyncConnection, vault: Vault, session_token: str, now: datetime
+) -> None:
+    await web_sessions.touch(conn, _session_hash(vault, session_token), now)
 
 
 async def end(conn: AsyncConnection, vault: Vault, session_token: str) -> None:

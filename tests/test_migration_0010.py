@@ -33,7 +33,7 @@ async def test_members_from_before_can_open_web_sessions(old_db: Database) -> No
         token = await web_sessions.issue_link(conn, vault, 1, NOW)
         session = await web_sessions.open_session(conn, vault, token, NOW)
         assert session is not None
-        member = await web_sessions.member_of(conn, vault, session, NOW)
+        member, _ = await web_sessions.member_of(conn, vault, session, NOW)
         assert member is not None and member.pseudonym == "calm_otter"
     async with old_db.engine.connect() as conn:
         kept = (await conn.execute(sa.text("SELECT id_hash FROM web_session"))).scalars().all()

@@ -50,8 +50,12 @@ async def current(request: web.Request) -> Session | None:
     if not token or len(token) > 2 * web_sessions.TOKEN_BYTES:
         return None
     site = request.app[SITE]
-    async with site.db.write() as conn:
-        member = await web_sessions.member_of(conn, site.db.vault, token, site.clock())
+    now = site.clock()
+    async with site.db.read() as conn:
+        member, stale = await web_sessions.member_of(conn, site.db.vault, token, now)
+    if stale:
+        async with site.db.write() as conn:
+            await web_sessions.keep_alive(conn, site.db.vault, token, now)
     return None if member is None else Session(token, member)
 
 

@@ -229,3 +229,24 @@ async def test_a_chat_edit_that_went_first_is_never_overwritten_by_a_web_edit(
         assert await head_text(web) == "Bob's draft"
         told = web.chat.last_dm("alice")
         assert "didn't go through" in told and "changed since you started" in told
+
+
+async def test_a_session_ends_after_two_idle_hours_and_after_twelve_in_use(
+    web: Web, clock: Clock
+) -> None:
+    await campaign_one(web)
+    alice = await sign_in(web, "alice")
+    for _ in range(7):  # used every hour and a half: it lasts, up to 10.5 hours
+        clock.move(timedelta(minutes=90))
+        status, _ = await alice.get("/editor")
+        assert status == 200
+    clock.move(timedelta(minutes=90))  # 12 hours after it opened
+    status, _ = await alice.get("/editor")
+    assert status == 403
+    bob = await sign_in(web, "bob")
+    clock.move(timedelta(minutes=119))
+    status, _ = await bob.get("/editor")
+    assert status == 200
+    clock.move(timedelta(hours=2))
+    status, body = await bob.get("/editor")
+    assert status == 403 and "Not signed in" in body
