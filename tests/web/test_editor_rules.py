@@ -122,6 +122,10 @@ async def test_the_cookie_is_http_only_strict_and_secure_under_https(web: Web) -
         cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert "Secure" in cookie and "Path=/" in cookie
+    async with web.http.post(
+        web.url + path, headers={"Origin": web.url}, allow_redirects=False
+    ) as response:
+        assert response.status == 410 and "Set-Cookie" not in response.headers
 
 
 async def test_a_document_of_200000_characters_saves(web: Web) -> None:
