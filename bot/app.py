@@ -77,6 +77,7 @@ class App:
             email_enabled=config.email.enabled,
             privacy=config.privacy,
             reserved_names=config.reserved_names,
+            web_url=config.web.public_url if config.web.enabled else None,
         )
         self.jobs = JobEnv(
             db=self.db,

@@ -20,6 +20,7 @@ from commands import (
     subscriptions,
     updates,
     votes,
+    web,
 )
 from commands.framework.registry import CommandSet, Registry
 
@@ -40,6 +41,7 @@ FEATURES: tuple[CommandSet, ...] = (
     deadlines.spec,
     email.spec,
     preferences.spec,
+    web.spec,
     help.spec,
 )
 

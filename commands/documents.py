@@ -43,12 +43,19 @@ TEXT = Param(
         "doc 3 revert 2",
     ),
     details="Every edit is kept as a revision with the editor's pseudonym and the time. "
-    "Organizers of the campaign and moderators can revert to an earlier revision.",
+    "Organizers of the campaign and moderators can revert to an earlier revision. A chat "
+    "message carries only so much: write long documents, section by section, in the web "
+    "editor (`web` gives you a link).",
     later="Your change to campaign #{campaign}'s document is saved",
     later_if=lambda args: args.get("action") in CHANGES,
     tell_after=True,
 )
-async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> Reply:
+async def doc(
+    ctx: Ctx, campaign: int, action: str | None, text: str | None, base: int | None = None
+) -> Reply:
+    # ``base`` is not typed in chat: the web editor passes the revision its writer started
+    # from (0: the empty document), and an edit is refused when the document has moved on
+    # since, rather than overwriting what someone else wrote meanwhile.
     row = await lookup.campaign(ctx, campaign)
     action = action or "show"
     if row.status == "closed" and action in CHANGES:
@@ -72,6 +79,11 @@ async def doc(ctx: Ctx, campaign: int, action: str | None, text: str | None) -> 
         return Reply(
             f"Document of campaign #{campaign} (revision {head.rev}, by {head.pseudonym}, "
             f"{calendar.show(head.created_at, await ctx.zone())}{frozen}):\n{quote(head.text)}"
+        )
+    if base is not None and action in CHANGES and (head.rev if head else 0) != base:
+        raise CommandError(
+            f"Campaign #{campaign}'s document changed since you started from revision {base}: "
+            f"it is at revision {head.rev if head else 0} now, so your edit was not saved."
         )
     if action == "history":
         rows = await documents.history(ctx.conn, campaign, limit=20)

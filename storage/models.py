@@ -464,3 +464,27 @@ scheduler_jobs = sa.Table(
     sa.Column("next_run_time", sa.Float(25), index=True),
     sa.Column("job_state", sa.LargeBinary, nullable=False),
 )
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time link into the web editor, given to a member in a private message: only
+    the keyed digest of its token is kept, and the row goes when the link is used."""
+
+    __tablename__ = "web_login"
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A member's session in the web editor, opened by a login link; only the keyed digest
+    of the cookie's value is kept. It ends at ``expires_at``, after an idle time since
+    ``seen_at``, or when the member ends it."""
+
+    __tablename__ = "web_session"
+    id_hash: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    member_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False, index=True)
+    )
+    seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import campaign_pages, document_pages, feed, idea_pages, pages
+from bot.web import campaign_pages, document_pages, editor, feed, idea_pages, pages
 from bot.web.metrics import Metrics
 from bot.web.server import Site, WebServer, application, templates
 
@@ -27,7 +27,10 @@ def web_server(app: Any) -> WebServer:
         campaign_pages.routes,
         document_pages.routes,
         feed.routes,
+        editor.routes,
     ]
     if settings.metrics:
         tables.append(Metrics(app).routes())
-    return WebServer(application(site, *tables), settings)
+    served = application(site, *tables)
+    served[editor.EDITOR] = editor.Editor(invoker=app.invoker)
+    return WebServer(served, settings)

@@ -44,6 +44,9 @@ class Ctx:
     email_enabled: bool = False
     # Names a member may not show (the bot's own, on every platform).
     reserved_names: frozenset[str] = frozenset()
+    # The public address of the web pages, for links to them: None when [web] is off, ""
+    # when it has no public_url.
+    web_url: str | None = None
     # A trial run, always rolled back, to check a command that runs later
     # (commands.framework.deferral): a handler may stop short of a write that would use up a
     # number people see (an idea's: PostgreSQL's sequences don't roll back).

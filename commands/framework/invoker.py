@@ -81,6 +81,8 @@ class Invoker:
     privacy: Privacy = NO_DELAY
     # Names no member may show beside their pseudonym: the bot's own, on every platform.
     reserved_names: frozenset[str] = frozenset({"dynamo"})
+    # The public address of the web pages (Ctx.web_url): None when [web] is off.
+    web_url: str | None = None
 
     async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
         """Parse a typed line and run it."""
@@ -117,8 +119,16 @@ class Invoker:
         return None
 
     async def invoke(
-        self, identity: IdentityRef, command: Command, args: dict[str, Any], *, where: str
+        self,
+        identity: IdentityRef,
+        command: Command,
+        args: dict[str, Any],
+        *,
+        where: str,
+        member_id: int | None = None,
     ) -> Reply:
+        """Run a parsed command. ``member_id``: the member is known by a session, not by an
+        account (the web editor): they act as that member, in private, with their own role."""
         started = time.perf_counter()
         if where != "dm" and command.private:
             reply = Reply(
@@ -136,7 +146,7 @@ class Invoker:
             return await self._standing(identity, Reply.error(str(exc)))
         try:
             reply = await retry(
-                lambda: self._run(identity, command, args, where),
+                lambda: self._run(identity, command, args, where, member_id),
                 backoff=CONFLICT_BACKOFF,
                 retry_if=_transient,
                 tries=RETRIES,
@@ -198,7 +208,12 @@ class Invoker:
                 logger.exception("listener failed after %s", command.name)
 
     async def _run(
-        self, identity: IdentityRef, command: Command, args: dict[str, Any], where: str
+        self,
+        identity: IdentityRef,
+        command: Command,
+        args: dict[str, Any],
+        where: str,
+        member_id: int | None = None,
     ) -> Reply:
         # The one keyed digest of this command (storage/vault.py): accounts are stored only
         # as digests, and this one finds the member, their pending registration, and more.
@@ -207,7 +222,10 @@ class Invoker:
         later = False
         async with session_scope as conn:
             now = self.clock()
-            member = await members.member_by_identity(conn, key_hash)
+            if member_id is None:
+                member = await members.member_by_identity(conn, key_hash)
+            else:
+                member = await members.member_by_id(conn, member_id)
             in_good_standing = member is not None and member.banned_at is None
             if where != "dm":
                 # A public answer is the same whoever asks: run it for nobody in particular.
@@ -240,14 +258,16 @@ class Invoker:
             queued = await ctx.flush_outbox() if command.writes else 0
             queued += later
             # A mail to them bounced, or their private messages are closed: tell them now,
-            # once (see commands.email and commands.framework.notices).
-            news = [n for n in self.registry.notes if member is not None and n.applies(member)]
+            # once (see commands.email and commands.framework.notices). That waits for a
+            # command from one of their accounts: a web session has none.
+            by_account = member is not None and member_id is None
+            news = [n for n in self.registry.notes if by_account and n.applies(member)]
             if news and command.writes:
                 reply = await _tell(news, conn, member, key_hash, reply, now)
             if (
                 command.writes
                 and reply.ok
-                and member is not None
+                and by_account
                 and (member.identity_seen_at is None or now - member.identity_seen_at > SEEN_EVERY)
             ):
                 await members.touch_identity(conn, key_hash, now)
@@ -284,6 +304,7 @@ class Invoker:
             schedule=self.schedule,
             email_enabled=self.email_enabled,
             reserved_names=self.reserved_names,
+            web_url=self.web_url,
         )
 
     def _log(self, platform: str, command: str, outcome: str, started: float) -> None:

@@ -18,7 +18,9 @@ class Rules:
     pitch_max_chars: int = rule(140, 1, 2000, "the longest pitch, in characters")
     pitches_per_day: int = rule(5, 1, 1000, "how many ideas a member may pitch a day")
     launch_upvotes: int = rule(25, 1, 1_000_000, "the upvotes an idea needs to launch")
-    doc_max_chars: int = rule(20_000, 1, 1_000_000, "the longest campaign document")
+    # Long-form work is written in the web editor; a chat line carries what its platform
+    # does (an IRC line, a Discord form's 4000), whatever this says.
+    doc_max_chars: int = rule(200_000, 1, 1_000_000, "the longest campaign document")
     petition_max_chars: int = rule(2_000, 1, 4000, "the longest petition (a Discord form's)")
     say_max_chars: int = rule(400, 1, 2000, "the longest `say` (Discord shows 2000)")
     name_max_chars: int = rule(80, 1, 100, "the longest name a member may show")

@@ -65,6 +65,24 @@ async def latest_waiting(conn: AsyncConnection, streams: Iterable[str]) -> dict[
     return {stream: at for stream, at in result}
 
 
+async def member_waiting(conn: AsyncConnection, member_id: int, event: str, stream: str) -> bool:
+    """Whether a command this member asked for (``event``: its name) on this stream still
+    waits for its moment (commands.framework.deferral)."""
+    result = await conn.execute(
+        sa.select(outbox_t.c.id)
+        .where(
+            outbox_t.c.kind == COMMAND,
+            outbox_t.c.member_id == member_id,
+            outbox_t.c.event == event,
+            outbox_t.c.stream == stream,
+            outbox_t.c.sent_at.is_(None),
+            outbox_t.c.failed_at.is_(None),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
 def lane(spaces: Iterable[str], include_dms: bool) -> sa.ColumnElement[bool]:
     """The rows one delivery lane handles: announcements to these spaces, and DMs."""
     wanted = [sa.and_(outbox_t.c.kind == "announce", outbox_t.c.space.in_(list(spaces)))]
