@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import pages
+from bot.web import exports, pages
+from bot.web.leaving import Leaving
+from bot.web.outside import Outside
 from bot.web.server import Site, WebServer, application, templates
 
 
@@ -19,4 +21,19 @@ def web_server(app: Any) -> WebServer:
         templates=templates(),
         transports=app.dispatcher.space_states,
     )
-    return WebServer(application(site, pages.routes), settings)
+
+    def wake() -> None:
+        # A request or a confirmation queued a mail or a signature's moment.
+        if app.mailer is not None:
+            app.mailer.wake()
+        app.later.wake()
+
+    outside = Outside(
+        privacy=app.config.privacy,
+        zone=app.config.schedule.zone,
+        reserved_names=app.config.reserved_names,
+        available=app.mailer is not None and bool(settings.public_url),
+        wake=wake,
+    )
+    tables = [pages.routes, outside.routes(), Leaving(app.jobs, wake).routes(), exports.routes]
+    return WebServer(application(site, *tables), settings)
