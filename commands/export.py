@@ -87,8 +87,7 @@ def filename(campaign_id: int, fmt: str) -> str:
 
 
 def _categories(counts: dict[str, int]) -> list[str]:
-    known = [c for c in CATEGORIES if c in counts] + sorted(set(counts) - set(CATEGORIES))
-    return known or list(CATEGORIES)
+    return list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
 
 
 def _counts_line(version: Version) -> str:
@@ -110,7 +109,7 @@ def markdown(c: Campaign) -> str:
         current = " (current)" if v is c.versions[-1] else ""
         lines += [f"## Petition, version {v.number}{current}", "", f"Set {v.set_at:%Y-%m-%d}.", ""]
         lines += [f"> {e(line)}" if line else ">" for line in v.text.split("\n")]
-        lines += ["", f"Signed by {_counts_line(v)}.", ""]
+        lines += ["", f"{_counts_line(v)}.", ""]
         if v.names:
             lines += ["Signed openly by:", ""]
             lines += [f"- {e(name)} ({e(category)})" for name, category in v.names]
@@ -138,7 +137,7 @@ def page(c: Campaign) -> str:
         parts.append(f"<h2>Petition, version {v.number}{current}</h2>")
         parts.append(f"<p>Set {v.set_at:%Y-%m-%d}.</p>")
         parts.append(f"<blockquote>{e(v.text)}</blockquote>")
-        parts.append(f"<p>Signed by {e(_counts_line(v))}.</p>")
+        parts.append(f"<p>{e(_counts_line(v))}.</p>")
         if v.names:
             parts.append("<p>Signed openly by:</p><ul>")
             parts += [f"<li>{e(name)} ({e(category)})</li>" for name, category in v.names]
