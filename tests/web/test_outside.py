@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
+import time_machine
 from playwright.async_api import Page
 
 from bot.config import Config, EmailSettings
@@ -18,12 +19,18 @@ from bot.web.assemble import web_server
 from bot.web.settings import WebSettings
 from commands import outsiders as outside
 from commands import updates
-from commands.framework.privacy import NO_DELAY
+from commands.framework.privacy import NO_DELAY, Privacy
 from commands.framework.rules import Rules
 from storage.db import Database
 from storage.repos import outsiders
 from tests.harness import ConsoleChat
-from tests.momentum.conftest import SENDER, Inbox, SmtpServer, smtp  # noqa: F401 (a fixture)
+from tests.momentum.conftest import (  # noqa: F401 (fixtures)
+    SENDER,
+    Inbox,
+    SmtpServer,
+    clock,
+    smtp,
+)
 from tests.web.conftest import Web
 
 PUBLIC = "https://dynamo.example.org"
@@ -37,10 +44,20 @@ def rules() -> Rules:
 
 
 @pytest.fixture
-async def site(db: Database, rules: Rules, smtp: SmtpServer) -> AsyncIterator[Web]:  # noqa: F811
+def privacy() -> Privacy:
+    return NO_DELAY
+
+
+@pytest.fixture
+async def site(
+    db: Database,
+    rules: Rules,
+    privacy: Privacy,
+    smtp: SmtpServer,  # noqa: F811
+) -> AsyncIterator[Web]:
     config = Config(
         rules=rules,
-        privacy=NO_DELAY,
+        privacy=privacy,
         web=WebSettings(listen="127.0.0.1:0", public_url=PUBLIC, academic_domains=(".edu",)),
         email=EmailSettings(
             host="127.0.0.1", port=smtp.port, starttls=False, sender=SENDER, timeout=5.0
@@ -55,16 +72,27 @@ async def site(db: Database, rules: Rules, smtp: SmtpServer) -> AsyncIterator[We
     await chat.stop()
 
 
-async def campaign_with_petition(web: Web) -> None:
+async def campaign_with_petition(web: Web, clock: time_machine.Traveller | None = None) -> None:
+    """Campaign #1 with a petition bob signed; with a public delay, each step waits for
+    its moment (``clock`` moves past it)."""
     chat = web.chat
+
+    async def done() -> None:
+        if clock is not None:
+            clock.shift(timedelta(minutes=2))
+        await chat.deliver()
+
     for person in ("alice", "bob", "carol", "dave"):
         await chat.join(person)
     await chat.dm("alice", "pitch Fair pay for surveys")
+    await done()
     for voter in ("bob", "carol", "dave"):
         await chat.dm(voter, "upvote 1")
+    await done()
     await chat.dm("alice", "petition 1 We ask requesters to pay the minimum wage.")
+    await done()
     await chat.dm("bob", "sign 1")
-    await chat.deliver()
+    await done()
 
 
 async def mail(web: Web) -> None:
@@ -250,3 +278,36 @@ async def test_a_mail_providers_one_click_post_unsubscribes(
     assert "You have no email address with me" in await chat.dm("carol", "email")
     async with chat.app.db.read() as conn:
         assert await outsiders.followers(conn, 1) == []
+
+
+@pytest.mark.parametrize("privacy", [Privacy(max_public_delay="90s")])
+async def test_a_signature_counts_at_a_random_moment_and_can_be_withdrawn(
+    site: Web,
+    smtp: SmtpServer,  # noqa: F811
+    clock: time_machine.Traveller,  # noqa: F811
+) -> None:
+    web = site
+    await campaign_with_petition(web, clock)
+    fields = {"name": "Sam Ally", "affiliation": "", "category": "ally", "email": STRANGER}
+    await form_post(web, "/campaigns/1/sign", fields)
+    await mail(web)
+    status, body = await form_post(
+        web, link_in(smtp.inbox, STRANGER, "confirm", "confirm").removeprefix(PUBLIC), {}
+    )
+    assert status == 200 and "counts within 90 s, at a random moment" in body
+    await mail(web)
+    _, front, _ = await web.get("/")
+    assert "1 signature" in front  # not yet: nobody can tell when it was confirmed
+    clock.shift(timedelta(seconds=91))
+    await mail(web)
+    _, front, _ = await web.get("/")
+    assert "2 signatures" in front
+    assert "Sam Ally (ally)" in await web.chat.dm("carol", "signers 1")
+
+    withdraw = link_in(smtp.inbox, STRANGER, "counts", "unsubscribe")
+    async with web.http.post(local(withdraw, web)) as response:
+        assert response.status == 200
+        assert "petition is withdrawn" in await response.text()
+    _, front, _ = await web.get("/")
+    assert "1 signature" in front
+    assert "Sam Ally" not in await web.chat.dm("carol", "signers 1")
