@@ -7,14 +7,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 import time_machine
 from playwright.async_api import Page
 
-from bot.config import Config, EmailSettings
+from bot.config import AdminSettings, Config, EmailSettings
 from bot.web.assemble import web_server
 from bot.web.settings import WebSettings
 from commands import outsiders as outside
@@ -36,6 +36,7 @@ from tests.web.conftest import Web
 PUBLIC = "https://dynamo.example.org"
 DANA = "dana.reyes@cs.state.edu"
 STRANGER = "someone.else@example.net"
+SAM = {"name": "Sam Ally", "affiliation": "", "category": "ally"}
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ async def site(
     config = Config(
         rules=rules,
         privacy=privacy,
+        admins=AdminSettings(identities=("console:admin",)),
         web=WebSettings(listen="127.0.0.1:0", public_url=PUBLIC, academic_domains=(".edu",)),
         email=EmailSettings(
             host="127.0.0.1", port=smtp.port, starttls=False, sender=SENDER, timeout=5.0
@@ -72,14 +74,14 @@ async def site(
     await chat.stop()
 
 
-async def campaign_with_petition(web: Web, clock: time_machine.Traveller | None = None) -> None:
+async def campaign_with_petition(web: Web, time: time_machine.Traveller | None = None) -> None:
     """Campaign #1 with a petition bob signed; with a public delay, each step waits for
-    its moment (``clock`` moves past it)."""
+    its moment (``time`` moves past it)."""
     chat = web.chat
 
     async def done() -> None:
-        if clock is not None:
-            clock.shift(timedelta(minutes=2))
+        if time is not None:
+            time.shift(timedelta(minutes=2))
         await chat.deliver()
 
     for person in ("alice", "bob", "carol", "dave"):
@@ -288,8 +290,7 @@ async def test_a_signature_counts_at_a_random_moment_and_can_be_withdrawn(
 ) -> None:
     web = site
     await campaign_with_petition(web, clock)
-    fields = {"name": "Sam Ally", "affiliation": "", "category": "ally", "email": STRANGER}
-    await form_post(web, "/campaigns/1/sign", fields)
+    await form_post(web, "/campaigns/1/sign", {**SAM, "email": STRANGER})
     await mail(web)
     status, body = await form_post(
         web, link_in(smtp.inbox, STRANGER, "confirm", "confirm").removeprefix(PUBLIC), {}
@@ -311,3 +312,50 @@ async def test_a_signature_counts_at_a_random_moment_and_can_be_withdrawn(
     _, front, _ = await web.get("/")
     assert "1 signature" in front
     assert "Sam Ally" not in await web.chat.dm("carol", "signers 1")
+
+
+async def test_a_petition_closed_at_its_deadline_takes_no_signature_from_outside(
+    site: Web,
+    smtp: SmtpServer,  # noqa: F811
+    clock: time_machine.Traveller,  # noqa: F811
+) -> None:
+    web = site
+    await campaign_with_petition(web)
+    await web.chat.join("admin")
+    await web.chat.dm("admin", "mod deadline 1 petition 2026-11-24 12:00")
+    await form_post(web, "/campaigns/1/sign", {**SAM, "email": STRANGER})
+    await mail(web)
+    link = link_in(smtp.inbox, STRANGER, "confirm", "confirm").removeprefix(PUBLIC)
+    clock.move_to(datetime(2026, 11, 25, tzinfo=UTC))
+
+    closed = "The petition of campaign #1 closed at its deadline, 2026-11-24 12:00 UTC"
+    _, page, _ = await web.get("/campaigns/1/sign")
+    assert closed in page and "<form" not in page
+    status, body = await form_post(web, link, {})
+    assert status == 409 and closed in body
+    status, body = await form_post(web, "/campaigns/1/follow", {"email": "f@example.org"})
+    assert status == 200  # following still works: its updates go on
+
+
+async def test_the_mailto_unsubscribe_of_an_outsiders_mail_works_by_mod_unsubscribe(
+    site: Web,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
+    web = site
+    await campaign_with_petition(web)
+    await web.chat.join("admin")
+    await form_post(web, "/campaigns/1/follow", {"email": STRANGER})
+    await mail(web)
+    await form_post(
+        web, link_in(smtp.inbox, STRANGER, "follow", "confirm").removeprefix(PUBLIC), {}
+    )
+    await mail(web)
+    (following,) = [
+        m for m in smtp.inbox.to(STRANGER) if m.subject == "Dynamo: you follow campaign #1"
+    ]
+    mailto = re.findall(r"<([^>]+)>", str(following.message["List-Unsubscribe"]))[1]
+    token = mailto.rpartition("unsubscribe%20")[2]
+    reply = await web.chat.dm("admin", f"mod unsubscribe {token}")
+    assert reply == "Done: that address is forgotten and gets no more email."
+    async with web.chat.app.db.read() as conn:
+        assert await outsiders.followers(conn, 1) == []
