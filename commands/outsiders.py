@@ -33,7 +33,7 @@ from commands.framework.privacy import Privacy
 from commands.framework.reply import CommandError
 from commands.framework.rules import Rules
 from commands.petitions import SHOWN_NAME
-from storage.repos import campaign_deadlines, campaigns, outbox, outsiders
+from storage.repos import activity, campaign_deadlines, campaigns, outbox, outsiders
 from storage.vault import Vault
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ async def ask(
     reached: only the attempt is recorded, so commit either way)."""
     for key, (most, window) in (
         (f"web ip:{ip}", PER_IP),
-        (f"web address:{form.address.lower()}", PER_ADDRESS),
+        (f"web address:{outsiders.address_key(form.address)}", PER_ADDRESS),
     ):
         if await outsiders.attempts(conn, vault.digest(key), now - window, now) > most:
             return "limited"
@@ -293,6 +293,7 @@ async def count(conn: AsyncConnection, payload: dict[str, object], now: datetime
     if not await outsiders.count(conn, outsider_id, int(campaign.petition_version), now):
         return False
     await campaigns.add_signatures(conn, int(row.campaign_id), 1)
+    await activity.touch(conn, int(row.campaign_id), now)
     await _mail(conn, outsider_id, "outside_signed", now, str(payload["base"]))
     return True
 

@@ -125,7 +125,7 @@ class Outside:
                     conn,
                     site.db.vault,
                     form,
-                    ip=request.remote or "",
+                    ip=client_ip(request),
                     now=now,
                     base=site.settings.public_url,
                     academic_domains=site.settings.academic_domains,
@@ -208,6 +208,19 @@ class Outside:
         return site.render(
             "outside_done.html", title="Confirmed", message=message, campaign_id=number
         )
+
+
+def client_ip(request: web.Request) -> str:
+    """Who sent a form, for its rate limit. Behind the reverse proxy on this machine
+    (README: "Public pages") every request comes from loopback: then the address the proxy
+    adds last to X-Forwarded-For is the client's. From anywhere else the header could be
+    forged and is ignored."""
+    peer = request.remote or ""
+    if peer in ("127.0.0.1", "::1"):
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        if forwarded:
+            return forwarded[-1].rpartition(",")[2].strip() or peer
+    return peer
 
 
 _DEAD_LINK = (

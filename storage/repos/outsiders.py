@@ -22,6 +22,14 @@ attempts_t = WebAttempt.__table__
 ATTEMPTS_KEPT = timedelta(days=1)
 
 
+def address_key(address: str) -> str:
+    """What makes two addresses the same mailbox here: case, and a ``+tag`` after the
+    name (most providers deliver ``kim+1@x.org`` to ``kim@x.org``), do not count; else
+    the form could mail a stranger once for every variant."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
 async def add(
     conn: AsyncConnection,
     vault: Vault,
@@ -42,7 +50,7 @@ async def add(
         .values(
             campaign_id=campaign_id,
             action=action,
-            address_hash=vault.digest(address),
+            address_hash=vault.digest(address_key(address)),
             address=vault.seal(address, EMAIL),
             name=name,
             affiliation=affiliation,

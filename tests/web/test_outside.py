@@ -193,16 +193,18 @@ async def test_a_strangers_address_gets_one_mail_however_often_it_is_given(
 ) -> None:
     web = site
     await campaign_with_petition(web)
-    for _ in range(2):
-        status, body = await form_post(web, "/campaigns/1/follow", {"email": STRANGER})
+    # Case and a +tag reach the same mailbox: they are the same address here.
+    for address in (STRANGER, "Someone.Else+again@example.net"):
+        status, body = await form_post(web, "/campaigns/1/follow", {"email": address})
         assert status == 200 and "Check your mail" in body
         status, body = await form_post(
             web,
             "/campaigns/1/sign",
-            {"name": "Not Me", "affiliation": "", "category": "ally", "email": STRANGER},
+            {"name": "Not Me", "affiliation": "", "category": "ally", "email": address},
         )
         assert status == 200
     await mail(web)
+    assert smtp.inbox.to("Someone.Else+again@example.net") == []
     subjects = sorted(m.subject for m in smtp.inbox.to(STRANGER))
     assert subjects == [
         "Dynamo: confirm that you follow a campaign",
