@@ -146,14 +146,24 @@ async def refuse_if_closed(
         raise Refused(f"Campaign #{campaign_id} has no petition yet.")
     if row.status != "active":
         raise Refused(f"Campaign #{campaign_id} is closed; its petition no longer takes names.")
-    deadline = await campaign_deadlines.get(conn, campaign_id, "petition")
-    if deadline is not None and (deadline.ended_at is not None or deadline.due_at <= now):
-        raise Refused(
-            f"The petition of campaign #{campaign_id} closed at its deadline, "
-            f"{calendar.show(deadline.due_at, zone)}; signatures can no longer be added or "
-            f"taken off."
-        )
+    ended = await _ended(conn, campaign_id, now, zone)
+    if ended is not None:
+        raise Refused(ended)
     return row
+
+
+async def _ended(
+    conn: AsyncConnection, campaign_id: int, now: datetime, zone: ZoneInfo
+) -> str | None:
+    """Chat's words for a petition past its deadline, or None."""
+    deadline = await campaign_deadlines.get(conn, campaign_id, "petition")
+    if deadline is None or (deadline.ended_at is None and deadline.due_at > now):
+        return None
+    return (
+        f"The petition of campaign #{campaign_id} closed at its deadline, "
+        f"{calendar.show(deadline.due_at, zone)}; signatures can no longer be added or "
+        f"taken off."
+    )
 
 
 async def ask(
@@ -329,10 +339,10 @@ async def leave(
         return None
     campaign_id = int(row.campaign_id)
     if row.action == "sign" and row.counted_at is not None:
-        try:
-            await refuse_if_closed(conn, campaign_id, "sign", now, zone)
-        except Refused as exc:
-            return Left("sign", campaign_id, kept=str(exc))
+        # Like `unsign`: only a deadline keeps a signature on.
+        ended = await _ended(conn, campaign_id, now, zone)
+        if ended is not None:
+            return Left("sign", campaign_id, kept=ended)
     removed = await outsiders.remove(conn, int(row.id))
     if removed is None:
         return None
