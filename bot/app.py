@@ -63,7 +63,13 @@ class App:
         # Email is off unless [email] host is set.
         self.mailer: Mailer | None = None
         if config.email.enabled:
-            self.mailer = Mailer(self.db, config.email, config.schedule, clock=clock)
+            self.mailer = Mailer(
+                self.db,
+                config.email,
+                config.schedule,
+                clock=clock,
+                public_url=config.web.public_url,
+            )
             self.dispatcher.wake_mail = self.mailer.wake
         self.invoker = Invoker(
             db=self.db,
@@ -87,6 +93,7 @@ class App:
             spaces=lambda: self.invoker.spaces,
             admin_identities=frozenset(config.admins.identities),
             email_enabled=config.email.enabled,
+            public_url=config.web.public_url,
             clock=clock,
             on_outbox=self._outbox_written,
         )

@@ -124,6 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the --out file if it exists already"
     )
 
+    export = command(sub, "export", "files to hand over").add_subparsers(
+        dest="export_command", required=True
+    )
+    campaign = command(
+        export,
+        "campaign",
+        "a campaign's document, petition versions, signature counts and shown names",
+    )
+    campaign.add_argument("number", type=int, help="the campaign's number")
+    campaign.add_argument("--format", choices=("md", "html", "csv"), default="md")
+    campaign.add_argument("--out", type=Path, help="write this file instead of printing")
+    campaign.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists already"
+    )
+
     db = command(sub, "db", "database maintenance").add_subparsers(dest="db_command", required=True)
     command(db, "upgrade", "apply schema migrations")
 
@@ -204,6 +219,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         if args.command == "db":
             print(done)
             return 0
+        if args.command == "export":
+            return await _export(db, args)
         return await _mint(db, args)
     finally:
         await db.dispose()
@@ -221,7 +238,7 @@ def _new_secret() -> int:
 
 
 def _maintained_database(config: Config) -> Database:
-    """The database for `db upgrade` and `codes mint`, which need no project secret; with
+    """The database for `db upgrade`, `codes mint` and `export`, which need no project secret; with
     one in the environment it is checked, and it converts what an upgrade must."""
     from storage.db import Database
     from storage.vault import Vault
@@ -271,6 +288,34 @@ async def _mint(db: Database, args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout)
         writer.writerow(["code", "batch", "kind", "expires_at"])
         writer.writerows(rows)
+    return 0
+
+
+async def _export(db: Database, args: argparse.Namespace) -> int:
+    from commands import export
+
+    async with db.read() as conn:
+        campaign = await export.gather(conn, args.number)
+    if campaign is None:
+        print(f"dynamo: there is no campaign #{args.number}", file=sys.stderr)
+        return 2
+    text = export.render(campaign, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with args.out.open("w" if args.force else "x", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except FileExistsError:
+        print(
+            f"dynamo: {args.out} exists already: give another file, or --force to replace it.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:
+        print(f"dynamo: cannot write {args.out}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
+    print(f"wrote campaign #{args.number} as {args.format} to {args.out}")
     return 0
 
 

@@ -2,7 +2,8 @@
 (commands.framework.deferral).
 
 Each queued command is an outbox row of kind ``command`` whose ``available_at`` is the
-random moment drawn for it. This loop sleeps until the first one is due (to the
+random moment drawn for it (signatures from the public pages, commands/outsiders.py, wait
+the same way and are counted here too). This loop sleeps until the first one is due (to the
 millisecond: the member was told "within 90 s"), takes a short lease on what is due,
 oldest first, and has the invoker run each in its own transaction, which also deletes the
 row: a crash before the commit leaves the row to be taken again when the lease runs out,
@@ -17,8 +18,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.outbox import until_idle, wait_or_poll
+from commands import outsiders
 from commands.framework.deferral import KIND
 from commands.framework.invoker import Invoker
 from storage.db import Database, lost_connection
@@ -81,13 +84,28 @@ class LaterRunner:
             )
         for row in rows:
             try:
-                if await self.invoker.carry_out(row):
+                if row.event == outsiders.COUNT_EVENT:
+                    done = await self._count_outside(row)
+                else:
+                    done = await self.invoker.carry_out(row)
+                if done:
                     self.done += 1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 await self._retry(row, exc)
         return len(rows)
+
+    async def _count_outside(self, row: Any) -> bool:
+        """A signature from the public pages, at its moment (commands/outsiders.py)."""
+        async with self.db.write() as conn:
+            if not await outbox.take(conn, row):
+                return False  # another process got there first
+            counted = await outsiders.count(conn, dict(row.payload), self.clock())
+        logger.info("outside signature %s", "counted" if counted else "dropped")
+        if self.invoker.on_outbox is not None:
+            self.invoker.on_outbox()
+        return True
 
     async def _retry(self, row: object, exc: Exception) -> None:
         attempts = row.attempts + 1  # type: ignore[attr-defined]

@@ -12,6 +12,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands import pseudonyms
 from commands.framework.context import Ctx
@@ -41,6 +44,13 @@ def _looks_like_a_pseudonym(name: str) -> bool:
 async def check(ctx: Ctx, name: str, example: str, limit: int | None) -> str:
     """The name, if a member may show it; else a CommandError that says why. ``limit`` is
     the declared one of the command's name parameter (``Param.limit``)."""
+    return await check_in(ctx.conn, ctx.reserved_names, name, example, limit)
+
+
+async def check_in(
+    conn: AsyncConnection, reserved_names: Iterable[str], name: str, example: str, limit: int | None
+) -> str:
+    """`check` where there is no member (a signature from the public pages)."""
     name = name.strip().strip('"').strip()
     if not name:
         raise CommandError(f"The name is empty. For example: `{example}`")
@@ -57,13 +67,13 @@ async def check(ctx: Ctx, name: str, example: str, limit: int | None) -> str:
             f"{'it' if len(bad) == 1 else 'them'}, for example `{example}`."
         )
     flat = squashed(name)
-    for reserved in ctx.reserved_names:
+    for reserved in reserved_names:
         if squashed(reserved) and squashed(reserved) in flat:
             raise CommandError(
                 "A shown name can't contain the bot's name: it could pass for a message from "
                 "the bot. Please choose another."
             )
-    if _looks_like_a_pseudonym(name) or await members.pseudonym_within(ctx.conn, flat):
+    if _looks_like_a_pseudonym(name) or await members.pseudonym_within(conn, flat):
         raise CommandError(
             "A shown name can't be or contain a pseudonym (adjective_animal): it could pass "
             "for another member. Please choose a name of your own."

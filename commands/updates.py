@@ -19,7 +19,16 @@ from commands.framework.formatting import plural, quote
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from storage.repos import activity, deadlines, emails, ledger, nextsteps, progress, subscriptions
+from storage.repos import (
+    activity,
+    deadlines,
+    emails,
+    ledger,
+    nextsteps,
+    outsiders,
+    progress,
+    subscriptions,
+)
 from storage.repos import updates as update_repo
 
 if TYPE_CHECKING:
@@ -138,6 +147,25 @@ async def weekly_update(env: JobEnv, scheduled_for: datetime) -> int:
             recipients = await emails.deliverable_members(ctx.conn)
         for member_id in recipients:
             ctx.email(member_id, KIND, ledger=[KIND, period])
+        if env.email_enabled:
+            # People without a chat account who follow a campaign by email get its section.
+            for item in content["campaigns"]:
+                for outsider_id in await outsiders.followers(ctx.conn, item["id"]):
+                    ctx.pending.append(
+                        {
+                            "kind": "email",
+                            "event": KIND,
+                            "payload": {
+                                "ledger": [KIND, period],
+                                "outsider": outsider_id,
+                                "campaign": item["id"],
+                                "base": env.public_url,
+                            },
+                            "created_at": now,
+                            "available_at": now,
+                            "attempts": 0,
+                        }
+                    )
         ctx.announce(KIND, space_text(content, tz), period=period)
         for item in content["campaigns"]:
             if item["update"] is None:
@@ -232,16 +260,7 @@ def email_text(content: dict[str, Any], zone: ZoneInfo) -> str:
     if not content["campaigns"]:
         lines += ["No campaign is active right now. Pitch an idea or vote on one!", ""]
     for item in content["campaigns"]:
-        lines.append(f"Campaign #{item['id']}: {item['text']}")
-        if item["update"]:
-            lines.append(f"Update from {item['update_by']}: {item['update']}")
-        lines.append("; ".join(_changes(item)).capitalize() + ".")
-        if item["open_step"]:
-            step = item["open_step"]
-            lines.append(
-                f"Proposed next step: {step['text']} (object by "
-                f"{_at(step['window_ends_at'], zone)} with `object {item['id']} REASON`)"
-            )
+        lines += section_text(item, zone)
         lines.append("")
     lines.append(f"New ideas this week: {content['new_ideas']}. Send the bot `ideas` to vote.")
     for d in content["deadlines"]:
@@ -264,19 +283,7 @@ def email_html(content: dict[str, Any], zone: ZoneInfo) -> str:
     if not content["campaigns"]:
         parts.append("<p>No campaign is active right now. Pitch an idea or vote on one!</p>")
     for item in content["campaigns"]:
-        parts.append(f"<h2>Campaign #{item['id']}: {e(item['text'])}</h2>")
-        if item["update"]:
-            parts.append(
-                f"<p><strong>Update from {e(item['update_by'])}:</strong> {e(item['update'])}</p>"
-            )
-        parts.append(f"<p>{e('; '.join(_changes(item)).capitalize())}.</p>")
-        if item["open_step"]:
-            step = item["open_step"]
-            parts.append(
-                f"<p><strong>Proposed next step:</strong> {e(step['text'])} (object by "
-                f"{e(_at(step['window_ends_at'], zone))} with "
-                f"<code>object {item['id']} REASON</code>)</p>"
-            )
+        parts += section_html(item, zone)
     parts.append(f"<p>New ideas this week: {content['new_ideas']}.</p>")
     if content["deadlines"] or _campaign_deadlines(content):
         parts.append("<ul>")
@@ -291,6 +298,39 @@ def email_html(content: dict[str, Any], zone: ZoneInfo) -> str:
         parts.append("</ul>")
     parts.append(f"<p><small>{e(STOP_LINE)}</small></p>")
     return "\n".join(parts)
+
+
+def section_text(item: dict[str, Any], zone: ZoneInfo) -> list[str]:
+    """One campaign's part of the weekly email (also what its followers by email get)."""
+    lines = [f"Campaign #{item['id']}: {item['text']}"]
+    if item["update"]:
+        lines.append(f"Update from {item['update_by']}: {item['update']}")
+    lines.append("; ".join(_changes(item)).capitalize() + ".")
+    if item["open_step"]:
+        step = item["open_step"]
+        lines.append(
+            f"Proposed next step: {step['text']} (object by "
+            f"{_at(step['window_ends_at'], zone)} with `object {item['id']} REASON`)"
+        )
+    return lines
+
+
+def section_html(item: dict[str, Any], zone: ZoneInfo) -> list[str]:
+    e = html.escape
+    parts = [f"<h2>Campaign #{item['id']}: {e(item['text'])}</h2>"]
+    if item["update"]:
+        parts.append(
+            f"<p><strong>Update from {e(item['update_by'])}:</strong> {e(item['update'])}</p>"
+        )
+    parts.append(f"<p>{e('; '.join(_changes(item)).capitalize())}.</p>")
+    if item["open_step"]:
+        step = item["open_step"]
+        parts.append(
+            f"<p><strong>Proposed next step:</strong> {e(step['text'])} (object by "
+            f"{e(_at(step['window_ends_at'], zone))} with "
+            f"<code>object {item['id']} REASON</code>)</p>"
+        )
+    return parts
 
 
 def space_text(content: dict[str, Any], zone: ZoneInfo) -> str:

@@ -452,6 +452,51 @@ class CampaignActivity(SQLModel, table=True):
     last_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
+class Outsider(SQLModel, table=True):
+    """A person without a chat account who signs a campaign's petition or follows its
+    updates by email (``action`` sign / follow), from the mailed link they must confirm
+    (double opt-in) until they leave. The address is kept sealed (storage/vault.py) and
+    found by its keyed digest; the confirmation link only as a hash. An address gets at
+    most one confirmation mail per campaign and action: the unique key says so."""
+
+    __tablename__ = "outsider"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "action", "address_hash", name="uq_outsider_once"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    address_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    address: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # A signature's shown name, affiliation and category (researcher or ally).
+    name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    affiliation: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    category: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    # A researcher whose confirmed address is at an academic domain ([web] academic_domains).
+    academic: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    token_hash: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), unique=True, nullable=True)
+    )
+    token_expires_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+    confirmed_at: datetime | None = _ts(nullable=True)
+    # A signature counts from its random moment on (commands.framework.deferral), on the
+    # petition version current then.
+    counted_at: datetime | None = _ts(nullable=True)
+    version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+
+
+class WebAttempt(SQLModel, table=True):
+    """One use of a public form, by the keyed digest of who (an IP, an address): the rate
+    limits hold across processes. Rows older than a day are deleted as new ones come."""
+
+    __tablename__ = "web_attempt"
+    __table_args__ = (sa.Index("ix_web_attempt_key_at", "key_hash", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+
+
 metadata = SQLModel.metadata
 
 # APScheduler's job store table, exactly as its SQLAlchemyJobStore defines it. Declared here

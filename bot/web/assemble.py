@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import campaign_pages, document_pages, editor, feed, idea_pages, pages
+from bot.web import campaign_pages, document_pages, editor, exports, feed, idea_pages, pages
+from bot.web.leaving import Leaving
 from bot.web.metrics import Metrics
+from bot.web.outside import Outside
 from bot.web.server import Site, WebServer, application, templates
 
 
@@ -21,6 +23,20 @@ def web_server(app: Any) -> WebServer:
         transports=app.dispatcher.space_states,
         zone=app.config.schedule.zone,
     )
+
+    def wake() -> None:
+        # A request or a confirmation queued a mail or a signature's moment.
+        if app.mailer is not None:
+            app.mailer.wake()
+        app.later.wake()
+
+    outside = Outside(
+        privacy=app.config.privacy,
+        zone=app.config.schedule.zone,
+        reserved_names=app.config.reserved_names,
+        available=app.mailer is not None and bool(settings.public_url),
+        wake=wake,
+    )
     tables = [
         pages.routes,
         idea_pages.routes,
@@ -28,6 +44,9 @@ def web_server(app: Any) -> WebServer:
         document_pages.routes,
         feed.routes,
         editor.routes,
+        outside.routes(),
+        Leaving(app.jobs, wake).routes(),
+        exports.routes,
     ]
     if settings.metrics:
         tables.append(Metrics(app).routes())

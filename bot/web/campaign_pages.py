@@ -89,7 +89,7 @@ async def _petition(conn: AsyncConnection, row: Any) -> dict[str, Any]:
         "categories": [(c, counts.get(c, 0)) for c in CATEGORIES],
         "earlier": [
             {"version": v.version, "text": v.text, "signatures": by_version.get(v.version, 0)}
-            for v in await petitions.versions(conn, campaign_id)
+            for v in reversed(await petitions.versions(conn, campaign_id))
             if v.version < current
         ],
         "names": [

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commands import codes
+from commands import codes, outsiders
 from commands.email.addresses import masked, valid_address
 from commands.framework.context import Ctx
 from commands.framework.registry import CommandSet, Param, ReplyNote
@@ -148,17 +148,28 @@ async def verify(ctx: Ctx, code: str) -> Reply:
     "token in the subject. This forgets the address it belongs to without telling you whose.",
 )
 async def unsubscribe(ctx: Ctx, token: str) -> Reply:
-    member_id = await emails.member_by_token(ctx.conn, token.strip())
-    if member_id is None or not await emails.forget(ctx.conn, member_id):
+    if await forget_by_token(ctx, token.strip()) is None:
         return Reply("No address has that token (it may be gone already). Nothing to do.")
-    ctx.notify(
-        [member_id],
-        "email_unsubscribed",
-        "Your email address was removed after an unsubscribe request; you will get no more "
-        "emails. Send `email ADDRESS` to start again.",
-        notice="personal",
-    )
     return Reply("Done: that address is forgotten and gets no more email.")
+
+
+async def forget_by_token(ctx: Ctx, token: str) -> str | None:
+    """Stop the mail an unsubscribe token is for: a member's address is forgotten (and they
+    are told in chat), a person without a chat account leaves (commands/outsiders.py).
+    Also what the one-click link of the public pages does. What happened, in words for
+    the owner of the address; None when the token is nobody's (any more)."""
+    member_id = await emails.member_by_token(ctx.conn, token)
+    if member_id is not None and await emails.forget(ctx.conn, member_id):
+        ctx.notify(
+            [member_id],
+            "email_unsubscribed",
+            "Your email address was removed after an unsubscribe request; you will get no "
+            "more emails. Send `email ADDRESS` to start again.",
+            notice="personal",
+        )
+        return "Your address is forgotten: Dynamo sends it no more mail."
+    left = await outsiders.leave(ctx.conn, ctx.vault, token, ctx.now, await ctx.zone())
+    return None if left is None else str(left)
 
 
 async def tell_undelivered(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands import codes, updates
-from commands.email import CODE_LIFETIME
+from commands.email import CODE_LIFETIME, outside
 from commands.framework import calendar
 from commands.framework.calendar import Schedule
 from commands.framework.formatting import one_line_quotes, plain
@@ -35,7 +35,8 @@ NOTICE_FOOTER = (
 @dataclass(frozen=True)
 class Letter:
     outbox_id: int
-    member_id: int
+    # None for a person without a chat account (commands/email/outside.py).
+    member_id: int | None
     to: str
     subject: str
     text: str
@@ -67,9 +68,13 @@ class Composer:
         self, conn: AsyncConnection, rows: Sequence[Any], now: datetime
     ) -> list[Letter | Skip]:
         """Letters for claimed rows; call in a write transaction (codes are stored)."""
-        found = await emails.recipients(conn, self.vault, [int(r.member_id) for r in rows])
+        members = [int(r.member_id) for r in rows if r.member_id is not None]
+        found = await emails.recipients(conn, self.vault, members)
         out: list[Letter | Skip] = []
         for row in rows:
+            if row.member_id is None:
+                out.append(await self._outside(conn, row, now))
+                continue
             who = found.get(int(row.member_id))
             if row.event == "verify_email":
                 out.append(await self._verification(conn, row, who, now))
@@ -146,6 +151,21 @@ class Composer:
             html=body,
             unsubscribe_token=None,
             reference="verify",
+        )
+
+    async def _outside(self, conn: AsyncConnection, row: Any, now: datetime) -> Letter | Skip:
+        mail = await outside.compose(conn, self.vault, row, now, self.schedule.zone)
+        if isinstance(mail, str):
+            return Skip(row.id, mail)
+        return Letter(
+            outbox_id=row.id,
+            member_id=None,
+            to=mail.to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            unsubscribe_token=mail.leave_token,
+            reference=mail.reference,
         )
 
     async def _bulletin(

@@ -34,6 +34,8 @@ class JobEnv:
     spaces: Callable[[], tuple[str, ...]]
     admin_identities: frozenset[str] = frozenset()
     email_enabled: bool = False
+    # [web] public_url: links in mails to people without a chat account ("" without one).
+    public_url: str = ""
     clock: Callable[[], datetime] = utcnow
     # Called after a transaction that queued outbox rows, so delivery starts at once.
     on_outbox: Callable[[], None] | None = None

@@ -2,7 +2,8 @@
 
 A statement someone has signed is never rewritten: setting a new one makes a new version,
 the signatures stay on the version they signed, and the campaign's count is of the current
-version's signatures.
+version's signatures. Signatures from people without a chat account (storage/repos/
+outsiders.py) count beside members' once their moment has come.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Campaign, PetitionVersion, Signature
+from storage.repos.outsiders import counted_signatures
 from storage.repos.upsert import insert_ignore
 
 signatures_t = Signature.__table__
@@ -62,22 +64,31 @@ async def signers_before(conn: AsyncConnection, campaign_id: int, version: int) 
     return [int(m) for m in result.scalars()]
 
 
-async def versions(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
-    """Every statement the petition has had (``version``, ``text``, ``created_at``), the
-    newest first."""
-    result = await conn.execute(
-        sa.select(versions_t.c.version, versions_t.c.text, versions_t.c.created_at)
-        .where(versions_t.c.campaign_id == campaign_id)
-        .order_by(versions_t.c.version.desc())
-    )
-    return list(result)
+def _all_signatures(campaign_id: int) -> sa.Subquery:
+    """Members' and outsiders' signatures of a campaign: version, category (as counted),
+    shown category, shown name, when."""
+    members = sa.select(
+        signatures_t.c.version,
+        signatures_t.c.category,
+        signatures_t.c.category.label("shown_category"),
+        signatures_t.c.display_name,
+        signatures_t.c.created_at,
+    ).where(signatures_t.c.campaign_id == campaign_id)
+    outside = counted_signatures().subquery()
+    others = sa.select(
+        outside.c.version,
+        outside.c.category,
+        outside.c.shown_category,
+        outside.c.display_name,
+        outside.c.created_at,
+    ).where(outside.c.campaign_id == campaign_id)
+    return sa.union_all(members, others).subquery()
 
 
 async def counts_by_version(conn: AsyncConnection, campaign_id: int) -> dict[int, int]:
+    every = _all_signatures(campaign_id)
     result = await conn.execute(
-        sa.select(signatures_t.c.version, sa.func.count())
-        .where(signatures_t.c.campaign_id == campaign_id)
-        .group_by(signatures_t.c.version)
+        sa.select(every.c.version, sa.func.count()).group_by(every.c.version)
     )
     return {int(version): int(n) for version, n in result}
 
@@ -136,10 +147,11 @@ async def unsign(conn: AsyncConnection, campaign_id: int, member_id: int) -> int
 async def counts_by_category(
     conn: AsyncConnection, campaign_id: int, version: int
 ) -> dict[str, int]:
+    every = _all_signatures(campaign_id)
     result = await conn.execute(
-        sa.select(signatures_t.c.category, sa.func.count())
-        .where(signatures_t.c.campaign_id == campaign_id, signatures_t.c.version == version)
-        .group_by(signatures_t.c.category)
+        sa.select(every.c.category, sa.func.count())
+        .where(every.c.version == version)
+        .group_by(every.c.category)
     )
     return {category: int(n) for category, n in result}
 
@@ -147,16 +159,23 @@ async def counts_by_category(
 async def shown_names(
     conn: AsyncConnection, campaign_id: int, version: int, limit: int
 ) -> list[sa.Row]:
-    """Names signers of ``version`` chose to show, in signing order; never tied to a
-    pseudonym."""
+    """Names signers of ``version`` chose to show (outsiders' with their affiliation), in
+    signing order; never tied to a pseudonym or an address."""
+    every = _all_signatures(campaign_id)
     result = await conn.execute(
-        sa.select(signatures_t.c.display_name, signatures_t.c.category)
-        .where(
-            signatures_t.c.campaign_id == campaign_id,
-            signatures_t.c.version == version,
-            signatures_t.c.display_name.is_not(None),
-        )
-        .order_by(signatures_t.c.created_at, signatures_t.c.member_id)
+        sa.select(every.c.display_name, every.c.shown_category.label("category"))
+        .where(every.c.version == version, every.c.display_name.is_not(None))
+        .order_by(every.c.created_at, every.c.display_name)
         .limit(limit)
+    )
+    return list(result)
+
+
+async def versions(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
+    """Every statement of a campaign's petition, oldest first: version, text, created_at."""
+    result = await conn.execute(
+        sa.select(versions_t.c.version, versions_t.c.text, versions_t.c.created_at)
+        .where(versions_t.c.campaign_id == campaign_id)
+        .order_by(versions_t.c.version)
     )
     return list(result)

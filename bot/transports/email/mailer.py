@@ -114,6 +114,7 @@ class Mailer:
         environ: Mapping[str, str] = os.environ,
         poll_seconds: float = 1.0,
         batch: int = 250,
+        public_url: str = "",
     ) -> None:
         self.db = db
         self.settings = settings
@@ -129,7 +130,9 @@ class Mailer:
                     f"{settings.password_env} (password_env) is empty"
                 )
         self.composer = Composer(schedule, db.vault)
-        self.builder = MessageBuilder(settings.sender, settings.list_unsubscribe)
+        self.builder = MessageBuilder(
+            settings.sender, settings.list_unsubscribe, one_click=one_click(settings, public_url)
+        )
         self._idle: list[aiosmtplib.SMTP] = []
         self._outage_delay = 0.0
         self._outage_rounds = 0  # rounds in a row that found the server away
@@ -337,9 +340,10 @@ class Mailer:
                 )
             for letter, reason in outcome.permanent:
                 await outbox.mark_failed(conn, letter.outbox_id, now=now, error=reason)
-                await emails.record_failure(
-                    conn, self.db.vault, letter.member_id, letter.to, reason, now
-                )
+                if letter.member_id is not None:
+                    await emails.record_failure(
+                        conn, self.db.vault, letter.member_id, letter.to, reason, now
+                    )
                 logger.warning("mail %s refused permanently (%s)", letter.outbox_id, reason[:3])
             for skip in skipped:
                 await outbox.mark_failed(conn, skip.outbox_id, now=now, error=skip.reason)
@@ -409,6 +413,15 @@ class Mailer:
             "" if recovery.sent == 1 else "s",
             details,
         )
+
+
+def one_click(settings: EmailSettings, public_url: str) -> Callable[[str], str] | None:
+    """The https address a mail provider POSTs to for a one-click unsubscribe (RFC 8058),
+    served by the public pages (bot/web/leaving.py); None without an https public_url or
+    when [email] unsubscribe names another address."""
+    if not public_url.startswith("https://") or settings.unsubscribe.startswith("https://"):
+        return None
+    return lambda token: f"{public_url}/unsubscribe/{token}"
 
 
 def _describe(exc: BaseException) -> str:

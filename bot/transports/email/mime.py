@@ -2,7 +2,8 @@
 
 A bulletin goes to thousands of members with the same body, so the MIME body (encoded once
 with the stdlib's email package) is cached and each recipient only gets their own header
-lines in front of it: To, Date, Message-ID and List-Unsubscribe.
+lines in front of it: To, Date, Message-ID and List-Unsubscribe (with
+List-Unsubscribe-Post for a one-click unsubscribe where the site is served over https).
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from commands.email.mailings import Letter
 
 class MessageBuilder:
     def __init__(
-        self, sender: str, list_unsubscribe: Callable[[str], str], *, cache_size: int = 256
+        self,
+        sender: str,
+        list_unsubscribe: Callable[[str], str],
+        *,
+        one_click: Callable[[str], str] | None = None,
+        cache_size: int = 256,
     ) -> None:
         self.sender = sender
         self.domain = sender.rpartition("@")[2] or "dynamo.invalid"
         self.list_unsubscribe = list_unsubscribe
+        # The https address of a one-click unsubscribe (RFC 8058), when the site has one.
+        self.one_click = one_click
         self.cache_size = cache_size
         self._bodies: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 
@@ -36,8 +44,16 @@ class MessageBuilder:
             # Stable per outbox row: a mail resent after a crash can be recognised.
             f"Message-ID: <{letter.reference}.{letter.outbox_id}@{self.domain}>",
         ]
-        if letter.unsubscribe_token is not None:
-            headers.append(f"List-Unsubscribe: <{self.list_unsubscribe(letter.unsubscribe_token)}>")
+        token = letter.unsubscribe_token
+        if token is not None and self.one_click is not None:
+            # The https link first: providers that support it POST there; the mail address
+            # stays for those that only send mail.
+            headers.append(
+                f"List-Unsubscribe: <{self.one_click(token)}>, <{self.list_unsubscribe(token)}>"
+            )
+            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        elif token is not None:
+            headers.append(f"List-Unsubscribe: <{self.list_unsubscribe(token)}>")
         head = ("\r\n".join(headers) + "\r\n").encode("ascii")
         return head + self._body(letter.subject, letter.text, letter.html)
 
