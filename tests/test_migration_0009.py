@@ -28,7 +28,7 @@ async def test_existing_campaigns_get_deadlines_only_when_set(old_db: Database) 
             " VALUES (1, :now, 'active', 'We ask for fair pay.', :now, 1, 0, 0)",
         ):
             await conn.execute(_typed(sql), {"now": NOW})
-    await migrate.upgrade(old_db)
+    await migrate.upgrade(old_db, "0009")
     assert await migrate.current_revision(old_db) == "0009"
     due = NOW + timedelta(days=14)
     async with old_db.write() as conn:

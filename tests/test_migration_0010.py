@@ -26,7 +26,7 @@ async def test_members_from_before_can_open_web_sessions(old_db: Database) -> No
             ),
             {"now": NOW},
         )
-    await migrate.upgrade(old_db)
+    await migrate.upgrade(old_db, "0010")
     assert await migrate.current_revision(old_db) == "0010"
     vault = Vault.from_environ()
     async with old_db.write() as conn:
