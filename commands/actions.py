@@ -211,6 +211,39 @@ def line(row: Any, zone: ZoneInfo) -> str:
     return f"Action #{row.id}: {quote(row.text)} — {state}."
 
 
+async def in_view(conn: Any, since: datetime, now: datetime, within: Any) -> list[dict[str, Any]]:
+    """The actions the daily digest and the weekly update carry: open ones due within
+    ``within`` (their count), and those that triggered or lapsed since ``since`` (hidden
+    campaigns left out). Counts only, never who."""
+    return [
+        {
+            "action_id": r.id,
+            "campaign_id": r.campaign_id,
+            "text": r.text,
+            "needs": r.needs,
+            "pledges": r.pledge_count,
+            "status": r.status,
+            "due_at": r.due_at.isoformat(),
+        }
+        for r in await actions.in_view(conn, since, now + within)
+        if not r.hidden and (r.status != actions.OPEN or r.due_at > now)
+    ]
+
+
+def in_view_line(item: dict[str, Any], when: str) -> str:
+    """What the digest and the weekly update say of an action, lower-case first, no full
+    stop: "action #4 of campaign #1 has 37 of 200 pledges until ... (`pledge 4`)"."""
+    what = f"action #{item['action_id']} of campaign #{item['campaign_id']}"
+    if item["status"] == actions.TRIGGERED:
+        return f"{what} triggered: {plural(item['pledges'], 'member')} stood together"
+    if item["status"] == actions.LAPSED:
+        return f"{what} lapsed with {item['pledges']} of {item['needs']} pledges"
+    return (
+        f"{what} has {item['pledges']} of {item['needs']} pledges until {when} "
+        f"(`pledge {item['action_id']}`)"
+    )
+
+
 @spec.command(
     "pledge",
     "Pledge privately to take part in an action; optionally with a name to be named by.",

@@ -219,3 +219,19 @@ async def open_due_before(conn: AsyncConnection, until: datetime) -> list[sa.Row
         .order_by(actions_t.c.due_at, actions_t.c.id)
     )
     return list(result)
+
+
+async def in_view(conn: AsyncConnection, since: datetime, until: datetime) -> list[sa.Row]:
+    """For the digest and the weekly update: open actions whose deadline is before
+    ``until``, and actions that triggered or lapsed since ``since``, oldest number first."""
+    result = await conn.execute(
+        _shown()
+        .where(
+            sa.or_(
+                sa.and_(actions_t.c.status == OPEN, actions_t.c.due_at <= until),
+                sa.and_(actions_t.c.status != OPEN, actions_t.c.closed_at > since),
+            )
+        )
+        .order_by(actions_t.c.id)
+    )
+    return list(result)

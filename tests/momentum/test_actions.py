@@ -24,12 +24,20 @@ async def test_an_action_lapses_at_its_deadline_and_nobody_is_named(
     assert "it has 1 of 3" in await chat.dm("bob", "pledge 1")
     assert "it has 2 of 3" in await chat.dm("dave", 'pledge 1 as "Dave D."')
     await chat.settle()
+    # The daily digest carries the count of an action due in the next two days, never who.
+    clock.move_to(MONDAY + timedelta(days=1, hours=3, minutes=1))
+    await chat.settle()
+    (digest,) = [a for a in chat.announcements if a.startswith("Daily digest, 2026-11-24")]
+    assert (
+        "Action: action #1 of campaign #1 has 2 of 3 pledges until 2026-11-26 14:00 UTC "
+        "(`pledge 1`)." in digest
+    )
 
     clock.move_to(MONDAY + timedelta(days=2, minutes=1))  # a day before
     await chat.settle()
     clock.shift(timedelta(hours=1))
     await chat.settle()
-    reminders = [d for d in chat.dms_of("carol") if d.startswith("Reminder: action #1")]
+    reminders = [d for d in chat.dms_of("carol") if "Reminder: action #1" in d]
     assert len(reminders) == 1 and "has 2 of 3 pledges and 24 hours left" in reminders[0]
 
     clock.move_to(MONDAY + timedelta(days=3, minutes=1))
@@ -44,7 +52,11 @@ async def test_an_action_lapses_at_its_deadline_and_nobody_is_named(
     ]
     for person in ("bob", "dave"):
         assert chat.last_dm(person) == lapsed[0]
-    assert not any("lapsed" in d for d in chat.dms_of("carol"))
+    assert not any(d.startswith("Action #1 of campaign #1 lapsed") for d in chat.dms_of("carol"))
+    clock.move_to(MONDAY + timedelta(days=3, hours=3, minutes=1))
+    await chat.settle()
+    (digest,) = [a for a in chat.announcements if a.startswith("Daily digest, 2026-11-26")]
+    assert "Action: action #1 of campaign #1 lapsed with 2 of 3 pledges." in digest
     assert "lapsed at its deadline" in await chat.dm("carol", "pledge 1")
     assert "lapsed at its deadline" in await chat.dm("carol", "actions 1")
     everything = chat.everything_public()
