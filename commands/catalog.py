@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import (
     accounts,
+    actions,
     campaigns,
     deadlines,
     documents,
@@ -33,6 +34,7 @@ FEATURES: tuple[CommandSet, ...] = (
     documents.spec,
     say.spec,
     petitions.spec,
+    actions.spec,
     subscriptions.spec,
     profile.spec,
     moderation.spec,

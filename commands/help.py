@@ -16,6 +16,7 @@ SECTIONS = (
     ),
     ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
     ("Campaigns", ("campaigns", "campaign", "say", "doc", "petition", "sign", "unsign", "signers")),
+    ("Actions", ("actions", "action", "pledge", "unpledge")),
     ("Momentum", ("update", "nextstep", "object")),
     ("Following", ("subscribe", "unsubscribe", "subscriptions")),
     ("Staying in touch", ("notify", "email", "verify", "timezone")),

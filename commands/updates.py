@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands import campaign_deadlines
+from commands import actions, campaign_deadlines
 from commands.framework import calendar, lookup, notices
 from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote
@@ -226,6 +226,7 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
         "campaign_deadlines": await campaign_deadlines.upcoming(
             ctx.conn, ctx.now, timedelta(days=7)
         ),
+        "actions": await actions.in_view(ctx.conn, since, ctx.now, timedelta(days=7)),
     }
 
 
@@ -272,6 +273,8 @@ def email_text(content: dict[str, Any], zone: ZoneInfo) -> str:
         lines.append(
             f"Deadline: {campaign_deadlines.upcoming_line(d, _at(d['due_at'], zone))}: {d['text']}"
         )
+    for a in _actions(content):
+        lines.append(f"Action: {actions.in_view_line(a, _at(a['due_at'], zone))}: {a['text']}")
     lines += ["", STOP_LINE]
     return "\n".join(lines)
 
@@ -295,6 +298,12 @@ def email_html(content: dict[str, Any], zone: ZoneInfo) -> str:
         for d in _campaign_deadlines(content):
             line = campaign_deadlines.upcoming_line(d, _at(d["due_at"], zone))
             parts.append(f"<li>{e(_first_up(line))}: {e(d['text'])}</li>")
+        parts.append("</ul>")
+    if _actions(content):
+        parts.append("<ul>")
+        for a in _actions(content):
+            line = actions.in_view_line(a, _at(a["due_at"], zone))
+            parts.append(f"<li>{e(_first_up(line))}: {e(a['text'])}</li>")
         parts.append("</ul>")
     parts.append(f"<p><small>{e(STOP_LINE)}</small></p>")
     return "\n".join(parts)
@@ -348,11 +357,18 @@ def space_text(content: dict[str, Any], zone: ZoneInfo) -> str:
         lines.append(f"Idea #{d['idea_id']} closes {_at(d['due_at'], zone)} unless it launches.")
     for d in _campaign_deadlines(content):
         lines.append(_first_up(campaign_deadlines.upcoming_line(d, _at(d["due_at"], zone))) + ".")
+    for a in _actions(content):
+        lines.append(_first_up(actions.in_view_line(a, _at(a["due_at"], zone))) + ".")
     return "\n".join(lines)
 
 
 def _first_up(line: str) -> str:
     return line[:1].upper() + line[1:]
+
+
+def _actions(content: dict[str, Any]) -> list[dict[str, Any]]:
+    # An update queued before actions existed has no such list.
+    return list(content.get("actions", []))
 
 
 def _campaign_deadlines(content: dict[str, Any]) -> list[dict[str, Any]]:

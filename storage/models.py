@@ -415,6 +415,52 @@ class CampaignDeadline(SQLModel, table=True):
     ended_at: datetime | None = _ts(nullable=True)
 
 
+class Action(SQLModel, table=True):
+    """A campaign's action: what it asks of members, how many pledges it ``needs`` by
+    ``due_at``. ``status`` goes from open to triggered (``pledge_count`` reached ``needs``)
+    or lapsed (the deadline came first), once, at ``closed_at``. ``target`` is the address
+    the action is delivered to, sealed (storage/vault.py, purpose "action target").
+    ``revealed`` is written at the trigger: the name each pledger chose to be named by
+    (their pseudonym unless they chose another), in no particular order, and nothing else
+    about them.
+    """
+
+    __tablename__ = "action"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False, index=True)
+    )
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    needs: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    due_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    target: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    status: str = Field(default="open", sa_column=sa.Column(sa.String(16), nullable=False))
+    pledge_count: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, default=0))
+    created_by: int | None = Field(default=None, sa_column=sa.Column(sa.ForeignKey("member.id")))
+    created_at: datetime = _created()
+    closed_at: datetime | None = _ts(nullable=True)
+    revealed: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+
+
+class Pledge(SQLModel, table=True):
+    """A sealed pledge. Nothing in the row says who made it or when:
+
+    - ``finder`` is a keyed digest (storage/vault.py, purpose "pledge") of the action and
+      the member, so a member's own pledge is found (to withdraw it, or not to count it
+      twice) by someone holding the secret who already knows the member; without the secret
+      it ties the row to nobody, and one member's pledges to different actions look
+      unrelated;
+    - ``sealed`` holds the member's id and the name they chose to be named by, sealed for
+      the purpose "pledge": opened only when the action triggers or lapses
+      (commands/actions.py), and the rows go then.
+    """
+
+    __tablename__ = "pledge"
+    action_id: int = Field(sa_column=sa.Column(sa.ForeignKey("action.id"), primary_key=True))
+    finder: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    sealed: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
 class NextStep(SQLModel, table=True):
     """A proposed next step of a campaign: adopted when its objection window ends without
     objections, disputed (and mediated by moderators) with any."""

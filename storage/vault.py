@@ -35,6 +35,8 @@ from storage.secret import KEY_BYTES, KEY_ENV, SecretKeyError
 
 IDENTITY = "identity"
 EMAIL = "email"
+PLEDGE = "pledge"
+ACTION_TARGET = "action target"
 
 # `dynamo console` is someone trying the bot on their own terminal: it runs without a secret,
 # on this one, which anyone can read here. A database made with it protects nothing, so a
@@ -47,12 +49,13 @@ _NONCE = 12
 class Vault:
     """The project secret at work: ``digest`` for lookups, ``seal``/``open`` for values."""
 
-    __slots__ = ("_lookup", "_sealer", "fingerprint")
+    __slots__ = ("_lookup", "_purposes", "_sealer", "fingerprint")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError(f"the secret must be {KEY_BYTES} bytes")
         self._lookup = _subkey(key, b"dynamo lookup")
+        self._purposes = _subkey(key, b"dynamo purpose lookup")
         self._sealer = AESGCM(_subkey(key, b"dynamo seal"))
         # What a database remembers its key by: tells a wrong key at start-up, reveals nothing.
         self.fingerprint = _subkey(key, b"dynamo fingerprint").hex()
@@ -73,6 +76,13 @@ class Vault:
     def digest(self, text: str) -> str:
         """The keyed digest of ``text`` (64 hex characters), to find a row by."""
         return hmac.digest(self._lookup, text.encode("utf-8"), "sha256").hex()
+
+    def digest_for(self, text: str, purpose: str) -> str:
+        """The keyed digest of ``text`` under a key of ``purpose``'s own (64 hex characters):
+        a digest made for one purpose never equals one made for another, nor ``digest``'s,
+        so rows of different tables can't be matched up by their digests."""
+        key = hmac.digest(self._purposes, purpose.encode("ascii"), "sha256")
+        return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
 
     def seal(self, text: str, purpose: str) -> str:
         """``text`` encrypted for ``purpose``; a different token every time."""

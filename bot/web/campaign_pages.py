@@ -1,9 +1,10 @@
-"""/campaigns/N: a campaign as chat shows it (`campaign N`, `signers N`, `nextstep N`) plus
-what the weekly updates carried, the same to every reader.
+"""/campaigns/N: a campaign as chat shows it (`campaign N`, `signers N`, `nextstep N`,
+`actions N`) plus what the weekly updates carried, the same to every reader.
 
 Signers appear only as counts and as the names they chose to show, never tied to a
-pseudonym; objections to a next step are not counted here (a count that moves when someone
-objects would time their private message).
+pseudonym; an action's pledgers only as its count (who pledged is sealed: commands.actions);
+objections to a next step are not counted here (a count that moves when someone objects
+would time their private message).
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from commands import campaign_deadlines
 from commands.framework import calendar
 from commands.framework.formatting import plain, score, who
 from commands.petitions import CATEGORIES, SHOWN_NAMES
-from storage.repos import campaigns, documents, ideas, nextsteps, petitions, subscriptions
+from storage.repos import (
+    actions,
+    campaigns,
+    documents,
+    ideas,
+    nextsteps,
+    petitions,
+    subscriptions,
+)
 from storage.repos import updates as update_repo
 
 routes = web.RouteTableDef()
@@ -62,6 +71,18 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
             else {"rev": head.rev, "by": head.pseudonym, "at": _at(site, head.created_at)}
         ),
         "petition": await _petition(conn, row) if row.petition_text else None,
+        "actions": [
+            {
+                "id": a.id,
+                "text": a.text,
+                "needs": a.needs,
+                "pledges": a.pledge_count,
+                "status": a.status,
+                "until": _at(site, a.due_at),
+                "closed": None if a.closed_at is None else _at(site, a.closed_at),
+            }
+            for a in await actions.of_campaign(conn, campaign_id)
+        ],
         "updates": [
             {"week": u.published_in, "by": u.pseudonym, "text": u.text}
             for u in await update_repo.published(conn, campaign_id, limit=UPDATES)

@@ -22,6 +22,7 @@ out later, at a random moment up to that delay:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from commands.framework import notices
@@ -30,9 +31,12 @@ from commands.framework.privacy import Privacy, show_delay
 from commands.framework.registry import Command
 from commands.framework.reply import CommandError, Reply
 from storage.repos import outbox
+from storage.vault import Vault
 
 KIND = outbox.COMMAND
 DONE_LATER = "done_later"
+# What a sealed command's row is sealed for (storage/vault.py).
+SEALED = "later command"
 
 
 async def submit(
@@ -49,23 +53,28 @@ async def submit(
         ctx.pending.clear()  # what the trial queued goes with it
     if not reply.ok or reply.data.get("unchanged"):
         return reply
-    number = args.get("campaign") or args.get("idea")
-    stream = None if number is None else str(number)
+    stream = stream_of(args)
     at = ctx.now + privacy.draw()
     if stream is not None:
         # Never before an earlier action on the same idea or campaign: they keep their order.
         waiting = (await outbox.latest_waiting(ctx.conn, [stream])).get(stream)
         if waiting is not None and waiting > at:
             at = waiting
+    member_id: int | None = ctx.member_id
+    payload: dict[str, Any] = {"args": args, "admin": admin}
+    if command.sealed:
+        # Nothing in the row says whose it is until it is opened to be carried out.
+        data = json.dumps({"member": member_id, **payload})
+        member_id, payload = None, {"sealed": ctx.vault.seal(data, SEALED)}
     await outbox.add(
         ctx.conn,
         [
             {
                 "kind": KIND,
                 "space": None,
-                "member_id": ctx.member_id,
+                "member_id": member_id,
                 "event": command.name,
-                "payload": {"args": args, "admin": admin},
+                "payload": payload,
                 "stream": stream,
                 "created_at": ctx.now,
                 "available_at": at,
@@ -105,10 +114,29 @@ async def carry_out(ctx: Ctx, command: Command, args: dict[str, Any]) -> Reply:
     return reply
 
 
+def stream_of(args: dict[str, Any]) -> str | None:
+    """The stream a command about an idea or campaign (its number) or an action
+    (``action-N``) keeps its order in."""
+    number = args.get("campaign") or args.get("idea")
+    if number is not None:
+        return str(number)
+    action = args.get("action")
+    return None if action is None else f"action-{action}"
+
+
+def opened(vault: Vault, row: Any) -> tuple[int | None, dict[str, Any]]:
+    """A queued row's member and payload (``args``, ``admin``), a sealed one opened."""
+    sealed = row.payload.get("sealed")
+    if sealed is None:
+        return row.member_id, dict(row.payload)
+    data = json.loads(vault.open(sealed, SEALED))
+    return data.pop("member"), data
+
+
 def tell(ctx: Ctx, text: str) -> None:
     ctx.notify([ctx.member_id], DONE_LATER, text, notice=notices.PERSONAL)
 
 
 def _asked(command: Command, args: dict[str, Any]) -> str:
-    number = args.get("campaign") or args.get("idea")
+    number = args.get("campaign") or args.get("idea") or args.get("action")
     return f"`{command.name}`" + (f" on #{number}" if number is not None else "")

@@ -180,18 +180,19 @@ class Invoker:
         async with self.db.write() as conn:
             if not await outbox.take(conn, row):
                 return False  # another process got there first
-            member = await members.member_by_id(conn, row.member_id)
+            member_id, payload = deferral.opened(self.db.vault, row)
+            member = None if member_id is None else await members.member_by_id(conn, member_id)
             if command is None or member is None:
                 logger.warning("dropped a queued %s: no such command or member", row.event)
                 return True
-            role = Role.ADMIN if row.payload.get("admin") else Role.parse(member.role)
+            role = Role.ADMIN if payload.get("admin") else Role.parse(member.role)
             identity = IdentityRef(key=f"member:{member.id}", platform="later")
             ctx = self._ctx(conn, identity, "", "dm", self.clock(), member=member, role=role)
             if member.banned_at is not None:
                 deferral.tell(ctx, f"`{command.name}` was not done: {SUSPENDED}")
                 reply = Reply.error(SUSPENDED)
             else:
-                reply = await deferral.carry_out(ctx, command, dict(row.payload["args"]))
+                reply = await deferral.carry_out(ctx, command, dict(payload["args"]))
             await ctx.flush_outbox()
         self._log("later", command.name, "ok" if reply.ok else "refused", started)
         if reply.ok:

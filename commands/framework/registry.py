@@ -49,7 +49,9 @@ class Param:
     help: str
     required: bool = True
     choices: tuple[str, ...] = ()
-    # For an optional "text" parameter introduced by a word, e.g. `sign 3 as "Name"`.
+    # A parameter introduced by a word: an optional "text" one (`sign 3 as "Name"`), or an
+    # "int" or "word" one (`action 3 needs 200 by 14d`), then typed after its word, which
+    # an optional one is left out with.
     keyword: str | None = None
     # The longest text accepted: a number, or the name of a ``[rules]`` setting
     # ("pitch_max_chars") when the deployment chooses it. The handler's check, the Discord
@@ -103,6 +105,10 @@ class Command:
     later: str | None = None
     later_if: Callable[[dict[str, Any]], bool] | None = None
     tell_after: bool = False
+    # The row that holds a ``later`` command until its moment does not say whose it is:
+    # the member and the arguments are sealed with the project secret (a pledge, whose
+    # pledger nobody may learn before the action triggers).
+    sealed: bool = False
     # The title of the Discord form that asks for the text parameter, filled in with the
     # others ("Say in campaign #{campaign}"); None: the command's name.
     form_title: str | None = None
@@ -310,6 +316,16 @@ def parse_args(command: Command, rest: str) -> dict[str, Any]:
             values[param.name] = text
             continue
         token, _, tail = remaining.partition(" ")
+        if param.keyword:
+            if token.lower() != param.keyword:
+                if param.required:
+                    raise _missing(command, param)
+                values[param.name] = None
+                continue
+            remaining = tail.strip()
+            token, _, tail = remaining.partition(" ")
+            if not token:
+                raise _missing(command, param)
         if param.kind == "choice":
             if token.lower() in param.choices:
                 values[param.name] = token.lower()
@@ -380,6 +396,7 @@ class CommandSet:
         later: str | None = None,
         later_if: Callable[[dict[str, Any]], bool] | None = None,
         tell_after: bool = False,
+        sealed: bool = False,
         form_title: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a command; the handler is ``async def f(ctx, **params) -> Reply``, and
@@ -400,6 +417,7 @@ class CommandSet:
                     later=later,
                     later_if=later_if,
                     tell_after=tell_after,
+                    sealed=sealed,
                     form_title=form_title,
                 )
             )

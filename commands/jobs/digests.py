@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from commands import campaign_deadlines
+from commands import actions, campaign_deadlines
 from commands.framework import calendar, notices
 from commands.framework.context import Ctx
 from commands.framework.formatting import plain, plural, quote, who
@@ -115,13 +115,21 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
         "campaign_deadlines": await campaign_deadlines.upcoming(
             ctx.conn, ctx.now, timedelta(days=2)
         ),
+        "actions": await actions.in_view(ctx.conn, since, ctx.now, timedelta(days=2)),
     }
 
 
 def _has_news(content: dict[str, Any]) -> bool:
     return any(
         content.get(k)
-        for k in ("new_ideas", "near_launch", "campaigns", "deadlines", "campaign_deadlines")
+        for k in (
+            "new_ideas",
+            "near_launch",
+            "campaigns",
+            "deadlines",
+            "campaign_deadlines",
+            "actions",
+        )
     )
 
 
@@ -163,6 +171,10 @@ def text(content: dict[str, Any], zone: ZoneInfo) -> str:
     for d in content.get("campaign_deadlines", []):
         due = calendar.show(datetime.fromisoformat(d["due_at"]), zone)
         lines.append(f"Deadline: {campaign_deadlines.upcoming_line(d, due)}.")
+    # .get: a digest queued before actions existed has no such list.
+    for a in content.get("actions", []):
+        due = calendar.show(datetime.fromisoformat(a["due_at"]), zone)
+        lines.append(f"Action: {actions.in_view_line(a, due)}.")
     if len(lines) == 1:
         lines.append("A quiet day.")
     return "\n".join(lines)

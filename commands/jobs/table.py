@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from commands import campaign_deadlines, deadlines, nextsteps, updates
+from commands import actions, campaign_deadlines, deadlines, nextsteps, updates
 from commands.framework import calendar
 from commands.framework.calendar import Schedule
 from commands.framework.job_env import JobEnv
@@ -25,11 +25,17 @@ Job = Callable[[JobEnv, datetime], Awaitable[int]]
 
 
 async def sweep(env: JobEnv, scheduled_for: datetime) -> int:
-    """The frequent check: deadlines (of ideas and of campaigns' discussions and petitions),
-    objection windows, stalled campaigns."""
+    """The frequent check: deadlines (of ideas, of campaigns' discussions and petitions, of
+    actions), objection windows, stalled campaigns."""
     now = env.clock()
     total = 0
-    for part in (deadlines.sweep, campaign_deadlines.sweep, nextsteps.sweep, stalls.sweep):
+    for part in (
+        deadlines.sweep,
+        campaign_deadlines.sweep,
+        actions.sweep,
+        nextsteps.sweep,
+        stalls.sweep,
+    ):
         try:
             total += await part(env, now)
         except Exception:

@@ -20,6 +20,8 @@ OLD_IDS = [
     ("dynamo:sign:3", "Sign", ("sign", 3)),
     ("dynamo:signname:3", "Show a name…", ("sign_with_name", 3)),
     ("dynamo:run:another", "Another name", ("action", "another")),
+    ("dynamo:pledge:4", "Pledge", ("pledge", 4)),
+    ("dynamo:pledgename:4", "Be named by a name…", ("pledge_with_name", 4)),
 ]
 
 
@@ -41,6 +43,12 @@ class Clicks:
 
     async def action(self, interaction: Any, line: str) -> None:
         self.calls.append(("action", line))
+
+    async def pledge(self, interaction: Any, action: int) -> None:
+        self.calls.append(("pledge", action))
+
+    async def pledge_with_name(self, interaction: Any, action: int) -> None:
+        self.calls.append(("pledge_with_name", action))
 
 
 def matching(custom_id: str) -> list[tuple[type[discord.ui.DynamicItem[Any]], Any]]:
@@ -72,6 +80,9 @@ def test_new_buttons_carry_the_same_ids() -> None:
     (sign,) = views.sign_button(3).children
     (name,) = views.sign_with_name_button(3).children
     assert [sign.custom_id, name.custom_id] == ["dynamo:sign:3", "dynamo:signname:3"]  # type: ignore[attr-defined]
+    (pledge,) = views.pledge_button(4).children
+    (named,) = views.pledge_with_name_button(4).children
+    assert [pledge.custom_id, named.custom_id] == ["dynamo:pledge:4", "dynamo:pledgename:4"]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

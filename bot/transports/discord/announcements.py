@@ -13,6 +13,7 @@
   note in the announce channel.
 - ``campaign_say``: the member's words in the thread, posted by webhook under the pseudonym;
   where Discord refuses that webhook post, by the bot as ``**pseudonym**: words``.
+- ``action_created``: the action in the announce channel with a Pledge button.
 - ``closed``: a notice; buttons come off, the thread is locked.
 - anything else: its plain text, in the announce channel.
 
@@ -63,7 +64,7 @@ from .refusals import (
 )
 from .settings import DiscordGuildSettings
 from .text import MAX_CONTENT, clip, render
-from .views import idea_buttons, sign_button
+from .views import idea_buttons, pledge_button, sign_button
 from .webhooks import WebhookPoster, WebhookRefused, fallback_post
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class Publisher:
             "idea_milestone": self._idea_milestone,
             "campaign_launched": self._campaign_launched,
             "petition_set": self._petition_set,
+            "action_created": self._action_created,
             "campaign_say": self._campaign_say,
             "closed": self._closed,
         }.get(event)
@@ -448,6 +450,19 @@ class Publisher:
         except discord.HTTPException as exc:
             # Locking needs Manage Threads; the notice is out either way, so no retry.
             logger.warning("could not lock a closed campaign's thread in %s: %s", space, exc)
+
+    # -- actions --------------------------------------------------------------------------
+    async def _action_created(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        """A new action, with a Pledge button: a click pledges privately (the answer is
+        ephemeral) and its count changes at a random later moment, like a signature."""
+        text = self._render(str(payload.get("text", "")))
+        await self._announce(
+            guild,
+            content=clip(text, MAX_CONTENT),
+            view=pledge_button(int(payload["action_id"])),
+        )
 
     # -- anything else --------------------------------------------------------------------
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:

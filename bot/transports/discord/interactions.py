@@ -23,7 +23,7 @@ from . import forms
 from .settings import DiscordGuildSettings
 from .slash import MOD_GROUP
 from .text import chunks, option_name, render
-from .views import action_buttons, sign_with_name_button
+from .views import action_buttons, pledge_with_name_button, sign_with_name_button
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,16 @@ class InteractionRunner:
 
     async def sign_with_name(self, interaction: discord.Interaction, campaign: int) -> None:
         form = forms.form_for(self._command("sign"), {"campaign": campaign, "category": None})
+        assert form is not None
+        await self._open_form(interaction, form)
+
+    async def pledge(self, interaction: discord.Interaction, action: int) -> None:
+        command = self._command("pledge")
+        args = {"action": action, "name": None}
+        await self.run(interaction, command, args, extra=pledge_with_name_button(action))
+
+    async def pledge_with_name(self, interaction: discord.Interaction, action: int) -> None:
+        form = forms.form_for(self._command("pledge"), {"action": action})
         assert form is not None
         await self._open_form(interaction, form)
 

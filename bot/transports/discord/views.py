@@ -30,6 +30,10 @@ class ComponentHandler(Protocol):
 
     async def action(self, interaction: discord.Interaction, line: str) -> None: ...
 
+    async def pledge(self, interaction: discord.Interaction, action: int) -> None: ...
+
+    async def pledge_with_name(self, interaction: discord.Interaction, action: int) -> None: ...
+
 
 def handler_of(interaction: discord.Interaction) -> ComponentHandler:
     return cast(ComponentHandler, interaction.client.components)  # type: ignore[attr-defined]
@@ -61,6 +65,16 @@ KINDS: dict[str, _Kind] = {
         discord.ButtonStyle.secondary,
         lambda h, i, campaign: h.sign_with_name(i, campaign),
     ),
+    # On an action's announcement: a private pledge (the answer only the clicker sees).
+    "pledge": _Kind(
+        "Pledge", discord.ButtonStyle.success, lambda h, i, action: h.pledge(i, action)
+    ),
+    # On the private pledge confirmation: a form for a name to be named by at delivery.
+    "pledgename": _Kind(
+        "Be named by a name…",
+        discord.ButtonStyle.secondary,
+        lambda h, i, action: h.pledge_with_name(i, action),
+    ),
 }
 _KIND = "|".join(re.escape(kind) for kind in KINDS)
 
@@ -69,7 +83,7 @@ class RecordButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=rf"dynamo:(?P<kind>{_KIND}):(?P<number>{_ID})",
 ):
-    """A button about one idea or campaign: vote, follow, sign, show a name."""
+    """A button about one idea, campaign or action: vote, follow, sign, pledge, show a name."""
 
     def __init__(self, kind: str, number: int) -> None:
         shown = KINDS[kind]
@@ -145,6 +159,18 @@ def sign_button(campaign: int) -> discord.ui.View:
 def sign_with_name_button(campaign: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RecordButton("signname", campaign))
+    return view
+
+
+def pledge_button(action: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RecordButton("pledge", action))
+    return view
+
+
+def pledge_with_name_button(action: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RecordButton("pledgename", action))
     return view
 
 
