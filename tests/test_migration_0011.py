@@ -33,7 +33,7 @@ async def test_existing_petitions_take_signatures_from_outside(old_db: Database)
             " created_at) VALUES (1, 1, 1, 'worker', NULL, :now)",
         ):
             await conn.execute(_typed(sql), {"now": NOW})
-    await migrate.upgrade(old_db)
+    await migrate.upgrade(old_db, "0011")
     assert await migrate.current_revision(old_db) == "0011"
     vault = Vault.from_environ()
     async with old_db.write() as conn:

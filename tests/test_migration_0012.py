@@ -17,7 +17,7 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 async def test_campaigns_from_before_take_actions_and_sealed_pledges(old_db: Database) -> None:  # noqa: F811
-    await migrate.upgrade(old_db, "0010")
+    await migrate.upgrade(old_db, "0011")
     async with old_db.engine.begin() as conn:
         for sql in (
             "INSERT INTO member (pseudonym, role, code_kind, created_at)"

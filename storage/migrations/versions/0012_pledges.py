@@ -1,7 +1,7 @@
 """actions and sealed pledges
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 17:10:00
 
 ``action``: what a campaign asks of its members, how many pledges it needs by when, its
@@ -17,7 +17,7 @@ from alembic import op
 import storage.types
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
