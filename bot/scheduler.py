@@ -12,22 +12,27 @@
   process harmless: whoever writes the row sends, the rest find it and stop.
 - On PostgreSQL only one process schedules (bot/leader.py: an advisory lock); another takes
   over within ``[schedule] leader_poll_seconds`` if it dies. SQLite serves one process.
-- Jobs are stored as ``bot.scheduler:fire`` with the job's name as the only argument; the
-  executor here calls it with this Scheduler and the time the run was meant for.
+- Jobs are stored as ``bot.scheduler:fire`` with the job's name as the only argument.
+  APScheduler (its stock executor, public API only) calls that function, which has nothing
+  to do: the Scheduler that owns the APScheduler hears of every submitted run
+  (``EVENT_JOB_SUBMITTED``, which names the job and the time the run was meant for) and
+  runs the job itself, as a task it tracks, with its own JobEnv. So the job store holds no
+  reference to a process, several Schedulers can share one process, and a late run still
+  knows the period it belongs to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from apscheduler.executors.base import BaseExecutor
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.job import Job as ApsJob
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -54,14 +59,10 @@ STOP_PATIENCE = 30.0
 RETRY_DELAYS = (30.0, 120.0, 600.0)
 
 
-async def fire(
-    name: str, runner: Scheduler | None = None, scheduled_for: datetime | None = None
-) -> None:
-    """The function every stored job names. The executor supplies the running Scheduler
-    and the scheduled time; the job store keeps only ``name``."""
-    if runner is None or scheduled_for is None:
-        raise RuntimeError("scheduled jobs run through bot.scheduler.Scheduler only")
-    await runner.run(name, scheduled_for)
+async def fire(name: str) -> None:
+    """The function every stored job names, with the job's name. APScheduler's executor
+    calls it when the job is due; the work is not here but in the Scheduler, which starts
+    it on APScheduler's submission event (Scheduler._submitted)."""
 
 
 @dataclass(frozen=True)
@@ -71,35 +72,6 @@ class _Spec:
     grace: int  # seconds
 
 
-class _LedgerExecutor(BaseExecutor):
-    """Runs jobs as tasks on the loop, handing them the Scheduler and their run time."""
-
-    def __init__(self, owner: Scheduler) -> None:
-        super().__init__()
-        self.owner = owner
-
-    def _do_submit_job(self, job: ApsJob, run_times: list[datetime]) -> None:
-        self.owner.track(asyncio.get_running_loop().create_task(self._run(job, run_times)))
-
-    async def _run(self, job: ApsJob, run_times: list[datetime]) -> None:
-        try:
-            for run_time in run_times:
-                late = self.owner.env.clock() - run_time
-                if job.misfire_grace_time is not None and late > timedelta(
-                    seconds=job.misfire_grace_time
-                ):
-                    logger.warning("job %s of %s missed by %s; skipped", job.id, run_time, late)
-                    continue
-                await job.func(*job.args, runner=self.owner, scheduled_for=run_time)
-        except Exception:
-            self._run_job_error(job.id, *sys.exc_info()[1:])
-        except BaseException:  # cancelled at shutdown: still give the instance back
-            self._run_job_error(job.id, *sys.exc_info()[1:])
-            raise
-        else:
-            self._run_job_success(job.id, [])
-
-
 class Scheduler:
     def __init__(self, env: JobEnv, *, job_store: Callable[[], sa.Engine] | None = None) -> None:
         self.env = env
@@ -107,6 +79,9 @@ class Scheduler:
         self._job_store = job_store or (lambda: job_store_engine(env.db))
         self._aps: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # What this process schedules, by job name, and the run of each job under way.
+        self._specs: dict[str, _Spec] = {}
+        self._current: dict[str, asyncio.Task[None]] = {}
         self.leadership: Leadership | None = None
         self.runs: dict[str, int] = {}
 
@@ -138,6 +113,36 @@ class Scheduler:
     def track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """APScheduler's listener for submitted runs (it has moved the job's next run time
+        already): run the job for the time it was meant for."""
+        self._launch(event.job_id, event.scheduled_run_times)
+
+    def _launch(self, name: str, run_times: Sequence[datetime]) -> None:
+        """Run a job for its scheduled times (one: jobs coalesce) in a task of its own,
+        unless its last run is still going (one at a time, as ``max_instances=1``)."""
+        if name in self._current:
+            logger.warning("job %s of %s skipped: its last run is not done", name, run_times[-1])
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._run_times(name, run_times), name=f"job:{name}"
+        )
+        self._current[name] = task
+        task.add_done_callback(lambda _: self._current.pop(name, None))
+        self.track(task)
+
+    async def _run_times(self, name: str, run_times: Sequence[datetime]) -> None:
+        grace = timedelta(seconds=self._specs[name].grace)
+        for run_time in run_times:
+            late = self.env.clock() - run_time
+            if late > grace:
+                logger.warning("job %s of %s missed by %s; skipped", name, run_time, late)
+                continue
+            try:
+                await self.run(name, run_time)
+            except Exception:
+                logger.exception("job %s of %s failed", name, run_time)
 
     async def run(self, name: str, scheduled_for: datetime) -> None:
         periodic = ledger_key(name, scheduled_for, self.schedule) is not None
@@ -208,22 +213,27 @@ class Scheduler:
             raise
 
     async def _schedule(self) -> None:
+        quiet_executor_log()
         aps = AsyncIOScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(
                     engine=self._job_store(), tablename=scheduler_jobs.name
                 )
             },
-            executors={"default": _LedgerExecutor(self)},
+            executors={"default": AsyncIOExecutor()},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=self.schedule.zone,
         )
-        aps.start()
+        aps.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        # Paused until the stored jobs match the configuration: nothing runs on a trigger
+        # the configuration has changed, or for a job it has switched off.
+        aps.start(paused=True)
         self._aps = aps
+        self._specs = {spec.id: spec for spec in self.specs()}
         stored = {job.id: job for job in aps.get_jobs()}
         now = self.env.clock()
         recover: list[tuple[str, datetime]] = []
-        for spec in self.specs():
+        for spec in self._specs.values():
             job = stored.pop(spec.id, None)
             if job is None:
                 aps.add_job(
@@ -247,11 +257,12 @@ class Scheduler:
         for stale in stored:
             aps.remove_job(stale)
             logger.info("unscheduled %s (switched off in the configuration)", stale)
+        aps.resume()
         for name, scheduled_for in recover:
             logger.warning(
                 "re-running %s of %s, interrupted before it was done", name, scheduled_for
             )
-            self.track(asyncio.get_running_loop().create_task(self.run(name, scheduled_for)))
+            self._launch(name, [scheduled_for])
 
     async def _lost_run(self, job: ApsJob, spec: _Spec, now: datetime) -> datetime | None:
         """The last scheduled run if the job store moved past it but the ledger has no
@@ -304,6 +315,13 @@ def _last_fire_time(trigger: BaseTrigger, now: datetime, span: timedelta) -> dat
         last = at
         at = trigger.get_next_fire_time(at, at + timedelta(microseconds=1))
     return last
+
+
+def quiet_executor_log() -> None:
+    """Everything APScheduler's executor logs is about its call of ``fire``, which has no
+    work of its own: a line at INFO for every sweep, a late run (which the Scheduler reports
+    itself), an empty call cancelled at shutdown. The Scheduler logs the real runs."""
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
 
 
 def job_store_engine(db: Database) -> sa.Engine:
