@@ -46,7 +46,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.errors import CommitInDoubt as CommitInDoubt
+from storage.errors import CommitInDoubt as CommitInDoubt  # what write() raises, named here
 from storage.errors import DatabaseUrlError
 from storage.plans import Plans
 from storage.postgres_direct import DirectEngine

@@ -251,9 +251,9 @@ class Plans:
         self._remember(statement, UNPLANNABLE if plan is None else plan)
         if plan is None:
             return result
-        rows = plan.frozen
-        plan.frozen = rows.with_new_rows([])  # only its columns are kept
-        return rows()
+        first_run = plan.frozen
+        plan.frozen = first_run.with_new_rows([])  # the plan keeps its columns, not its rows
+        return first_run()
 
     def _remember(self, statement: Any, value: Any) -> None:
         self._entries[id(statement)] = (statement, value)

@@ -67,8 +67,8 @@ _ERRORS: tuple[tuple[type[BaseException], type[DBAPIError]], ...] = (
 
 class DirectConnection:
     """``AsyncConnection``'s face (the part the repositories use) on a pooled connection's
-    asyncpg connection; ``read_only`` refuses INSERT, UPDATE and DELETE statements (there is
-    no transaction to keep them in)."""
+    asyncpg connection; ``read_only`` refuses Core INSERT, UPDATE and DELETE statements
+    (there is no transaction to keep them in)."""
 
     __slots__ = ("dialect", "driver", "generation", "plans", "read_only", "sqlalchemy")
 
@@ -96,11 +96,12 @@ class DirectConnection:
         execution_options: Mapping[str, Any] | None = None,
     ) -> Any:
         """A prebuilt SELECT on the driver (storage/plans.py), else SQLAlchemy."""
-        if self.read_only and getattr(statement, "is_dml", False):
+        dml = getattr(statement, "is_dml", False)  # never planned
+        if dml and self.read_only:
             raise InvalidRequestError(
                 "a read connection cannot run INSERT, UPDATE or DELETE: use Database.write()"
             )
-        if execution_options or not (parameters is None or isinstance(parameters, Mapping)):
+        if dml or execution_options or not (parameters is None or isinstance(parameters, Mapping)):
             return await self.sqlalchemy.execute(
                 statement, parameters, execution_options=execution_options
             )
@@ -319,7 +320,9 @@ class DirectEngine:
             await _close(connection, invalidate=False)
 
     async def dispose(self) -> None:
-        """Give every kept connection back to the pool."""
+        """Give every kept connection back to the pool (and any in use, when it is given
+        back: none taken before now is kept)."""
+        self.generation += 1
         idle, self.idle = self.idle, []
         for connection in idle:
             await _close(connection, invalidate=False)
