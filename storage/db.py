@@ -3,7 +3,9 @@
 SQLite is the embedded default: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for every write
 transaction so two writers never deadlock on a lock upgrade. Writes inside one process are
 also serialised with an asyncio lock, which is cheaper than letting SQLite's busy handler
-spin. PostgreSQL gets a plain pool; an optional schema keeps test runs apart.
+spin. PostgreSQL gets a plain pool; an optional schema keeps test runs apart. Its writes and
+reads run on the pooled connections' asyncpg connections themselves, with the repositories'
+prebuilt statements compiled once (storage/postgres_direct.py); a read has no transaction.
 
 PostgreSQL connections are not pinged when taken from the pool: asyncpg's ping is a
 transaction of its own, three round trips before every command. A connection the server
@@ -45,11 +47,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage.errors import CommitInDoubt as CommitInDoubt  # what write() raises, named here
 from storage.errors import DatabaseUrlError
+from storage.plans import Plans
+from storage.postgres_direct import DirectEngine
 from storage.retry import Backoff, retry
 from storage.secret import HOW_TO_SET, KEY_ENV, SecretKeyError
 from storage.sqlite_inline import InlineConnection, InlineEngine, ReadConnection
-from storage.sqlite_reads import ReadPlans
 
 if TYPE_CHECKING:
     from storage.vault import Vault
@@ -101,14 +105,12 @@ class Database:
         self._unchecked_writes = False
         self._readers: list[ReadConnection] = []
         self._read_engine: sa.Engine | None = None
-        self._read_plans: ReadPlans | None = None
+        self._read_plans: Plans | None = None
         # AsyncEngine on PostgreSQL; on SQLite its face on a synchronous engine.
         self.engine: AsyncEngine | InlineEngine
         if self.is_sqlite:
             self.engine = InlineEngine(_sqlite_engine(self.url, read_only=False))
-            self._write_engine: AsyncEngine | InlineEngine = self.engine.execution_options(
-                sqlite_begin="IMMEDIATE"
-            )
+            self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             # An in-memory database exists once per connection: readers of their own
             # would each see an empty one.
             if self.path not in ("", ":memory:"):
@@ -120,7 +122,8 @@ class Database:
             # Statement parameters are member text, digests and sealed values: never in an
             # error message or a log line, whatever an operator turns SQLAlchemy's logging to.
             self.engine = create_async_engine(self.url, hide_parameters=True, **kwargs)
-            self._write_engine = self.engine
+            # Writes and reads: on the pool's asyncpg connections (storage/postgres_direct.py).
+            self._direct = DirectEngine(self.engine, keep=pool_size)
 
     @property
     def dialect(self) -> str:
@@ -137,11 +140,16 @@ class Database:
         return self._vault is not None
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A connection for reading; whatever it started is rolled back at the end.
+        """A connection for reading, with the part of ``AsyncConnection``'s API the
+        repositories use; it cannot run INSERT, UPDATE or DELETE statements.
 
-        On SQLite this is a kept connection of the read-only engine (``ReadConnection``),
-        with the part of ``AsyncConnection``'s API the repositories use.
+        On SQLite this is a kept connection of the read-only engine (``ReadConnection``):
+        the block is one snapshot, rolled back at the end. On PostgreSQL it has no
+        transaction: each statement sees the latest commits, as under READ COMMITTED it
+        did anyway (storage/postgres_direct.py).
         """
+        if not self.is_sqlite:
+            return cast(AbstractAsyncContextManager[AsyncConnection], self._direct.read())
         if self._read_engine is None:
             return cast(AbstractAsyncContextManager[AsyncConnection], self.engine.connect())
         return cast(AbstractAsyncContextManager[AsyncConnection], _KeptReader(self))
@@ -149,39 +157,34 @@ class Database:
     def _open_reader(self) -> ReadConnection:
         assert self._read_engine is not None
         if self._read_plans is None:
-            self._read_plans = ReadPlans(self._read_engine.dialect)
+            self._read_plans = Plans(self._read_engine.dialect)
         return ReadConnection(self._read_engine.connect(), self._read_plans)
 
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One transaction: committed if the block finishes, rolled back if it raises.
+
+        On PostgreSQL a connection lost while the COMMIT was under way raises
+        ``CommitInDoubt`` (storage/postgres_direct.py); on SQLite this is a connection of
+        the inline engine (``InlineConnection``) under the process's write lock.
+        """
+        if not self.is_sqlite:
+            return cast(AbstractAsyncContextManager[AsyncConnection], self._direct.write())
+        return self._sqlite_write()
+
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction: committed if the block finishes, rolled back if it raises."""
-        if self.is_sqlite:
-            if self._checkpointer is None:
-                self._start_checkpointer()
-            async with self._write_lock:
-                async with cast(InlineEngine, self._write_engine).connect() as conn:
-                    await _begin_when_unlocked(conn)
-                    try:
-                        yield cast(AsyncConnection, conn)
-                    except BaseException:
-                        await conn.rollback()
-                        raise
-                    await conn.commit()
-                    self._unchecked_writes = True
-        else:
-            async with cast(AsyncEngine, self.engine).connect() as conn:
-                await conn.begin()
+    async def _sqlite_write(self) -> AsyncIterator[AsyncConnection]:
+        if self._checkpointer is None:
+            self._start_checkpointer()
+        async with self._write_lock:
+            async with self._write_engine.connect() as conn:
+                await _begin_when_unlocked(conn)
                 try:
-                    yield conn
+                    yield cast(AsyncConnection, conn)
                 except BaseException:
                     await conn.rollback()
                     raise
-                try:
-                    await conn.commit()
-                except DBAPIError as exc:
-                    if exc.connection_invalidated:
-                        raise CommitInDoubt(str(exc.orig)) from exc
-                    raise
+                await conn.commit()
+                self._unchecked_writes = True
 
     async def compact(self, tables: Sequence[str]) -> None:
         """Leave no copy on disk of the old values a migration replaced in ``tables``: SQLite
@@ -242,14 +245,11 @@ class Database:
         readers, self._readers = self._readers, []
         for reader in readers:
             reader.sync_connection.close()
+        if not self.is_sqlite:
+            await self._direct.dispose()
         await self.engine.dispose()
         if self._read_engine is not None:
             self._read_engine.dispose()
-
-
-class CommitInDoubt(Exception):
-    """The connection was lost while the transaction was being committed: the server may
-    have committed it or not. Running the same change again could do it twice."""
 
 
 def lost_connection(exc: BaseException) -> bool:

@@ -1,4 +1,5 @@
-"""Errors of the storage layer that the command line reports (importable without SQLAlchemy)."""
+"""Errors of the storage layer that the command line and the invoker report (importable
+without SQLAlchemy)."""
 
 from __future__ import annotations
 
@@ -10,3 +11,8 @@ class DatabaseUrlError(ValueError):
 class DatabaseUnavailable(Exception):
     """The database cannot be opened, reached or written; the message, one line, names it
     (a password never) and says what to check."""
+
+
+class CommitInDoubt(Exception):
+    """The connection was lost while the transaction was being committed: the server may
+    have committed it or not. Running the same change again could do it twice."""

@@ -16,14 +16,15 @@ write lock, is bounded by a short busy timeout and retried asynchronously by
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Result
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 
-from storage.sqlite_reads import SEEN, Plan, ReadPlans, run_plan
+from storage.plans import SEEN, Plan, Plans
 
 __all__ = ["InlineConnection", "InlineEngine", "InlineTransaction", "ReadConnection"]
 
@@ -173,7 +174,7 @@ class ReadConnection(InlineConnection):
 
     __slots__ = ("driver", "plans")
 
-    def __init__(self, sync_connection: sa.Connection, plans: ReadPlans) -> None:
+    def __init__(self, sync_connection: sa.Connection, plans: Plans) -> None:
         super().__init__(sync_connection)
         self.driver = sync_connection.connection.driver_connection
         self.plans = plans
@@ -220,7 +221,7 @@ class ReadConnection(InlineConnection):
         parameters: Any = None,
         execution_options: Mapping[str, Any] | None = None,
     ) -> Any:
-        """A prebuilt SELECT on the driver (storage/sqlite_reads.py), else SQLAlchemy."""
+        """A prebuilt SELECT on the driver (storage/plans.py), else SQLAlchemy."""
         if getattr(statement, "is_dml", False):
             raise InvalidRequestError(
                 "a read connection cannot run INSERT, UPDATE or DELETE: use Database.write()"
@@ -229,15 +230,19 @@ class ReadConnection(InlineConnection):
         if execution_options or not (parameters is None or isinstance(parameters, Mapping)):
             return sync.execute(statement, parameters, execution_options=execution_options)
         entry = self.plans.lookup(statement)
-
-        def again() -> Result[Any]:
-            return sync.execute(statement, parameters)
-
         if entry.__class__ is Plan:
-            return run_plan(entry, self.driver, parameters, again, self.plans.dialect)
-        result = again()
+            args = entry.arguments(parameters)
+            try:
+                rows = self.driver.execute(entry.sql, args).fetchall()
+            except sqlite3.Error as exc:
+                # The same exception classes SQLAlchemy raises, without the values.
+                raise DBAPIError.instance(
+                    entry.sql, args, exc, sqlite3.Error, hide_parameters=True, dialect=self.dialect
+                ) from exc
+            return entry.result(rows)
+        result = sync.execute(statement, parameters)
         if entry is SEEN:
-            self.plans.learn(statement, list(result.keys()))
+            return self.plans.learn(statement, result)
         return result
 
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from storage import migrate
 from storage.db import Database
-from storage.models import metadata
+from storage.models import Idea, Identity, Member, metadata
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -153,3 +154,40 @@ async def run_sql(url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def seed_reads(db: Database, now: datetime) -> None:
+    """What the read tests read: three members with an identity each (the second shows a
+    name), and seven ideas with their counters (the fifth a campaign, the sixth hidden)."""
+    async with db.write() as conn:
+        for n, name in enumerate(("amber_otter", "brisk_heron", "calm_lynx"), start=1):
+            await conn.execute(
+                sa.insert(Member.__table__).values(
+                    pseudonym=name,
+                    role="member",
+                    code_kind="worker",
+                    revealed_name="Ana" if n == 2 else None,
+                    created_at=now,
+                )
+            )
+            await conn.execute(
+                sa.insert(Identity.__table__).values(
+                    key_hash=f"{n:064x}",
+                    handle=f"sealed-{n}",
+                    platform="irc",
+                    member_id=n,
+                    created_at=now,
+                )
+            )
+        for n in range(1, 8):
+            await conn.execute(
+                sa.insert(Idea.__table__).values(
+                    author_id=1 + n % 3,
+                    text=f"Idea number {n} ünïcode",
+                    created_at=now + timedelta(minutes=n),
+                    up=n * 2,
+                    down=n % 3,
+                    status="open" if n != 5 else "campaign",
+                    hidden=n == 6,
+                )
+            )

@@ -1,4 +1,4 @@
-"""SQLite reads (storage/sqlite_inline.py, storage/sqlite_reads.py): a prebuilt SELECT runs
+"""SQLite reads (storage/sqlite_inline.py, storage/plans.py): a prebuilt SELECT runs
 on the driver from its second run on, with the same rows as SQLAlchemy's own execution and
 the same errors; read-only, one snapshot per read block."""
 
@@ -22,10 +22,10 @@ from sqlalchemy.exc import (
 
 from storage.db import Database
 from storage.models import Idea, Identity, Member
+from storage.plans import ReadResult
 from storage.repos import ideas, members
 from storage.sqlite_inline import ReadConnection
-from storage.sqlite_reads import ReadResult
-from tests.databases import sqlite_copy
+from tests.databases import seed_reads, sqlite_copy
 
 ideas_t, members_t, identities_t = Idea.__table__, Member.__table__, Identity.__table__
 NOW = datetime(2026, 11, 2, 12, 30, tzinfo=UTC)
@@ -34,38 +34,7 @@ NOW = datetime(2026, 11, 2, 12, 30, tzinfo=UTC)
 @pytest.fixture
 async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(sqlite_copy(sqlite_template, tmp_path))
-    async with database.write() as conn:
-        for n, name in enumerate(("amber_otter", "brisk_heron", "calm_lynx"), start=1):
-            await conn.execute(
-                sa.insert(members_t).values(
-                    pseudonym=name,
-                    role="member",
-                    code_kind="worker",
-                    revealed_name="Ana" if n == 2 else None,
-                    created_at=NOW,
-                )
-            )
-            await conn.execute(
-                sa.insert(identities_t).values(
-                    key_hash=f"{n:064x}",
-                    handle=f"sealed-{n}",
-                    platform="irc",
-                    member_id=n,
-                    created_at=NOW,
-                )
-            )
-        for n in range(1, 8):
-            await conn.execute(
-                sa.insert(ideas_t).values(
-                    author_id=1 + n % 3,
-                    text=f"Idea number {n} ünïcode",
-                    created_at=NOW + timedelta(minutes=n),
-                    up=n * 2,
-                    down=n % 3,
-                    status="open" if n != 5 else "campaign",
-                    hidden=n == 6,
-                )
-            )
+    await seed_reads(database, NOW)
     yield database
     await database.dispose()
 
