@@ -499,7 +499,7 @@ async def trigger(ctx: Ctx, row: Any) -> bool:
             await queue_delivery(ctx, row)
         else:
             ctx.notify(
-                await members.staff_ids(ctx.conn, ()),
+                await ctx.staff(),
                 "action_target_unconfirmed",
                 f"Action #{row.id} of campaign #{row.campaign_id} triggered, but its target "
                 f"address was never confirmed, so its letters wait. See it with `mod target "
@@ -621,7 +621,9 @@ def letters_text(content: dict[str, Any]) -> str:
     """The letters as one Markdown document, each once, under its writer's chosen name."""
     lines = [f"# Letters for action #{content['action']}", "", content["text"], ""]
     for item in content["letters"]:
-        lines += [f"## From {item['name']}", "", item["text"], ""]
+        # Quoted, so nothing a member wrote becomes a heading of the document.
+        quoted = [f"> {line}" if line else ">" for line in item["text"].split("\n")]
+        lines += [f"## From {item['name']}", "", *quoted, ""]
     if not content["letters"]:
         lines += ["(No pledger wrote a letter.)", ""]
     return "\n".join(lines)

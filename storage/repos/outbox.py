@@ -251,9 +251,11 @@ async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:
 
 
 # Private notices whose row would tie a member to what they did in secret (a pledge: told
-# that the action triggered or lapsed). Once such a notice is delivered or given up on, its
-# row keeps neither the member nor the text: read later, the database names no pledger.
-FORGOTTEN_ONCE_DONE = ("action_triggered", "action_lapsed")
+# that the action triggered or lapsed), or would keep the letters delivered to an action's
+# target (the organizers' copy). Once such a notice is delivered or given up on, its row
+# keeps neither the member nor the text: read later, the database names no pledger and
+# holds no letter.
+FORGOTTEN_ONCE_DONE = ("action_triggered", "action_lapsed", "action_delivery_copy")
 
 
 async def _forget(conn: AsyncConnection, ids: Sequence[int]) -> None:
