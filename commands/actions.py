@@ -185,7 +185,14 @@ async def action(
         campaign_id=campaign,
         action_id=number,
     )
-    delivered = f" Once it triggers it is for delivery to {target}." if target else ""
+    # Not the address: this answer may wait in the outbox (tell_after), and the address is
+    # kept sealed.
+    delivered = (
+        f" Once it triggers, its pledgers' letters go to its target, after a moderator "
+        f"confirmed the address once (`mod target {number}`)."
+        if target
+        else ""
+    )
     return Reply(
         f"Action #{number} on campaign #{campaign} is open: it needs "
         f"{plural(pledges, 'pledge')} by {calendar.show(due_at, zone)}. It has been "

@@ -251,11 +251,11 @@ async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:
 
 
 # Private notices whose row would tie a member to what they did in secret (a pledge: told
-# that the action triggered or lapsed), or would keep the letters delivered to an action's
-# target (the organizers' copy). Once such a notice is delivered or given up on, its row
-# keeps neither the member nor the text: read later, the database names no pledger and
-# holds no letter.
-FORGOTTEN_ONCE_DONE = ("action_triggered", "action_lapsed", "action_delivery_copy")
+# that the action triggered or lapsed, or what came of their sealed command), or would keep
+# the letters delivered to an action's target (the organizers' copy). Once such a notice is
+# delivered or given up on, its row keeps neither the member nor the text: read later, the
+# database names no pledger and holds no letter. (While one waits for its member, it does.)
+FORGOTTEN_ONCE_DONE = ("action_triggered", "action_lapsed", "action_delivery_copy", "done_sealed")
 
 
 async def _forget(conn: AsyncConnection, ids: Sequence[int]) -> None:

@@ -27,7 +27,7 @@ async def opened(chat: MomentumChat) -> dict[str, str]:
     """admin (a moderator), alice (organizer), the pledgers bob, carol, dave, and erin."""
     names = {p: await chat.join(p) for p in ("admin", "alice", "bob", "carol", "dave", "erin")}
     await chat.launch("alice", "bob", "carol")
-    assert "for delivery to" in await chat.dm("alice", ACTION)
+    assert "letters go to its target" in await chat.dm("alice", ACTION)
     return names
 
 
