@@ -52,7 +52,7 @@ from commands.framework.reply import CommandError, Reply, Role
 from commands.ideas import check_text
 from commands.shown_names import check as check_name
 from storage.repos import actions, campaigns, ledger, members, moderation, outbox, subscriptions
-from storage.vault import ACTION_DELIVERY, ACTION_TARGET, LETTER, PLEDGE
+from storage.vault import ACTION_DELIVERY, ACTION_TARGET, LETTER, PLEDGE, Vault
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -460,7 +460,17 @@ def _finder(ctx: Ctx, action_id: int) -> str:
 
 def finder_of(ctx: Ctx, action_id: int, member_id: int) -> str:
     """The keyed digest a member's pledge and letter to an action are found by."""
-    return ctx.vault.digest_for(f"action-{action_id}:member-{member_id}", PLEDGE)
+    return _digest(ctx.vault, action_id, member_id)
+
+
+def _digest(vault: Vault, action_id: int, member_id: int) -> str:
+    return vault.digest_for(f"action-{action_id}:member-{member_id}", PLEDGE)
+
+
+async def own_letter(conn: Any, vault: Vault, action_id: int, member_id: int) -> str | None:
+    """A member's own letter to an action, opened for them alone (the web editor)."""
+    sealed = await actions.letter(conn, action_id, _digest(vault, action_id, member_id))
+    return None if sealed is None else vault.open(sealed, LETTER)
 
 
 async def _open_action(ctx: Ctx, action_id: int) -> Any:

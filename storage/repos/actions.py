@@ -94,6 +94,22 @@ async def of_campaign(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
     return list(result)
 
 
+async def open_with_target(conn: AsyncConnection, limit: int) -> list[sa.Row]:
+    """Open actions of visible campaigns that have a target (letters can be written to
+    them), soonest deadline first."""
+    result = await conn.execute(
+        _shown()
+        .where(
+            actions_t.c.status == OPEN,
+            actions_t.c.target.is_not(None),
+            ideas_t.c.hidden.is_(False),
+        )
+        .order_by(actions_t.c.due_at, actions_t.c.id)
+        .limit(limit)
+    )
+    return list(result)
+
+
 async def sealed_target(conn: AsyncConnection, action_id: int) -> str | None:
     """The sealed delivery address of an action (for delivering it), or None."""
     result = await conn.execute(sa.select(actions_t.c.target).where(actions_t.c.id == action_id))
