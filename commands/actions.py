@@ -19,9 +19,20 @@ Only then are the pledges opened: every pledger is told privately that it's on a
 do, the announcement says how many stood together, the names each pledger chose to be named
 by are kept on the action (``revealed``), and the pledge rows go. If the deadline comes
 first, the deadline sweep lapses it: pledgers are told, nobody is named, and the pledge rows
-go as well. Delivering a triggered action to its target (a letter) is another feature's:
-it starts from the ``action_triggered`` event and reads `storage.repos.actions.revealed` and
-the sealed target.
+go as well.
+
+An action with a target is delivered there. Pledgers may write their own letter to it
+(`letter A TEXT`; `letter A` shows it), kept sealed by the same digest as their pledge, so a
+database read before the trigger ties no letter to anyone. At the trigger the letters of the
+pledges that count are opened (the others, and at a lapse all of them, are deleted unread)
+into the delivery, sealed on the action: a summary (how many, of which categories, the
+names each chose) and the letters as a document. A moderator must confirm the target
+address once (`mod target A confirm`) before anything is mailed to it; until then the
+delivery waits and moderators are told. Then exactly one ``email`` outbox row is written
+(the ledger's "action_delivery" claim) and the organizers get a copy by private notice;
+the mailer sends it with a Message-ID fixed by that row, records the delivery (time and
+Message-ID) on the action and drops the sealed letters, all in the transaction that marks
+the row sent (commands.email.delivery).
 """
 
 from __future__ import annotations
@@ -40,8 +51,8 @@ from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
 from commands.ideas import check_text
 from commands.shown_names import check as check_name
-from storage.repos import actions, ledger, members, outbox, subscriptions
-from storage.vault import ACTION_TARGET, PLEDGE
+from storage.repos import actions, campaigns, ledger, members, moderation, outbox, subscriptions
+from storage.vault import ACTION_DELIVERY, ACTION_TARGET, LETTER, PLEDGE, Vault
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -68,6 +79,19 @@ PLEDGE_NAME = Param(
     max_chars="name_max_chars",
     form_hint="Named when the action is delivered, instead of your pseudonym",
 )
+
+
+LETTER_TEXT = Param(
+    "text",
+    "text",
+    "Your letter to the action's target (leave out to see yours)",
+    required=False,
+    max_chars="letter_max_chars",
+)
+# The event of the mail to the target (commands.email.delivery composes it).
+DELIVERY = "action_delivery"
+# Members' categories as the summary counts them (by the kind of code they registered with).
+CATEGORY_OF_CODE = {"worker": "worker", "invite": "invited member"}
 
 
 def stream(action_id: int) -> str:
@@ -161,7 +185,14 @@ async def action(
         campaign_id=campaign,
         action_id=number,
     )
-    delivered = f" Once it triggers it is for delivery to {target}." if target else ""
+    # Not the address: this answer may wait in the outbox (tell_after), and the address is
+    # kept sealed.
+    delivered = (
+        f" Once it triggers, its pledgers' letters go to its target, after a moderator "
+        f"confirmed the address once (`mod target {number}`)."
+        if target
+        else ""
+    )
     return Reply(
         f"Action #{number} on campaign #{campaign} is open: it needs "
         f"{plural(pledges, 'pledge')} by {calendar.show(due_at, zone)}. It has been "
@@ -204,11 +235,22 @@ def line(row: Any, zone: ZoneInfo) -> str:
     count = f"{row.pledge_count} of {row.needs} pledges"
     if row.status == actions.TRIGGERED:
         state = f"triggered {calendar.show(row.closed_at, zone)}: {row.pledge_count} stood together"
+        state += delivery_note(row, zone)
     elif row.status == actions.LAPSED:
         state = f"lapsed at its deadline, {when}, with {count}"
     else:
         state = f"{count}, until {when} (`pledge {row.id}`)"
     return f"Action #{row.id}: {quote(row.text)} — {state}."
+
+
+def delivery_note(row: Any, zone: ZoneInfo) -> str:
+    """What `actions N`, the campaign page and the export say of a triggered action's
+    delivery to its target (never the address)."""
+    if row.delivered_at is not None:
+        return f"; delivered to the target on {calendar.show(row.delivered_at, zone)}"
+    if row.has_target:
+        return "; its letters wait to be delivered to the target"
+    return ""
 
 
 async def in_view(conn: Any, since: datetime, now: datetime, within: Any) -> list[dict[str, Any]]:
@@ -315,8 +357,120 @@ async def unpledge(ctx: Ctx, action: int) -> Reply:
     )
 
 
+@spec.command(
+    "letter",
+    "Write your own letter to an action's target, private until it triggers; or see yours.",
+    params=(Param("action", "int", "The action's number"), LETTER_TEXT),
+    examples=(
+        "letter 4 I have done surveys for six years; fair pay would let me stay.",
+        "letter 4",
+    ),
+    form_title="Your letter for action #{action}",
+    details="Nobody sees your letter before the action triggers, not even moderators or "
+    "organizers. It goes with your pledge: when the action triggers, the letters of those who "
+    "pledged are sent to its target together, each under the name you pledged with (your "
+    "pseudonym unless you chose another). A new letter replaces yours. If the action lapses "
+    "or your pledge does not count, your letter is deleted unread.",
+)
+async def letter(ctx: Ctx, action: int, text: str | None) -> Reply:
+    row = await _open_action(ctx, action)
+    if not row.has_target:
+        raise CommandError(
+            f"Action #{action} has no target to deliver letters to; its pledgers are told "
+            f"what to do when it triggers."
+        )
+    finder = _finder(ctx, action)
+    pledged = await actions.has_pledge(ctx.conn, action, finder)
+    goes = (
+        "It goes to the target with your pledge when the action triggers."
+        if pledged
+        else f"It goes only with your pledge: `pledge {action}` (a pledge you sent counts "
+        f"from its random moment)."
+    )
+    if text is None:
+        sealed = await actions.letter(ctx.conn, action, finder)
+        if sealed is None:
+            return Reply(
+                f"You have written no letter to action #{action}'s target. "
+                f"`letter {action} TEXT` writes one; only you see it until it triggers."
+            )
+        mine = ctx.vault.open(sealed, LETTER)
+        return Reply(f"Your letter to action #{action}'s target: {quote(mine)} {goes}")
+    text = check_text(
+        text, LETTER_TEXT.limit(ctx.rules), "letter", f"letter {action} Fair pay would let me stay."
+    )
+    replaced = await actions.write_letter(ctx.conn, action, finder, ctx.vault.seal(text, LETTER))
+    kept = "replaces your earlier one" if replaced else "is kept"
+    return Reply(
+        f"Your letter to action #{action}'s target {kept}, sealed: nobody sees it before the "
+        f"action triggers. {goes} `letter {action}` shows it."
+    )
+
+
+@spec.command(
+    "mod target",
+    "See an action's target address, or confirm it so the letters may be mailed there.",
+    params=(
+        Param("action", "int", "The action's number"),
+        Param(
+            "confirm", "choice", "confirm: allow mail to it", required=False, choices=("confirm",)
+        ),
+    ),
+    examples=("mod target 4", "mod target 4 confirm"),
+    min_role=Role.MODERATOR,
+    details="Nothing is mailed to an action's target before a moderator confirmed the address "
+    "once: the bot must not be used to mail strangers. Check that the address belongs to the "
+    "action's target (the requester, the platform), then confirm it.",
+)
+async def mod_target(ctx: Ctx, action: int, confirm: str | None) -> Reply:
+    row = await actions.get(ctx.conn, action)
+    if row is None:
+        raise CommandError(f"There is no action #{action}.")
+    sealed = await actions.sealed_target(ctx.conn, action)
+    if sealed is None:
+        raise CommandError(f"Action #{action} has no target address.")
+    address = ctx.vault.open(sealed, ACTION_TARGET)
+    if confirm is None:
+        state = (
+            "confirmed"
+            if row.target_confirmed_at is not None
+            else f"not confirmed: `mod target {action} confirm` allows mail to it"
+        )
+        return Reply(f"Action #{action}'s target is {address}, {state}.")
+    if not await actions.confirm_target(ctx.conn, action, ctx.now):
+        return Reply.unchanged(f"Action #{action}'s target {address} is confirmed already.")
+    await moderation.log(
+        ctx.conn,
+        actor_id=ctx.member_id,
+        action="target",
+        target=f"action #{action}",
+        detail="confirmed its target address",
+        now=ctx.now,
+    )
+    if row.status == actions.TRIGGERED and await queue_delivery(ctx, row):
+        return Reply(f"Action #{action}'s target {address} is confirmed; its letters go there now.")
+    return Reply(
+        f"Action #{action}'s target {address} is confirmed: its letters go there when it triggers."
+    )
+
+
 def _finder(ctx: Ctx, action_id: int) -> str:
-    return ctx.vault.digest_for(f"action-{action_id}:member-{ctx.member_id}", PLEDGE)
+    return finder_of(ctx, action_id, ctx.member_id)
+
+
+def finder_of(ctx: Ctx, action_id: int, member_id: int) -> str:
+    """The keyed digest a member's pledge and letter to an action are found by."""
+    return _digest(ctx.vault, action_id, member_id)
+
+
+def _digest(vault: Vault, action_id: int, member_id: int) -> str:
+    return vault.digest_for(f"action-{action_id}:member-{member_id}", PLEDGE)
+
+
+async def own_letter(conn: Any, vault: Vault, action_id: int, member_id: int) -> str | None:
+    """A member's own letter to an action, opened for them alone (the web editor)."""
+    sealed = await actions.letter(conn, action_id, _digest(vault, action_id, member_id))
+    return None if sealed is None else vault.open(sealed, LETTER)
 
 
 async def _open_action(ctx: Ctx, action_id: int) -> Any:
@@ -352,6 +506,26 @@ async def trigger(ctx: Ctx, row: Any) -> bool:
     pledgers = await _opened_pledges(ctx, row.id)
     names = await _names(ctx, pledgers)
     await actions.set_revealed(ctx.conn, row.id, names)
+    letters = await actions.take_letters(ctx.conn, row.id)
+    if row.has_target:
+        content = await _delivery(ctx, row, count, pledgers, names, letters)
+        await actions.set_delivery(
+            ctx.conn, row.id, ctx.vault.seal(json.dumps(content), ACTION_DELIVERY)
+        )
+        if row.target_confirmed_at is not None:
+            await queue_delivery(ctx, row)
+        else:
+            ctx.notify(
+                await ctx.staff(),
+                "action_target_unconfirmed",
+                f"Action #{row.id} of campaign #{row.campaign_id} triggered, but its target "
+                f"address was never confirmed, so its letters wait. See it with `mod target "
+                f"{row.id}` and, if it is the action's real target, send `mod target {row.id} "
+                f"confirm`: then they go.",
+                notice=notices.PERSONAL,
+                campaign_id=row.campaign_id,
+                action_id=row.id,
+            )
     ctx.notify(
         [member for member, _ in pledgers],
         "action_triggered",
@@ -372,6 +546,104 @@ async def trigger(ctx: Ctx, row: Any) -> bool:
         )
     logger.info("action %s triggered", row.id)
     return True
+
+
+async def _delivery(
+    ctx: Ctx,
+    row: Any,
+    count: int,
+    pledgers: list[tuple[int, str | None]],
+    names: list[str],
+    letters: dict[str, str],
+) -> dict[str, Any]:
+    """What goes to the target: the summary and each pledger's letter under the name they
+    chose. Letters without a pledge that counts are left unread."""
+    categories: dict[str, int] = {}
+    written = []
+    for member_id, name in pledgers:
+        member = await members.member_by_id(ctx.conn, member_id)
+        if member is None:
+            continue
+        category = CATEGORY_OF_CODE.get(member.code_kind, "member")
+        categories[category] = categories.get(category, 0) + 1
+        sealed = letters.get(finder_of(ctx, row.id, member_id))
+        if sealed is not None:
+            written.append(
+                {"name": name or str(member.pseudonym), "text": ctx.vault.open(sealed, LETTER)}
+            )
+    written.sort(key=lambda w: (w["name"].casefold(), w["text"]))
+    campaign = await campaigns.get(ctx.conn, row.campaign_id)
+    return {
+        "action": row.id,
+        "campaign": row.campaign_id,
+        "campaign_text": "" if campaign is None else campaign.text,
+        "text": row.text,
+        "count": count,
+        "categories": dict(sorted(categories.items())),
+        "names": names,
+        "letters": written,
+        "triggered_at": ctx.now.isoformat(),
+    }
+
+
+async def queue_delivery(ctx: Ctx, row: Any) -> bool:
+    """Queue the mail to a triggered action's confirmed target, and the organizers' copy,
+    exactly once (the ledger); False when it was queued before."""
+    waiting = await actions.delivery(ctx.conn, row.id)
+    if waiting is None or waiting.delivery is None:
+        return False
+    if not await ledger.claim(ctx.conn, DELIVERY, stream(row.id), ctx.now):
+        return False
+    content = json.loads(ctx.vault.open(waiting.delivery, ACTION_DELIVERY))
+    ctx.pending.append(
+        {
+            "kind": "email",
+            "member_id": None,
+            "stream": stream(row.id),
+            "event": DELIVERY,
+            "payload": {"action": row.id},
+            "created_at": ctx.now,
+            "available_at": ctx.now,
+            "attempts": 0,
+        }
+    )
+    organizers = [int(o.id) for o in await campaigns.organizer_names(ctx.conn, row.campaign_id)]
+    ctx.notify(
+        organizers,
+        "action_delivery_copy",
+        f"Your copy of what goes to action #{row.id}'s target now:\n\n{summary(content)}"
+        f"\n\n{letters_text(content)}",
+        notice=notices.PERSONAL,
+        campaign_id=row.campaign_id,
+        action_id=row.id,
+    )
+    return True
+
+
+def summary(content: dict[str, Any]) -> str:
+    """The mail's summary: how many, of which categories, the names each chose."""
+    kinds = ", ".join(plural(n, c) for c, n in content["categories"].items())
+    names = "; ".join(content["names"])
+    written = len(content["letters"])
+    return (
+        f"{plural(content['count'], 'member')} of the Dynamo campaign #{content['campaign']} "
+        f"({content['campaign_text']}) pledged together to this action, and reached the number "
+        f"it needed: {content['text']}\n\n"
+        f"Who they are: {kinds or 'members'}. Each is named as they chose: {names}.\n\n"
+        f"{plural(written, 'letter')} from them {'is' if written == 1 else 'are'} attached."
+    )
+
+
+def letters_text(content: dict[str, Any]) -> str:
+    """The letters as one Markdown document, each once, under its writer's chosen name."""
+    lines = [f"# Letters for action #{content['action']}", "", content["text"], ""]
+    for item in content["letters"]:
+        # Quoted, so nothing a member wrote becomes a heading of the document.
+        quoted = [f"> {line}" if line else ">" for line in item["text"].split("\n")]
+        lines += [f"## From {item['name']}", "", *quoted, ""]
+    if not content["letters"]:
+        lines += ["(No pledger wrote a letter.)", ""]
+    return "\n".join(lines)
 
 
 async def _opened_pledges(ctx: Ctx, action_id: int) -> list[tuple[int, str | None]]:
@@ -457,6 +729,7 @@ async def _lapse(env: JobEnv, row: Any, now: datetime) -> int:
         if count is None:
             return 0
         pledgers = await _opened_pledges(ctx, row.id)
+        await actions.take_letters(ctx.conn, row.id)  # deleted unread
 
         def lapsed(z: ZoneInfo) -> str:
             return (

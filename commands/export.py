@@ -1,6 +1,8 @@
 """A campaign as files for delivery to its target: the document, the petition statement
-in each of its versions, the signature counts per version and category, and the names
-signers chose to show. Nothing else about anyone: no pseudonym, no account, no address.
+in each of its versions, the signature counts per version and category, the names
+signers chose to show, and its actions (how many pledged, whether it triggered and when it
+was delivered to its target). Nothing else about anyone: no pseudonym, no account, no
+address.
 
 `dynamo export campaign N --format md|html|csv` writes them and the public pages serve the
 same files at /campaigns/N/export.md, .html and .csv; both build them here.
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands.framework.formatting import plural
 from commands.petitions import CATEGORIES
-from storage.repos import campaigns, documents, petitions
+from storage.repos import actions, campaigns, documents, petitions
 
 FORMATS = ("md", "html", "csv")
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
@@ -40,6 +42,38 @@ class Version:
 
 
 @dataclass(frozen=True)
+class Action:
+    number: int
+    text: str
+    needs: int
+    pledges: int
+    status: str
+    due_at: datetime
+    closed_at: datetime | None
+    delivered_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        """ "triggered 2026-12-03 14:00 UTC: 3 members stood together; delivered to the
+        target on 2026-12-03 14:01 UTC", and so on (times in UTC)."""
+        if self.status == actions.TRIGGERED and self.closed_at is not None:
+            said = (
+                f"triggered {_utc(self.closed_at)}: {plural(self.pledges, 'member')} stood together"
+            )
+            if self.delivered_at is not None:
+                said += f"; delivered to the target on {_utc(self.delivered_at)}"
+            return said
+        if self.status == actions.LAPSED:
+            counted = f"{self.pledges} of {self.needs} pledges"
+            return f"lapsed at its deadline, {_utc(self.due_at)}, with {counted}"
+        return f"{self.pledges} of {self.needs} pledges, until {_utc(self.due_at)}"
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: int
     text: str
@@ -47,6 +81,7 @@ class Campaign:
     document: str | None
     document_rev: int | None
     versions: list[Version]
+    actions: list[Action]
 
 
 async def gather(conn: AsyncConnection, campaign_id: int) -> Campaign | None:
@@ -75,6 +110,19 @@ async def gather(conn: AsyncConnection, campaign_id: int) -> Campaign | None:
         document=head.text if head is not None else None,
         document_rev=int(head.rev) if head is not None else None,
         versions=found,
+        actions=[
+            Action(
+                number=int(a.id),
+                text=a.text,
+                needs=int(a.needs),
+                pledges=int(a.pledge_count),
+                status=a.status,
+                due_at=a.due_at,
+                closed_at=a.closed_at,
+                delivered_at=a.delivered_at,
+            )
+            for a in reversed(await actions.of_campaign(conn, campaign_id))
+        ],
     )
 
 
@@ -114,6 +162,10 @@ def markdown(c: Campaign) -> str:
             lines += ["Signed openly by:", ""]
             lines += [f"- {e(name)} ({e(category)})" for name, category in v.names]
             lines.append("")
+    if c.actions:
+        lines += ["## Actions", ""]
+        lines += [f"- Action #{a.number}: {e(a.text)} — {a.state}." for a in c.actions]
+        lines.append("")
     lines += ["## Document", ""]
     if c.document is None:
         lines += ["No document yet.", ""]
@@ -142,6 +194,10 @@ def page(c: Campaign) -> str:
             parts.append("<p>Signed openly by:</p><ul>")
             parts += [f"<li>{e(name)} ({e(category)})</li>" for name, category in v.names]
             parts.append("</ul>")
+    if c.actions:
+        parts.append("<h2>Actions</h2><ul>")
+        parts += [f"<li>Action #{a.number}: {e(a.text)} — {e(a.state)}.</li>" for a in c.actions]
+        parts.append("</ul>")
     parts.append("<h2>Document</h2>")
     if c.document is None:
         parts.append("<p>No document yet.</p>")
@@ -168,6 +224,8 @@ def table(c: Campaign) -> str:
             writer.writerow([c.id, "count", v.number, category, v.counts.get(category, 0)])
         for name, category in v.names:
             writer.writerow([c.id, "name", v.number, _cell(category), _cell(name)])
+    for a in c.actions:
+        writer.writerow([c.id, "action", a.number, a.status, _cell(f"{a.text} — {a.state}")])
     if c.document is not None:
         writer.writerow([c.id, "document", c.document_rev, "", _cell(c.document)])
     return out.getvalue()

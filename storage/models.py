@@ -440,6 +440,15 @@ class Action(SQLModel, table=True):
     created_at: datetime = _created()
     closed_at: datetime | None = _ts(nullable=True)
     revealed: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # The target address may be mailed only once a moderator confirmed it (`mod target A
+    # confirm`), so the bot can't be used to mail strangers.
+    target_confirmed_at: datetime | None = _ts(nullable=True)
+    # From the trigger until it is delivered: what goes to the target (the summary and the
+    # letters), sealed (purpose "action delivery"); dropped once the mail is sent.
+    delivery: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # The mail to the target as sent: when the server took it, and its Message-ID.
+    delivered_at: datetime | None = _ts(nullable=True)
+    delivery_message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
 class Pledge(SQLModel, table=True):
@@ -456,6 +465,20 @@ class Pledge(SQLModel, table=True):
     """
 
     __tablename__ = "pledge"
+    action_id: int = Field(sa_column=sa.Column(sa.ForeignKey("action.id"), primary_key=True))
+    finder: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    sealed: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class Letter(SQLModel, table=True):
+    """A pledger's own letter to an action's target, sealed like their pledge: ``finder`` is
+    the same keyed digest of the action and the member as the pledge's (so a member finds
+    their own letter, and at the trigger each pledge finds its letter), ``sealed`` the text
+    (purpose "letter"). Only the letters of pledges that count at the trigger are opened,
+    into the delivery; then every letter row of the action goes, and at a lapse unread.
+    """
+
+    __tablename__ = "action_letter"
     action_id: int = Field(sa_column=sa.Column(sa.ForeignKey("action.id"), primary_key=True))
     finder: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     sealed: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

@@ -37,6 +37,8 @@ IDENTITY = "identity"
 EMAIL = "email"
 PLEDGE = "pledge"
 ACTION_TARGET = "action target"
+LETTER = "letter"
+ACTION_DELIVERY = "action delivery"
 
 # `dynamo console` is someone trying the bot on their own terminal: it runs without a secret,
 # on this one, which anyone can read here. A database made with it protects nothing, so a

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.web import lookup
 from bot.web.links import CAMPAIGN, route
 from bot.web.server import SITE, Site
+from commands import actions as action_commands
 from commands import campaign_deadlines
 from commands.framework import calendar
 from commands.framework.formatting import plain, score, who
@@ -80,6 +81,10 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
                 "status": a.status,
                 "until": _at(site, a.due_at),
                 "closed": None if a.closed_at is None else _at(site, a.closed_at),
+                # "; delivered to the target on ..." (never the address), or "".
+                "delivery": action_commands.delivery_note(a, site.zone)
+                if a.status == actions.TRIGGERED
+                else "",
             }
             for a in await actions.of_campaign(conn, campaign_id)
         ],

@@ -1,5 +1,7 @@
 """The web editor: members write a campaign's document, section by section, under their
-pseudonym, in a session opened with a one-time link they asked for privately (`web`).
+pseudonym, in a session opened with a one-time link they asked for privately (`web`); and
+their own letter to an action's target (/actions/N/letter: the chat's `letter N TEXT`, seen
+by nobody else before the action triggers).
 
 No script: Preview renders on the server. Saving runs the chat's own `doc N edit` through
 the invoker (who may edit, closed campaigns, member text cleaning, the random delay before
@@ -19,11 +21,12 @@ from aiohttp import web
 
 from bot.web import auth, diff, markdown, sections
 from bot.web.server import SITE, Site
+from commands import actions as action_commands
 from commands import web_sessions
 from commands.framework.formatting import plain
 from commands.framework.invoker import Invoker
 from commands.framework.reply import IdentityRef
-from storage.repos import campaigns, documents, outbox
+from storage.repos import actions, campaigns, documents, outbox
 
 routes = web.RouteTableDef()
 
@@ -139,12 +142,14 @@ async def editor_home(request: web.Request) -> web.Response:
         return signed_out(site)
     async with site.db.read() as conn:
         active = await campaigns.list_all(conn, limit=EDITOR_CAMPAIGNS, include_closed=False)
+        lettered = await actions.open_with_target(conn, limit=EDITOR_CAMPAIGNS)
     return page(
         site,
         "editor_home.html",
         session=session,
         form_token=session.form_token(site),
         campaigns=active,
+        actions=lettered,
     )
 
 
@@ -241,6 +246,72 @@ async def edit(request: web.Request) -> web.Response:
         problem=plain(reply.text),
         diff=diff.lines(started_text, head_text),
         status=409,
+    )
+
+
+@routes.get("/actions/{action:[0-9]{1,9}}/letter")
+@refusing
+async def letter_page(request: web.Request) -> web.Response:
+    site = request.app[SITE]
+    session = await auth.current(request)
+    if session is None:
+        return signed_out(site)
+    number = int(request.match_info["action"])
+    async with site.db.read() as conn:
+        action = await _letter_action(conn, number)
+        mine = await action_commands.own_letter(conn, site.db.vault, number, session.member.id)
+    return _letter(site, session, action, mine or "")
+
+
+@routes.post("/actions/{action:[0-9]{1,9}}/letter")
+@refusing
+async def write_letter(request: web.Request) -> web.Response:
+    site = request.app[SITE]
+    session = await auth.current(request)
+    if session is None:
+        return signed_out(site)
+    auth.check_origin(request)
+    form = await auth.read_form(request, site.rules.letter_max_chars * 12 + FORM_SLACK)
+    auth.check_form_token(request, session, form)
+    number = int(request.match_info["action"])
+    text = form.get("text", "").replace("\r\n", "\n")
+    async with site.db.read() as conn:
+        action = await _letter_action(conn, number)
+    invoker = request.app[EDITOR].invoker
+    reply = await invoker.invoke(
+        IdentityRef(key=f"web:member:{session.member.id}", platform="web"),
+        invoker.registry.commands["letter"],
+        {"action": number, "text": text},
+        where="dm",
+        member_id=session.member.id,
+    )
+    if reply.ok:
+        return _letter(site, session, action, text, notice=plain(reply.text))
+    return _letter(site, session, action, text, problem=plain(reply.text), status=400)
+
+
+async def _letter_action(conn: Any, number: int) -> Any:
+    action = await actions.get(conn, number)
+    if action is None or action.hidden:
+        raise auth.Refused(404, f"There is no action #{number}.")
+    return action
+
+
+def _letter(
+    site: Site, session: auth.Session, action: Any, text: str, *, status: int = 200, **values: Any
+) -> web.Response:
+    values.setdefault("notice", None)
+    values.setdefault("problem", None)
+    return page(
+        site,
+        "editor_letter.html",
+        status=status,
+        session=session,
+        form_token=session.form_token(site),
+        action=action,
+        text=text,
+        limit=site.rules.letter_max_chars,
+        **values,
     )
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commands import codes, updates
-from commands.email import CODE_LIFETIME, outside
+from commands.email import CODE_LIFETIME, delivery, outside
 from commands.framework import calendar
 from commands.framework.calendar import Schedule
 from commands.framework.formatting import one_line_quotes, plain
@@ -30,6 +30,16 @@ NOTICE_FOOTER = (
     "You get these because you chose `notify email`. To stop, send the Dynamo bot privately: "
     "notify dm (or email off to stop every email)."
 )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document sent along with a mail."""
+
+    filename: str
+    # "text/markdown" or "text/plain": a text document in UTF-8.
+    media_type: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class Letter:
     unsubscribe_token: str | None
     # Names the bulletin a mail belongs to, for its Message-ID.
     reference: str
+    attachments: tuple[Attachment, ...] = ()
+    # The action whose delivery to its target this mail is (recorded once it is sent).
+    delivers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,9 @@ class Composer:
         found = await emails.recipients(conn, self.vault, members)
         out: list[Letter | Skip] = []
         for row in rows:
+            if row.member_id is None and row.event == delivery.EVENT:
+                out.append(await self._delivery(conn, row))
+                continue
             if row.member_id is None:
                 out.append(await self._outside(conn, row, now))
                 continue
@@ -151,6 +167,23 @@ class Composer:
             html=body,
             unsubscribe_token=None,
             reference="verify",
+        )
+
+    async def _delivery(self, conn: AsyncConnection, row: Any) -> Letter | Skip:
+        mail = await delivery.compose(conn, self.vault, row)
+        if isinstance(mail, str):
+            return Skip(row.id, mail)
+        return Letter(
+            outbox_id=row.id,
+            member_id=None,
+            to=mail.to,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            unsubscribe_token=None,
+            reference=f"action-{mail.action_id}.delivery",
+            attachments=(Attachment(mail.filename, "text/markdown", mail.document),),
+            delivers=mail.action_id,
         )
 
     async def _outside(self, conn: AsyncConnection, row: Any, now: datetime) -> Letter | Skip:

@@ -15,7 +15,7 @@ from commands.framework.calendar import Schedule
 from commands.framework.registry import Registry
 from commands.framework.reply import CommandError, IdentityRef, Role
 from commands.framework.rules import Rules
-from storage.repos import outbox, prefs
+from storage.repos import members, outbox, prefs
 from storage.vault import Vault
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ class Ctx:
     # A command queued earlier and carried out now (commands.framework.deferral): it was asked for
     # before ``now``, so a deadline that passed while it waited does not refuse it.
     carried_out: bool = False
+    # The configured admin accounts ([admins]): staff whatever their role in the database.
+    admin_identities: frozenset[str] = frozenset()
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property
@@ -163,6 +165,11 @@ class Ctx:
         for name, group in groups.items():
             text = render(_safe_zone(name, self.schedule))
             self.notify(group, event, text, notice=notice, **data)
+
+    async def staff(self) -> list[int]:
+        """The moderators and admins (by role, and the configured admin accounts)."""
+        hashes = sorted(self.vault.digest(key) for key in self.admin_identities)
+        return await members.staff_ids(self.conn, hashes)
 
     async def zone(self) -> ZoneInfo:
         """The invoker's time zone: their own, else the configured one."""

@@ -35,6 +35,9 @@ from storage.vault import Vault
 
 KIND = outbox.COMMAND
 DONE_LATER = "done_later"
+# The same, for a sealed command (a pledge): its row is forgotten once delivered
+# (storage.repos.outbox.FORGOTTEN_ONCE_DONE), so it does not tie the member to it.
+DONE_SEALED = "done_sealed"
 # What a sealed command's row is sealed for (storage/vault.py).
 SEALED = "later command"
 
@@ -108,9 +111,13 @@ async def carry_out(ctx: Ctx, command: Command, args: dict[str, Any]) -> Reply:
         await attempt.commit()
     if not reply.ok:
         asked = _asked(command, args)
-        tell(ctx, f"What you asked earlier ({asked}) didn't go through: {reply.text}")
+        tell(
+            ctx,
+            f"What you asked earlier ({asked}) didn't go through: {reply.text}",
+            sealed=command.sealed,
+        )
     elif command.tell_after or reply.data.get("news"):
-        tell(ctx, reply.text)
+        tell(ctx, reply.text, sealed=command.sealed)
     return reply
 
 
@@ -133,8 +140,9 @@ def opened(vault: Vault, row: Any) -> tuple[int | None, dict[str, Any]]:
     return data.pop("member"), data
 
 
-def tell(ctx: Ctx, text: str) -> None:
-    ctx.notify([ctx.member_id], DONE_LATER, text, notice=notices.PERSONAL)
+def tell(ctx: Ctx, text: str, *, sealed: bool = False) -> None:
+    event = DONE_SEALED if sealed else DONE_LATER
+    ctx.notify([ctx.member_id], event, text, notice=notices.PERSONAL)
 
 
 def _asked(command: Command, args: dict[str, Any]) -> str:

@@ -306,6 +306,7 @@ class Invoker:
             email_enabled=self.email_enabled,
             reserved_names=self.reserved_names,
             web_url=self.web_url,
+            admin_identities=self.admin_identities,
         )
 
     def _log(self, platform: str, command: str, outcome: str, started: float) -> None:

@@ -60,6 +60,7 @@ class JobEnv:
                 role=Role.ADMIN,
                 schedule=self.schedule,
                 email_enabled=self.email_enabled,
+                admin_identities=self.admin_identities,
             )
             yield ctx
             queued = await ctx.flush_outbox()

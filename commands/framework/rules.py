@@ -24,6 +24,9 @@ class Rules:
     petition_max_chars: int = rule(2_000, 1, 4000, "the longest petition (a Discord form's)")
     say_max_chars: int = rule(400, 1, 2000, "the longest `say` (Discord shows 2000)")
     name_max_chars: int = rule(80, 1, 100, "the longest name a member may show")
+    letter_max_chars: int = rule(
+        2_000, 1, 4000, "the longest letter a pledger writes to an action's target"
+    )
     registration_failures_per_hour: int = rule(5, 1, 1000, "wrong codes allowed an hour")
     link_code_minutes: int = rule(60, 1, 10_080, "how long a link code lasts (a week at most)")
     listing_size: int = rule(10, 1, 50, "how many items a listing shows")

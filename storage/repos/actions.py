@@ -14,11 +14,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Action, Campaign, Idea, Pledge
+from storage.models import Action, Campaign, Idea, Letter, Pledge
 from storage.repos.upsert import insert_ignore_returning
 
 actions_t = Action.__table__
 pledges_t = Pledge.__table__
+letters_t = Letter.__table__
 campaigns_t = Campaign.__table__
 ideas_t = Idea.__table__
 
@@ -38,6 +39,10 @@ _SHOWN = (
     actions_t.c.created_at,
     actions_t.c.closed_at,
     ideas_t.c.hidden,
+    # Whether it has a target, never the address.
+    actions_t.c.target.is_not(None).label("has_target"),
+    actions_t.c.target_confirmed_at,
+    actions_t.c.delivered_at,
 )
 
 
@@ -85,6 +90,22 @@ async def of_campaign(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
     """A campaign's actions, newest first, as anyone may see them."""
     result = await conn.execute(
         _shown().where(actions_t.c.campaign_id == campaign_id).order_by(actions_t.c.id.desc())
+    )
+    return list(result)
+
+
+async def open_with_target(conn: AsyncConnection, limit: int) -> list[sa.Row]:
+    """Open actions of visible campaigns that have a target (letters can be written to
+    them), soonest deadline first."""
+    result = await conn.execute(
+        _shown()
+        .where(
+            actions_t.c.status == OPEN,
+            actions_t.c.target.is_not(None),
+            ideas_t.c.hidden.is_(False),
+        )
+        .order_by(actions_t.c.due_at, actions_t.c.id)
+        .limit(limit)
     )
     return list(result)
 
@@ -219,6 +240,89 @@ async def open_due_before(conn: AsyncConnection, until: datetime) -> list[sa.Row
         .order_by(actions_t.c.due_at, actions_t.c.id)
     )
     return list(result)
+
+
+async def write_letter(conn: AsyncConnection, action_id: int, finder: str, sealed: str) -> bool:
+    """Keep a member's sealed letter to an action (replacing theirs): True when it replaced
+    one. Only while the action is open; the caller checked that in this transaction."""
+    replaced = await conn.execute(
+        sa.update(letters_t)
+        .where(letters_t.c.action_id == action_id, letters_t.c.finder == finder)
+        .values(sealed=sealed)
+    )
+    if replaced.rowcount:
+        return True
+    await conn.execute(
+        sa.insert(letters_t).values(action_id=action_id, finder=finder, sealed=sealed)
+    )
+    return False
+
+
+async def letter(conn: AsyncConnection, action_id: int, finder: str) -> str | None:
+    """A member's own sealed letter to an action, or None."""
+    result = await conn.execute(
+        sa.select(letters_t.c.sealed).where(
+            letters_t.c.action_id == action_id, letters_t.c.finder == finder
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def take_letters(conn: AsyncConnection, action_id: int) -> dict[str, str]:
+    """Every sealed letter of an action that has just triggered or lapsed, by finder,
+    deleted as they are read."""
+    result = await conn.execute(
+        sa.delete(letters_t)
+        .where(letters_t.c.action_id == action_id)
+        .returning(letters_t.c.finder, letters_t.c.sealed)
+    )
+    return {finder: sealed for finder, sealed in result}
+
+
+async def confirm_target(conn: AsyncConnection, action_id: int, now: datetime) -> bool:
+    """Mark an action's target address confirmed: True for the one caller that did."""
+    result = await conn.execute(
+        sa.update(actions_t)
+        .where(
+            actions_t.c.id == action_id,
+            actions_t.c.target.is_not(None),
+            actions_t.c.target_confirmed_at.is_(None),
+        )
+        .values(target_confirmed_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def set_delivery(conn: AsyncConnection, action_id: int, sealed: str) -> None:
+    """Keep what goes to the target (sealed) until it is mailed."""
+    await conn.execute(
+        sa.update(actions_t).where(actions_t.c.id == action_id).values(delivery=sealed)
+    )
+
+
+async def delivery(conn: AsyncConnection, action_id: int) -> sa.Row | None:
+    """The sealed delivery of an action and its sealed target, for the mail; None when
+    there is no such action."""
+    result = await conn.execute(
+        sa.select(
+            actions_t.c.delivery,
+            actions_t.c.target,
+            actions_t.c.target_confirmed_at,
+            actions_t.c.delivered_at,
+        ).where(actions_t.c.id == action_id)
+    )
+    return result.first()
+
+
+async def record_delivered(
+    conn: AsyncConnection, action_id: int, message_id: str, now: datetime
+) -> None:
+    """The mail to the target went out: when, its Message-ID; the sealed letters go."""
+    await conn.execute(
+        sa.update(actions_t)
+        .where(actions_t.c.id == action_id, actions_t.c.delivered_at.is_(None))
+        .values(delivered_at=now, delivery_message_id=message_id, delivery=None)
+    )
 
 
 async def in_view(conn: AsyncConnection, since: datetime, until: datetime) -> list[sa.Row]:

@@ -250,6 +250,26 @@ async def unclaim(conn: AsyncConnection, ids: Sequence[int]) -> None:
         )
 
 
+# Private notices whose row would tie a member to what they did in secret (a pledge: told
+# that the action triggered or lapsed, or what came of their sealed command), or would keep
+# the letters delivered to an action's target (the organizers' copy). Once such a notice is
+# delivered or given up on, its row keeps neither the member nor the text: read later, the
+# database names no pledger and holds no letter. (While one waits for its member, it does.)
+FORGOTTEN_ONCE_DONE = ("action_triggered", "action_lapsed", "action_delivery_copy", "done_sealed")
+
+
+async def _forget(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    await conn.execute(
+        sa.update(outbox_t)
+        .where(
+            outbox_t.c.id.in_(list(ids)),
+            outbox_t.c.kind != ANNOUNCE,
+            outbox_t.c.event.in_(FORGOTTEN_ONCE_DONE),
+        )
+        .values(member_id=None, payload={})
+    )
+
+
 async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
     if ids:
         await conn.execute(
@@ -257,6 +277,7 @@ async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) ->
             .where(outbox_t.c.id.in_(list(ids)))
             .values(sent_at=now, claimed_until=None, last_error=None)
         )
+        await _forget(conn, ids)
 
 
 async def mark_retry(
@@ -288,6 +309,7 @@ async def mark_failed(conn: AsyncConnection, row_id: int, *, now: datetime, erro
         .where(outbox_t.c.id == row_id)
         .values(failed_at=now, claimed_until=None, last_error=error[:500])
     )
+    await _forget(conn, [row_id])
 
 
 async def pending_count(conn: AsyncConnection) -> int:

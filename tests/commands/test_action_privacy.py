@@ -1,7 +1,9 @@
 """Who pledged is sealed (issue 14). Before an action triggers, nothing names a pledger: not
 the database read directly (not even the rows that hold a pledge until its random moment),
 not any answer to a moderator or a member, not the campaign's page, not an announcement, not
-a log line. After it, each pledger is named only as they chose, and the sealed rows go."""
+a log line; their letters and the target's address are sealed too. After it, each pledger is
+named only as they chose, the sealed rows go, and once the notices are delivered no outbox
+row points at a pledger."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from bot.web.assemble import web_server
 from bot.web.settings import WebSettings
 from commands.framework.rules import Rules
 from storage.db import Database
-from storage.models import Outbox, Pledge, metadata
+from storage.models import Letter, Outbox, Pledge, metadata
 from storage.repos import actions
 from storage.vault import PLEDGE
 from tests.delays import Scripted
@@ -26,6 +28,11 @@ from tests.harness import ConsoleChat
 # Columns through which a row can point at a member.
 MEMBER_COLUMNS = ("member_id", "author_id", "created_by", "set_by", "by_member")
 CHOSEN = "Frank F., Turker since 2014"
+TARGET = "team@requester.example"
+LETTERS = {
+    "erin": "I lost a week of pay to rejections without a reason.",
+    "frank": "Frank here: surveys pay my rent.",
+}
 
 
 class Clock:
@@ -94,7 +101,7 @@ async def test_before_the_trigger_nothing_names_a_pledger(
         await chat.dm("bob", "upvote 1")
         await chat.dm("carol", "upvote 1")
         await at(chat, clock, 0)
-        await chat.dm("alice", "action 1 needs 3 by 14d Write to the MTurk team")
+        await chat.dm("alice", f"action 1 needs 3 by 14d target {TARGET} Write to the MTurk team")
         await at(chat, clock, 0)
         before = await pointing_at(db, ids)
 
@@ -106,12 +113,20 @@ async def test_before_the_trigger_nothing_names_a_pledger(
         waiting = [r for r in await _all(db, Outbox.__table__) if r.kind == "command"]
         assert [(r.member_id, sorted(r.payload)) for r in waiting] == [(None, ["sealed"])] * 2
         assert CHOSEN not in await dump(db)
+        for person, text in LETTERS.items():
+            assert "sealed" in await chat.dm(person, f"letter 1 {text}")
         await at(chat, clock, 60)
         assert "2 of 3 pledges" in await chat.dm("admin", "actions 1")
+        # Letters are found by the pledge's own digest and say nothing readable.
+        letters = await _all(db, Letter.__table__)
+        assert {r.finder for r in letters} == {r.finder for r in await _all(db, Pledge.__table__)}
 
         # Read directly, the database says two pledges were made, and nothing of by whom.
         dumped = await dump(db)
         assert CHOSEN not in dumped and "Frank F." not in dumped
+        assert TARGET not in dumped and "requester" not in dumped
+        for text in LETTERS.values():
+            assert text not in dumped
         for pseudonym in pledgers.values():
             assert pseudonym not in dumped
         assert await pointing_at(db, ids) == before
@@ -137,8 +152,11 @@ async def test_before_the_trigger_nothing_names_a_pledger(
             await _page(chat, "/campaigns/1"),
             caplog.text,
         ]
+        outputs.append(await chat.dm("admin", "mod target 1"))
         for text in outputs:
             assert CHOSEN not in text
+            for letter in LETTERS.values():
+                assert letter not in text
             for pseudonym in pledgers.values():
                 assert pseudonym not in text, text
 
@@ -163,6 +181,33 @@ async def test_before_the_trigger_nothing_names_a_pledger(
         assert pledgers["frank"] not in (shown or [])
         for person in pledgers:
             assert any(d.startswith("It's on: action #1") for d in chat.dms_of(person))
+        # The target was never confirmed: the letters wait, sealed, on the action alone.
+        assert await _all(db, Letter.__table__) == []
+        dumped = await dump(db)
+        for text in LETTERS.values():
+            assert text not in dumped
+        assert TARGET not in dumped
+        # The notices to the pledgers are delivered: read now, the database ties none of
+        # them to the action (their rows keep neither member nor text).
+        assert await pointing_at(db, ids) == before
+        told = [r for r in await _all(db, Outbox.__table__) if r.event == "action_triggered"]
+        assert told and all(
+            r.member_id is None and r.payload in ({}, None) for r in told if r.kind != "announce"
+        )
+        # Confirmed, the delivery is queued for the mailer (naming only the action), and the
+        # organizers' copy, once delivered, keeps no letter either.
+        assert "its letters go there now" in await chat.dm("admin", "mod target 1 confirm")
+        await at(chat, clock, 0)
+        (mail,) = [r for r in await _all(db, Outbox.__table__) if r.event == "action_delivery"]
+        assert (mail.kind, mail.member_id, mail.payload) == ("email", None, {"action": 1})
+        assert LETTERS["frank"] in chat.last_dm("alice")
+        dumped = await dump(db)
+        for text in LETTERS.values():
+            assert text not in dumped
+        assert await pointing_at(db, ids) == before
+        assert TARGET not in caplog.text
+        for text in LETTERS.values():
+            assert text not in caplog.text
     finally:
         await chat.stop()
 

@@ -206,3 +206,32 @@ async def test_200_concurrent_pledges_trigger_exactly_once(db: Database) -> None
     assert len(told) == len(set(told)) == NEEDS
     ledger = [r for r in await rows(db, Ledger.__table__) if r.kind == "action_trigger"]
     assert len(ledger) == 1
+
+
+async def test_letters_are_private_limited_and_only_for_actions_with_a_target(
+    db: Database,
+) -> None:
+    chat = ConsoleChat(
+        db, Config(rules=Rules(launch_upvotes=2, letter_max_chars=40), privacy=NO_DELAY)
+    )
+    await chat.start()
+    try:
+        await launched(chat)
+        await chat.dm("alice", "action 1 needs 2 by 14d Write to the MTurk team")
+        await chat.dm("alice", "action 1 needs 2 by 14d target team@example.org Write to them")
+        assert "has no target" in await chat.dm("bob", "letter 1 Dear team")
+        assert "You have written no letter" in await chat.dm("bob", "letter 2")
+        too_long = await chat.dm("bob", "letter 2 " + "x" * 41)
+        assert "41 characters; the limit is 40" in too_long
+        assert "is kept, sealed" in await chat.dm("bob", "letter 2 Pay us fairly.")
+        # Only its writer sees it; a moderator learns the target, never a letter.
+        assert "Pay us fairly." in await chat.dm("bob", "letter 2")
+        assert "written no letter" in await chat.dm("carol", "letter 2")
+        assert "letter" not in await chat.dm("carol", "actions 1")
+        assert "no action #9" in await chat.dm("bob", "letter 9 Hello")
+        assert "moderator" in (await chat.dm("alice", "mod target 2")).lower()
+        await chat.dm("bob", "pledge 2")
+        await chat.dm("carol", "pledge 2")
+        assert "has triggered already" in await chat.dm("bob", "letter 2 Too late")
+    finally:
+        await chat.stop()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import time_machine
 
-from storage.models import Action, Pledge
+from storage.models import Action, Outbox, Pledge
 from tests.momentum.conftest import MONDAY, MomentumChat
 
 
@@ -58,6 +58,27 @@ async def test_an_action_lapses_at_its_deadline_and_nobody_is_named(
     (digest,) = [a for a in chat.announcements if a.startswith("Daily digest, 2026-11-26")]
     assert "Action: action #1 of campaign #1 lapsed with 2 of 3 pledges." in digest
     assert "lapsed at its deadline" in await chat.dm("carol", "pledge 1")
+    # Read now, the database names no pledger: the notices they were sent keep neither who
+    # nor what once delivered, and no pledge is left.
+    async with chat.db.read() as conn:
+        outbox = Outbox.__table__
+        ids = (
+            await conn.execute(
+                sa.text("SELECT id FROM member WHERE pseudonym IN (:b, :d)"),
+                {"b": names["bob"], "d": names["dave"]},
+            )
+        ).scalars()
+        pledger_rows = await conn.execute(
+            sa.select(outbox.c.event).where(outbox.c.member_id.in_(list(ids)))
+        )
+        assert not {"action_lapsed", "done_sealed"} & set(pledger_rows.scalars())
+        assert (await conn.execute(sa.select(Pledge.__table__))).all() == []
+        told = await conn.execute(
+            sa.select(outbox.c.member_id, outbox.c.payload).where(
+                outbox.c.event == "action_lapsed", outbox.c.kind == "dm"
+            )
+        )
+        assert told.all() == [(None, {}), (None, {})]  # sent to both, and forgotten
     assert "lapsed at its deadline" in await chat.dm("carol", "actions 1")
     everything = chat.everything_public()
     assert names["bob"] not in everything and "Dave D." not in everything

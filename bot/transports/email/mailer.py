@@ -41,7 +41,7 @@ from commands.email.addresses import masked
 from commands.email.mailings import Composer, Letter, Skip
 from commands.framework.calendar import Schedule
 from storage.db import Database
-from storage.repos import emails, outbox
+from storage.repos import actions, emails, outbox
 from storage.retry import Backoff
 from storage.types import utcnow
 
@@ -220,7 +220,7 @@ class Mailer:
         letters = [c for c in composed if isinstance(c, Letter)]
         skipped = [c for c in composed if isinstance(c, Skip)]
         outcome = await self._send(letters, now)
-        await self._record(outcome, skipped, attempts)
+        await self._record(outcome, skipped, attempts, letters)
         return len(rows)
 
     async def _send(self, letters: list[Letter], now: datetime) -> _Outcome:
@@ -308,7 +308,11 @@ class Mailer:
         return client, False
 
     async def _record(
-        self, outcome: _Outcome, skipped: list[Skip], attempts: dict[int, int]
+        self,
+        outcome: _Outcome,
+        skipped: list[Skip],
+        attempts: dict[int, int],
+        letters: list[Letter],
     ) -> None:
         now = self.clock()
         if outcome.unsent:
@@ -322,6 +326,13 @@ class Mailer:
             self._note_answer(outcome, now)
         async with self.db.write() as conn:
             await outbox.mark_sent(conn, outcome.sent, now)
+            sent = set(outcome.sent)
+            for letter in letters:
+                if letter.delivers is not None and letter.outbox_id in sent:
+                    # An action delivered to its target: recorded with the row marked sent.
+                    await actions.record_delivered(
+                        conn, letter.delivers, self.builder.message_id(letter), now
+                    )
             await outbox.give_back(
                 conn,
                 [letter.outbox_id for letter in outcome.unsent],

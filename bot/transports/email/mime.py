@@ -1,4 +1,5 @@
-"""Email messages as bytes: a text and an HTML part, and per-recipient headers.
+"""Email messages as bytes: a text and an HTML part (and any documents attached), and
+per-recipient headers.
 
 A bulletin goes to thousands of members with the same body, so the MIME body (encoded once
 with the stdlib's email package) is cached and each recipient only gets their own header
@@ -42,7 +43,7 @@ class MessageBuilder:
             f"To: {letter.to}",
             f"Date: {format_datetime(now, usegmt=True)}",
             # Stable per outbox row: a mail resent after a crash can be recognised.
-            f"Message-ID: <{letter.reference}.{letter.outbox_id}@{self.domain}>",
+            f"Message-ID: {self.message_id(letter)}",
         ]
         token = letter.unsubscribe_token
         if token is not None and self.one_click is not None:
@@ -55,7 +56,28 @@ class MessageBuilder:
         elif token is not None:
             headers.append(f"List-Unsubscribe: <{self.list_unsubscribe(token)}>")
         head = ("\r\n".join(headers) + "\r\n").encode("ascii")
+        if letter.attachments:
+            # Sent to one recipient once: not worth caching.
+            return head + self._message(letter).as_bytes()
         return head + self._body(letter.subject, letter.text, letter.html)
+
+    def message_id(self, letter: Letter) -> str:
+        """The Message-ID of a letter: the same for every try of its outbox row."""
+        return f"<{letter.reference}.{letter.outbox_id}@{self.domain}>"
+
+    def _message(self, letter: Letter) -> EmailMessage:
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.sender
+        message["Subject"] = letter.subject
+        message.set_content(letter.text)
+        message.add_alternative(letter.html, subtype="html")
+        if letter.attachments:
+            message.make_mixed()
+            for attached in letter.attachments:
+                # A text document: str content is attached as text/<subtype>, UTF-8.
+                subtype = attached.media_type.removeprefix("text/")
+                message.add_attachment(attached.text, subtype=subtype, filename=attached.filename)
+        return message
 
     def _body(self, subject: str, text: str, html: str) -> bytes:
         key = (subject, text, html)
