@@ -73,7 +73,9 @@ def version() -> str:
         return "(not installed: pip install -e .)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: list[tuple[str, ...]] | None = None) -> argparse.ArgumentParser:
+    """The command line. ``commands``, when given, receives every command's words
+    (("codes", "mint"), ...), for checks that walk all of them."""
     from commands.codes import KINDS
 
     # The options every command takes, before or after its name (`dynamo --config x.toml
@@ -102,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(group: Any, name: str, help: str) -> argparse.ArgumentParser:
-        return group.add_parser(name, help=help, description=help, parents=[common])
+        made = group.add_parser(name, help=help, description=help, parents=[common])
+        if commands is not None:
+            commands.append(tuple(made.prog.split()[1:]))
+        return made
 
     command(sub, "run", "run the bot with every configured transport")
     command(sub, "console", "try the bot on this terminal (or replay a script)")
