@@ -194,19 +194,39 @@ async def run_backend(db: Database, rounds: int, seconds: float) -> dict[str, di
     return results
 
 
+def report(name: str, by_path: dict[str, dict[str, float]]) -> None:
+    for path, r in by_path.items():
+        print(
+            f"{name:<11} {NAMES[path]:<14} {r['kib']:>8.1f} {r['rate']:>7.0f} "
+            f"{r['p50']:>7.1f}/{r['p99']:<7.1f} {r['ratio']:>8.2f} "
+            f"({r['ratio_low']:.2f}-{r['ratio_high']:.2f})",
+            flush=True,
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--quick", action="store_true", help="shorter rounds (a smoke run)")
     args = parser.parse_args()
     rounds, seconds = (1, 1.0) if args.quick else (3, 4.0)
-    load_before = os.getloadavg()[0]
-    results = {}
+    print(
+        f"Dynamo web benchmark: {MEMBERS:,} members, {IDEAS:,} ideas, "
+        f"{MEMBERS * VOTES_EACH:,} votes, campaign #{CAMPAIGN} with {SIGNATURES:,} signatures "
+        f"and a {len(document()):,}-character document; {CLIENTS} concurrent clients in "
+        f"another process, {rounds} alternating rounds of {seconds:g} s (median); "
+        f"load {os.getloadavg()[0]:.1f} at the start"
+    )
+    print(
+        f"{'database':<11} {'page':<14} {'size KiB':>8} {'req/s':>7} {'p50/p99 ms':>15} "
+        f"{'/ static':>8} {'(rounds)':>11}",
+        flush=True,
+    )
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db", vault=bench_vault())
             try:
-                results["SQLite"] = await run_backend(db, rounds, seconds)
+                report("SQLite", await run_backend(db, rounds, seconds))
             finally:
                 await db.dispose()
     if args.only in (None, "postgresql"):
@@ -214,32 +234,16 @@ async def main() -> None:
         admin = Database(PG_URL)
         async with admin.engine.begin() as conn:
             await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        db = Database(PG_URL, schema=schema, pool_size=16, vault=bench_vault())
+        # The pool `dynamo run` has (5 connections, 20 more at a peak).
+        db = Database(PG_URL, schema=schema, vault=bench_vault())
         try:
-            results["PostgreSQL"] = await run_backend(db, rounds, seconds)
+            report("PostgreSQL", await run_backend(db, rounds, seconds))
         finally:
             await db.dispose()
             async with admin.engine.begin() as conn:
                 await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
             await admin.dispose()
-    print(
-        f"Dynamo web benchmark: {MEMBERS:,} members, {IDEAS:,} ideas, "
-        f"{MEMBERS * VOTES_EACH:,} votes, campaign #{CAMPAIGN} with {SIGNATURES:,} signatures "
-        f"and a {len(document()):,}-character document; {CLIENTS} concurrent clients in "
-        f"another process, {rounds} alternating rounds of {seconds:g} s (median); "
-        f"load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-    )
-    print(
-        f"{'database':<11} {'page':<14} {'size KiB':>8} {'req/s':>7} {'p50/p99 ms':>15} "
-        f"{'/ static':>8} {'(rounds)':>11}"
-    )
-    for name, by_path in results.items():
-        for path, r in by_path.items():
-            print(
-                f"{name:<11} {NAMES[path]:<14} {r['kib']:>8.1f} {r['rate']:>7.0f} "
-                f"{r['p50']:>7.1f}/{r['p99']:<7.1f} {r['ratio']:>8.2f} "
-                f"({r['ratio_low']:.2f}-{r['ratio_high']:.2f})"
-            )
+    print(f"load {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
