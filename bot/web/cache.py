@@ -14,9 +14,13 @@ any write (a deadline passing) says until when its bytes hold (``FRESH_UNTIL``).
 The headers every response carries (bot.web.server.HEADERS) are added to each response as
 it leaves, cached or not. The editor's pages, which differ per member, never come here.
 
-While one request renders an address, the others asking for it under the same version wait
-for its bytes rather than render it too. What is kept is bounded (``BUDGET`` bytes, the
-least recently served pages go first).
+Requests share the reads of the version: one that comes while a read is under way waits for
+the next read, which starts once that one is done (the read under way may have started before
+a commit this request must see; the next one starts after the request came). So at most one
+read is under way however many requests come at once, and each page shows at least what was
+committed before it was asked for. While one request renders an address, the others asking
+for it under the same version wait for its bytes rather than render it too. What is kept is
+bounded (``BUDGET`` bytes, the least recently served pages go first).
 """
 
 from __future__ import annotations
@@ -67,16 +71,52 @@ class _Entry:
         self.ready = asyncio.Event()
 
 
+class SharedReads:
+    """``read()`` calls that share one read: each call gets the result of a read that started
+    after the call was made, and at most one read is under way at a time."""
+
+    def __init__(self, read: Callable[[], Awaitable[Hashable | None]]) -> None:
+        self.read = read
+        self._next: asyncio.Future[Hashable | None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> Hashable | None:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            self._next.add_done_callback(_retrieved)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._run(), name="page-cache-version")
+        return await asyncio.shield(self._next)
+
+    async def _run(self) -> None:
+        while self._next is not None:
+            waiting, self._next = self._next, None
+            try:
+                waiting.set_result(await self.read())
+            except asyncio.CancelledError:  # the server stops
+                waiting.cancel()
+                raise
+            except Exception as exc:  # each request waiting for this read fails with it
+                waiting.set_exception(exc)
+
+
+def _retrieved(future: asyncio.Future[Hashable | None]) -> None:
+    """Mark a failed read's exception as seen: the requests that waited for it got it; it is
+    not logged again as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
 class PageCache:
     def __init__(self, db: Database, clock: Callable[[], datetime], budget: int = BUDGET) -> None:
-        self.db = db
         self.clock = clock
         self.budget = budget
         self.size = 0
+        self._version = SharedReads(db.data_version)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     async def page(self, key: str, render: Callable[[], Awaitable[web.Response]]) -> Page:
-        version = await self.db.data_version()
+        version = await self._version()
         if version is None:
             return Page.of(await render())
         entry = self._entries.get(key)

@@ -5,12 +5,14 @@ cached answer carries the same protective headers as a fresh one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
+from bot.web.cache import SharedReads
 from bot.web.server import HEADERS
 from commands.framework.rules import Rules
 from storage.db import Database
@@ -102,3 +104,28 @@ async def test_a_deadline_that_passes_shows_with_nothing_written(
     clock.move_to(START + timedelta(days=2, seconds=1))
     page = await twice(web, "/campaigns/1")
     assert "ended 2026-11-25 14:00 UTC, at its deadline" in page
+
+
+async def test_a_request_never_takes_a_version_read_that_started_before_it() -> None:
+    """A commit may land between the start of a read under way and a request that comes
+    meanwhile: that request waits for the next read, which all who came meanwhile share."""
+    reads: asyncio.Queue[asyncio.Event] = asyncio.Queue()  # each read, once it started
+    count = 0
+
+    async def read() -> int:
+        nonlocal count
+        count += 1
+        mine, answer = count, asyncio.Event()
+        await reads.put(answer)
+        await answer.wait()
+        return mine
+
+    shared = SharedReads(read)
+    first = asyncio.create_task(shared())
+    answer = await reads.get()  # the first read is under way
+    later = [asyncio.create_task(shared()) for _ in range(3)]
+    answer.set()
+    assert await first == 1
+    (await reads.get()).set()  # the next read started once the first was done
+    assert [await t for t in later] == [2, 2, 2]
+    assert count == 2  # one read for the three
