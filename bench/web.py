@@ -3,12 +3,14 @@ concurrent clients, next to a static file served by the same aiohttp app in the 
 
 With 10,000 members, 1,000 ideas and 100,000 votes stored (bench/seeding.py), idea 1 is a
 launched campaign with a petition, 2,000 signatures (some with a shown name), three
-organizers and a 200,000-character Markdown document with 400 headings. An App serves the
+organizers and a 200,000-character Markdown document with 648 headings. An App serves the
 web on a free loopback port in this process, as `dynamo run` does; the load comes from
 another process (bench/web_client.py, aiohttp, 100 connections), in rounds that alternate
 between /static/site.css (the reference: aiohttp's own static file handler, no database),
-the front page, /campaigns/1 and /campaigns/1/document, so all see the same machine. Each
-page's rate is printed with its ratio to the static file's rate (median of the rounds).
+the front page, /campaigns/1 and /campaigns/1/document, so all see the same machine; each
+round ends with /campaigns/1 again while members downvote ideas through the command layer,
+10 votes a second (each a commit: the page is rendered anew after each). Each page's rate
+is printed with its ratio to the static file's rate (median of the rounds).
 
     .venv/bin/python bench/web.py [--only sqlite|postgresql] [--quick]
 """
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from bot.config import Config
 from bot.web.assemble import web_server
 from bot.web.settings import WebSettings
 from commands.framework.privacy import NO_DELAY
+from commands.framework.reply import IdentityRef
 from commands.framework.rules import Rules
 from storage import migrate
 from storage.db import Database
@@ -47,11 +52,16 @@ CAMPAIGN = 1
 SIGNATURES = 2_000
 DOCUMENT_CHARS = 200_000
 PATHS = ("/static/site.css", "/", f"/campaigns/{CAMPAIGN}", f"/campaigns/{CAMPAIGN}/document")
+# The campaign page again while members vote, WRITES_PER_S a second: each vote is a commit
+# that moves the data version, so the next request renders the page anew.
+WRITING = "writing"
+WRITES_PER_S = 10
 NAMES = {
     "/static/site.css": "static file",
     "/": "front page",
     f"/campaigns/{CAMPAIGN}": "campaign page",
     f"/campaigns/{CAMPAIGN}/document": "document page",
+    WRITING: "campaign+votes",
 }
 
 
@@ -157,6 +167,25 @@ async def load(url: str, seconds: float, limit: int) -> dict[str, float]:
     return result
 
 
+async def votes(app: App, stop: asyncio.Event) -> float:
+    """Members downvote ideas they had not voted on, WRITES_PER_S a second through the
+    command layer, until ``stop``; returns how many a second it cast."""
+    cast = 0
+    started = time.perf_counter()
+    while not stop.is_set() and cast < 10_000:
+        m = 2_000 + cast  # members who did not sign
+        idea = (7 * m + 500) % IDEAS + 1
+        who = IdentityRef(key=f"bench:{m}", platform="bench")
+        reply = await app.invoker.handle(who, f"downvote {idea}", where="dm")
+        if not reply.ok:
+            raise RuntimeError(f"vote refused: {reply.text}")
+        cast += 1
+        due = started + cast / WRITES_PER_S - time.perf_counter()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, due))
+    return cast / (time.perf_counter() - started)
+
+
 async def run_backend(db: Database, rounds: int, seconds: float) -> dict[str, dict[str, float]]:
     await migrate.upgrade(db)
     await seed(db)
@@ -171,15 +200,20 @@ async def run_backend(db: Database, rounds: int, seconds: float) -> dict[str, di
     try:
         assert app.web.port is not None
         base = f"http://127.0.0.1:{app.web.port}"
-        samples: dict[str, list[dict[str, float]]] = {path: [] for path in PATHS}
+        samples: dict[str, list[dict[str, float]]] = {path: [] for path in (*PATHS, WRITING)}
         for _ in range(rounds):
             for path in PATHS:
                 samples[path].append(await load(base + path, seconds, 200_000))
+            stop = asyncio.Event()
+            voting = asyncio.create_task(votes(app, stop))
+            samples[WRITING].append(await load(base + PATHS[2], seconds, 200_000))
+            stop.set()
+            samples[WRITING][-1]["writes"] = await voting
     finally:
         await app.stop()
     static = [s["requests"] / s["seconds"] for s in samples[PATHS[0]]]
     results = {}
-    for path in PATHS:
+    for path in (*PATHS, WRITING):
         rates = [s["requests"] / s["seconds"] for s in samples[path]]
         ratios = sorted(r / ref for r, ref in zip(rates, static, strict=True))
         results[path] = {
@@ -190,6 +224,7 @@ async def run_backend(db: Database, rounds: int, seconds: float) -> dict[str, di
             "ratio": statistics.median(ratios),
             "ratio_low": ratios[0],
             "ratio_high": ratios[-1],
+            "writes": statistics.median(s.get("writes", 0.0) for s in samples[path]),
         }
     return results
 
@@ -199,7 +234,8 @@ def report(name: str, by_path: dict[str, dict[str, float]]) -> None:
         print(
             f"{name:<11} {NAMES[path]:<14} {r['kib']:>8.1f} {r['rate']:>7.0f} "
             f"{r['p50']:>7.1f}/{r['p99']:<7.1f} {r['ratio']:>8.2f} "
-            f"({r['ratio_low']:.2f}-{r['ratio_high']:.2f})",
+            f"({r['ratio_low']:.2f}-{r['ratio_high']:.2f})"
+            + (f", {r['writes']:.1f} votes/s done" if path == WRITING else ""),
             flush=True,
         )
 
