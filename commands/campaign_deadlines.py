@@ -62,7 +62,8 @@ async def ended_when(ctx: Ctx, campaign_id: int, part: str) -> str | None:
 async def summary(ctx: Ctx, campaign_id: int) -> dict[str, tuple[bool, str]]:
     """For `campaign N`: each part with a deadline, whether it has ended, and when it ends
     or ended (in the zone of whoever asks)."""
-    return await shown(ctx.conn, campaign_id, ctx.now, await ctx.zone(), ctx.carried_out)
+    parts, _ = await shown(ctx.conn, campaign_id, ctx.now, await ctx.zone(), ctx.carried_out)
+    return parts
 
 
 async def shown(
