@@ -62,18 +62,24 @@ async def ended_when(ctx: Ctx, campaign_id: int, part: str) -> str | None:
 async def summary(ctx: Ctx, campaign_id: int) -> dict[str, tuple[bool, str]]:
     """For `campaign N`: each part with a deadline, whether it has ended, and when it ends
     or ended (in the zone of whoever asks)."""
-    return await shown(ctx.conn, campaign_id, ctx.now, await ctx.zone(), ctx.carried_out)
+    parts, _ = await shown(ctx.conn, campaign_id, ctx.now, await ctx.zone(), ctx.carried_out)
+    return parts
 
 
 async def shown(
     conn: Any, campaign_id: int, now: datetime, zone: ZoneInfo, carried_out: bool = False
-) -> dict[str, tuple[bool, str]]:
+) -> tuple[dict[str, tuple[bool, str]], datetime | None]:
     """Each part of a campaign with a deadline: whether it has ended at ``now``, and when it
-    ends or ended in ``zone`` (the campaign's page reads the same as `campaign N`)."""
-    return {
+    ends or ended in ``zone`` (the campaign's page reads the same as `campaign N`); and the
+    first moment one of them ends after ``now`` (from then on they read differently, even
+    with nothing written), or None."""
+    rows = await campaign_deadlines.of_campaign(conn, campaign_id)
+    parts = {
         part: (has_ended(row, now, carried_out), calendar.show(row.due_at, zone))
-        for part, row in (await campaign_deadlines.of_campaign(conn, campaign_id)).items()
+        for part, row in rows.items()
     }
+    ends = [row.due_at for row in rows.values() if not has_ended(row, now, carried_out)]
+    return parts, min(ends, default=None)
 
 
 async def deadline(ctx: Ctx, campaign: int, part: str | None, when: str | None) -> Reply:

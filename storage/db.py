@@ -106,6 +106,8 @@ class Database:
         self._readers: list[ReadConnection] = []
         self._read_engine: sa.Engine | None = None
         self._read_plans: Plans | None = None
+        # SQLite: the connection that only reads ``PRAGMA data_version`` (see data_version).
+        self._version_conn: sqlite3.Connection | None = None
         # AsyncEngine on PostgreSQL; on SQLite its face on a synchronous engine.
         self.engine: AsyncEngine | InlineEngine
         if self.is_sqlite:
@@ -153,6 +155,35 @@ class Database:
         if self._read_engine is None:
             return cast(AbstractAsyncContextManager[AsyncConnection], self.engine.connect())
         return cast(AbstractAsyncContextManager[AsyncConnection], _KeptReader(self))
+
+    async def data_version(self) -> str | int | None:
+        """A value that changes whenever a transaction that wrote commits, in this process
+        or in another one: read it before reading the data, and while it reads the same,
+        the data reads the same. None when the database cannot tell (in-memory SQLite, or a
+        database busy for a moment).
+
+        SQLite: ``PRAGMA data_version`` on a connection of its own that never writes (it
+        changes with every commit of any other connection, and with a checkpoint), run
+        inline like every statement (microseconds). PostgreSQL: the current snapshot,
+        ``pg_current_snapshot()``, one round trip outside any transaction: two reads under
+        the same snapshot see the same committed transactions; it moves with any writing
+        transaction in the cluster, ours or not, so it may change when our data did not,
+        never the other way round.
+        """
+        if self.is_sqlite:
+            if self.path in ("", ":memory:"):
+                return None
+            try:
+                if self._version_conn is None:
+                    self._version_conn = _version_connection(self.path)
+                return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.OperationalError:  # busy for a moment: this read cannot tell
+                return None
+        engine = cast(AsyncEngine, self.engine)
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.exec_driver_sql("SELECT pg_current_snapshot()::text")
+            return str(result.scalar_one())
 
     def _open_reader(self) -> ReadConnection:
         assert self._read_engine is not None
@@ -242,6 +273,9 @@ class Database:
             pool, self._checkpoint_pool = self._checkpoint_pool, None
             await asyncio.get_running_loop().run_in_executor(pool, _close_checkpointer)
             pool.shutdown(wait=True)
+        if self._version_conn is not None:
+            self._version_conn.close()
+            self._version_conn = None
         readers, self._readers = self._readers, []
         for reader in readers:
             reader.sync_connection.close()
@@ -293,6 +327,15 @@ def _checkpoint(path: str) -> None:
     if conn is None:
         conn = _checkpoint_conn.conn = sqlite3.connect(path, timeout=SQLITE_BUSY_MS / 1000)
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _version_connection(path: str) -> sqlite3.Connection:
+    """A connection that only ever reads ``PRAGMA data_version`` (Database.data_version)."""
+    conn = sqlite3.connect(
+        path, timeout=SQLITE_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA query_only=ON")
+    return conn
 
 
 def _vacuum(path: str) -> None:

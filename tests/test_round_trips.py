@@ -92,3 +92,19 @@ async def test_a_connection_lost_during_commit_is_not_run_again(
         assert "You already upvoted #5" in again
     else:
         assert "You upvoted #5: now +1/-0" in again
+
+
+async def test_the_data_version_the_pages_check_costs_one_round_trip(
+    wire: tuple[ConsoleChat, CountingProxy],
+) -> None:
+    """Every public page reads it first (bot.web.cache): no BEGIN, no ROLLBACK around it."""
+    chat, proxy = wire
+    db = chat.app.db
+    for _ in range(3):  # each pooled connection prepares the statement once
+        await db.data_version()
+    before = proxy.round_trips
+    # Other databases on the server may move it at any moment: only a change is certain.
+    first = await db.data_version()
+    assert proxy.round_trips - before <= 1
+    assert "You upvoted #1" in await bob(chat, "upvote 1")
+    assert await db.data_version() != first

@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.web import lookup
+from bot.web.cache import FRESH_UNTIL, cached
 from bot.web.links import CAMPAIGN, route
 from bot.web.server import SITE, Site
 from commands import actions as action_commands
@@ -40,6 +41,7 @@ STEPS = 10
 
 
 @routes.get(route(CAMPAIGN))
+@cached
 async def campaign_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     campaign_id = lookup.number(request)
@@ -48,7 +50,11 @@ async def campaign_page(request: web.Request) -> web.Response:
         if row is None:
             return await lookup.no_campaign(site, conn, campaign_id)
         values = await _read(site, conn, row)
-    return site.render("campaign.html", campaign=row, **values)
+    changes_at = values.pop("changes_at")
+    response = site.render("campaign.html", campaign=row, **values)
+    if changes_at is not None:
+        response[FRESH_UNTIL] = changes_at  # a deadline passes: the page reads "ended"
+    return response
 
 
 async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
@@ -57,6 +63,9 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
     # The newest revision without its text: the page names it, the document page shows it.
     head = next(iter(await documents.history(conn, campaign_id, limit=1)), None)
     steps = await nextsteps.of_campaign(conn, campaign_id, limit=STEPS)
+    deadlines, changes_at = await campaign_deadlines.shown(
+        conn, campaign_id, site.clock(), site.zone
+    )
     return {
         "pitched_by": plain(who(idea_row.pseudonym, idea_row.author_revealed)),
         "organizers": [
@@ -65,7 +74,8 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
         ],
         "votes": score(row.up, row.down),
         "followers": await subscriptions.count(conn, campaign_id),
-        "deadlines": await campaign_deadlines.shown(conn, campaign_id, site.clock(), site.zone),
+        "deadlines": deadlines,
+        "changes_at": changes_at,
         "document": (
             None
             if head is None

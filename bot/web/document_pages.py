@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web import diff, lookup, markdown
+from bot.web.cache import cached
 from bot.web.links import CAMPAIGN, route
 from bot.web.server import SITE
 from commands.framework import calendar
@@ -21,6 +22,7 @@ HISTORY = 100
 
 
 @routes.get(route(CAMPAIGN + "/document"))
+@cached
 async def document_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     campaign_id = lookup.number(request)
@@ -39,6 +41,7 @@ async def document_page(request: web.Request) -> web.Response:
 
 
 @routes.get(route(CAMPAIGN + "/document/history"))
+@cached
 async def history_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     campaign_id = lookup.number(request)
@@ -64,6 +67,7 @@ async def history_page(request: web.Request) -> web.Response:
 
 
 @routes.get(route(CAMPAIGN + r"/document/diff/{rev:\d+}"))
+@cached
 async def diff_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     campaign_id = lookup.number(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web import lookup
+from bot.web.cache import cached
 from bot.web.links import IDEA, route
 from bot.web.server import SITE
 from commands.framework import calendar
@@ -15,6 +16,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get(route(IDEA))
+@cached
 async def idea_page(request: web.Request) -> web.Response:
     site = request.app[SITE]
     idea_id = lookup.number(request)

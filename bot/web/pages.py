@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot.web.cache import cached
 from bot.web.server import SITE
 from storage.repos import campaigns, progress
 
@@ -20,6 +21,7 @@ FRONT_NEAR = 10
 
 
 @routes.get("/")
+@cached
 async def front(request: web.Request) -> web.Response:
     site = request.app[SITE]
     rules = site.rules

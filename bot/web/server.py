@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from bot.web.cache import PAGE_CACHE, PageCache
 from bot.web.settings import WebError, WebSettings
 from commands.framework.formatting import plural
 from commands.framework.rules import Rules
@@ -92,6 +93,7 @@ def templates() -> jinja2.Environment:
 def application(site: Site, *route_tables: web.RouteTableDef) -> web.Application:
     app = web.Application(middlewares=[protective_headers])
     app[SITE] = site
+    app[PAGE_CACHE] = PageCache(site.db, site.clock)
     for table in route_tables:
         app.add_routes(table)
     static = app.router.add_static("/static/", HERE / "static", append_version=True)
