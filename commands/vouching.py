@@ -2,8 +2,8 @@
 
 Who vouched for whom is for the moderators alone: the link is kept sealed
 (storage.repos.vouches), a voucher's own `codes` says only whether each code was used, and
-only `mod vouches` follows the chain. The moderation log names the member whose vouching
-changed, never the members up or down their chain.
+only `mod vouches` follows the chain. Suspending vouching is kept out of the moderation log,
+whose entries one after another would show a chain.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
 from commands.framework.trust import VOUCH_WINDOW_DAYS
 from storage.repos import codes as code_repo
-from storage.repos import members, moderation, vouches
+from storage.repos import members, vouches
 
 spec = CommandSet()
 
@@ -29,8 +29,8 @@ spec = CommandSet()
 # every unused one at once. They are worker codes: a member vouches for a fellow worker.
 BATCH = "vouch"
 KIND = "worker"
-# How far `mod vouches` and `mod vouching ... chain` follow a chain, and how many members
-# they show or touch: a chain is short in practice, and a loop must end whatever the data.
+# How far `mod vouches` follows a chain, and how many members it shows: a chain is short
+# in practice, and a loop must end whatever the data.
 MAX_GENERATIONS = 10
 MAX_SHOWN = 200
 
@@ -179,6 +179,7 @@ def _pseudonym_param() -> Param:
 )
 async def mod_vouches(ctx: Ctx, pseudonym: str) -> Reply:
     target = await _target(ctx, pseudonym)
+    zone = await ctx.zone()
     up = await _chain_up(ctx, target.id)
     down = await _chain_down(ctx, target.id)
     lines = [f"Vouching around {target.pseudonym} (for moderators only):"]
@@ -194,70 +195,45 @@ async def mod_vouches(ctx: Ctx, pseudonym: str) -> Reply:
         lines.append("Vouched for: nobody")
     issued = await vouches.issued_by(ctx.conn, ctx.vault, target.id)
     used = sum(1 for code in issued if code.redeemed_at is not None)
-    suspended = await vouches.is_suspended(ctx.conn, target.id)
-    lines.append(
-        f"Codes issued: {len(issued)} ({used} used). Vouching: "
-        f"{'suspended' if suspended else 'allowed'}."
-    )
+    suspension = await vouches.suspension(ctx.conn, target.id)
+    if suspension is None:
+        state = "allowed"
+    else:
+        by = await members.member_by_id(ctx.conn, suspension.suspended_by)
+        who = by.pseudonym if by is not None else "a moderator"
+        state = f"suspended by {who} on {calendar.show(suspension.suspended_at, zone)}"
+    lines.append(f"Codes issued: {len(issued)} ({used} used). Vouching: {state}.")
     return Reply("\n".join(lines))
 
 
 @spec.command(
     "mod vouching",
     "Suspend a member's vouching (revoking their unused codes), or allow it again.",
-    params=(
-        _pseudonym_param(),
-        Param("state", "choice", "off or on", choices=("off", "on")),
-        Param(
-            "reach",
-            "choice",
-            "chain: everyone they vouched for, down the chain, too",
-            required=False,
-            choices=("chain",),
-        ),
-    ),
-    examples=("mod vouching light_dragonfly off", "mod vouching light_dragonfly off chain"),
+    params=(_pseudonym_param(), Param("state", "choice", "off or on", choices=("off", "on"))),
+    examples=("mod vouching light_dragonfly off", "mod vouching light_dragonfly on"),
     min_role=Role.MODERATOR,
     details="`off` stops the member vouching and revokes the codes they issued that nobody "
-    "used yet; with `chain` the same happens to everyone they vouched for, and theirs in "
-    "turn. `on` lets them (and with `chain`, those) vouch again; revoked codes stay revoked.",
+    "used yet; `on` lets them vouch again (revoked codes stay revoked). `mod vouches` shows "
+    "who is up and down their chain, to act on each in turn.",
 )
-async def mod_vouching(ctx: Ctx, pseudonym: str, state: str, reach: str | None) -> Reply:
+async def mod_vouching(ctx: Ctx, pseudonym: str, state: str) -> Reply:
     target = await _target(ctx, pseudonym)
-    ids = [target.id]
-    if reach == "chain":
-        ids.extend(m for _, m in await _chain_down(ctx, target.id))
-    changed = revoked = 0
-    for member_id in ids:
-        if state == "off":
-            newly = await vouches.suspend(ctx.conn, member_id, ctx.now)
-            gone = await vouches.revoke_unused(ctx.conn, ctx.vault, member_id, ctx.now)
-            revoked += gone
-            if newly or gone:
-                changed += 1
-                ctx.notify(
-                    [member_id],
-                    "vouching_suspended",
-                    "The moderators have suspended your vouching"
-                    + (f"; the {gone} unused code(s) you issued no longer work." if gone else "."),
-                )
-        elif await vouches.resume(ctx.conn, member_id):
-            changed += 1
-            ctx.notify([member_id], "vouching_resumed", "You may vouch again (`vouch`).")
-    # The log names the member acted on, never who is up or down their chain.
-    await moderation.log(
-        ctx.conn,
-        actor_id=ctx.member_id,
-        action=f"vouching {state}",
-        target=target.pseudonym,
-        detail=None,
-        now=ctx.now,
+    # Not written to the moderation log: a run of entries there, one member after another,
+    # would show who is in one chain to whoever reads the log.
+    if state == "on":
+        if not await vouches.resume(ctx.conn, target.id):
+            return Reply(f"{target.pseudonym} may already vouch.")
+        ctx.notify([target.id], "vouching_resumed", "You may vouch again (`vouch`).")
+        return Reply(f"{target.pseudonym} may vouch again.")
+    newly = await vouches.suspend(ctx.conn, target.id, ctx.member_id, ctx.now)
+    revoked = await vouches.revoke_unused(ctx.conn, ctx.vault, target.id, ctx.now)
+    if not newly and not revoked:
+        return Reply(f"{target.pseudonym}'s vouching is already suspended.")
+    gone = f"; the {revoked} unused code(s) you issued no longer work" if revoked else ""
+    ctx.notify(
+        [target.id], "vouching_suspended", f"The moderators have suspended your vouching{gone}."
     )
-    others = len(ids) - 1
-    whom = f"{target.pseudonym} and {others} down their chain" if others else target.pseudonym
-    if state == "off":
-        return Reply(
-            f"Vouching suspended for {whom}; {revoked} unused code(s) revoked "
-            f"({changed} member(s) changed)."
-        )
-    return Reply(f"Vouching allowed again for {whom} ({changed} member(s) changed).")
+    return Reply(
+        f"Vouching suspended for {target.pseudonym}; {revoked} unused code(s) revoked. "
+        f"`mod vouches {target.pseudonym}` shows whom they vouched for."
+    )

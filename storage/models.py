@@ -625,8 +625,10 @@ class Vouch(SQLModel, table=True):
 
 
 class VouchSuspension(SQLModel, table=True):
-    """A member a moderator stopped from vouching."""
+    """A member a moderator stopped from vouching (not in the moderation log: see
+    commands/vouching.py)."""
 
     __tablename__ = "vouch_suspension"
     member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    suspended_by: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
     suspended_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

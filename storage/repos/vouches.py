@@ -150,11 +150,21 @@ async def is_suspended(conn: AsyncConnection, member_id: int) -> bool:
     return result.first() is not None
 
 
-async def suspend(conn: AsyncConnection, member_id: int, now: datetime) -> bool:
+async def suspension(conn: AsyncConnection, member_id: int) -> sa.Row | None:
+    """Who stopped a member vouching, and when (None: they may vouch)."""
+    result = await conn.execute(
+        sa.select(suspension_t).where(suspension_t.c.member_id == member_id)
+    )
+    return result.first()
+
+
+async def suspend(conn: AsyncConnection, member_id: int, by: int, now: datetime) -> bool:
     """Stop a member vouching; False if they already were."""
     if await is_suspended(conn, member_id):
         return False
-    await conn.execute(sa.insert(suspension_t).values(member_id=member_id, suspended_at=now))
+    await conn.execute(
+        sa.insert(suspension_t).values(member_id=member_id, suspended_by=by, suspended_at=now)
+    )
     return True
 
 

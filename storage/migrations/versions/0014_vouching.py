@@ -7,7 +7,7 @@ Create Date: 2026-12-03 18:00:00
 ``registration_code`` gains when a code was revoked (its batch withdrawn, or its voucher's
 vouching suspended). ``vouch``: one row per code a member issued, the voucher and the member
 it let in sealed, each with a keyed digest. ``vouch_suspension``: members a moderator
-stopped from vouching. Nothing existing changes.
+stopped from vouching, by whom and when. Nothing existing changes.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def upgrade() -> None:
     op.create_table(
         "vouch_suspension",
         sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("suspended_by", sa.Integer(), nullable=False),
         sa.Column("suspended_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.ForeignKeyConstraint(["suspended_by"], ["member.id"]),
         sa.PrimaryKeyConstraint("member_id"),
     )
 
