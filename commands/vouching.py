@@ -39,8 +39,9 @@ MAX_SHOWN = 200
     "vouch",
     "Get a single-use invite code for someone you know and trust.",
     examples=("vouch",),
-    details=f"Members registered for `[trust] vouch_after_days` may vouch, a few times in any "
-    f"{VOUCH_WINDOW_DAYS} days. The code is shown once: give it privately to the person. "
+    details=f"Members who have been here a while may vouch, a few times in any "
+    f"{VOUCH_WINDOW_DAYS} days (`vouch` says from when). The code is shown once: give it "
+    f"privately to the person. "
     f"Moderators can see whom you vouched for; nobody else can. `codes` lists yours.",
 )
 async def vouch(ctx: Ctx) -> Reply:

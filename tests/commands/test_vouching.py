@@ -57,6 +57,10 @@ async def test_a_member_too_new_is_told_when_they_can(
     chat: ConsoleChat, clock: time_machine.Traveller
 ) -> None:
     await chat.join("alice")
+    listed = await chat.dm("alice", "help")
+    assert "vouch, codes" in listed
+    assert "mod vouches" in await chat.dm("alice", "help mod")
+    assert "shown once" in await chat.dm("alice", "help vouch")
     reply = await chat.dm("alice", "vouch")
     assert "been here 30 days" in reply and "2026-12-31 12:00" in reply
     assert "haven't vouched" in await chat.dm("alice", "codes")
