@@ -84,6 +84,7 @@ class App:
             privacy=config.privacy,
             reserved_names=config.reserved_names,
             web_url=config.web.public_url if config.web.enabled else None,
+            trust=config.trust,
         )
         self.jobs = JobEnv(
             db=self.db,

@@ -129,6 +129,9 @@ def build_parser(commands: list[tuple[str, ...]] | None = None) -> argparse.Argu
         "--force", action="store_true", help="replace the --out file if it exists already"
     )
 
+    revoke = command(codes, "revoke", "withdraw the unused codes of a batch")
+    revoke.add_argument("--batch", required=True, help="the batch's label (vouch: every vouch)")
+
     export = command(sub, "export", "files to hand over").add_subparsers(
         dest="export_command", required=True
     )
@@ -226,6 +229,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
             return 0
         if args.command == "export":
             return await _export(db, args)
+        if args.codes_command == "revoke":
+            return await _revoke(db, args)
         return await _mint(db, args)
     finally:
         await db.dispose()
@@ -293,6 +298,19 @@ async def _mint(db: Database, args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout)
         writer.writerow(["code", "batch", "kind", "expires_at"])
         writer.writerows(rows)
+    return 0
+
+
+async def _revoke(db: Database, args: argparse.Namespace) -> int:
+    from commands import admin
+    from storage.types import utcnow
+
+    revoked = await admin.revoke_batch(db, args.batch, now=utcnow())
+    if revoked is None:
+        print(f"dynamo: there is no batch {args.batch!r}", file=sys.stderr)
+        return 2
+    codes = "code" if revoked == 1 else "codes"
+    print(f"revoked {revoked} unused {codes} of batch {args.batch}")
     return 0
 
 

@@ -22,6 +22,7 @@ from commands.email.addresses import valid_address
 from commands.framework.calendar import Schedule
 from commands.framework.privacy import Privacy
 from commands.framework.rules import Rules
+from commands.framework.trust import Trust
 
 
 class ConfigError(Exception):
@@ -111,6 +112,7 @@ class EmailSettings:
 class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     rules: Rules = field(default_factory=Rules)
+    trust: Trust = field(default_factory=Trust)
     admins: AdminSettings = field(default_factory=AdminSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
@@ -242,15 +244,15 @@ def _check_admin(identity: str, networks: set[str]) -> None:
 
 
 def _check(config: Config) -> None:
-    rules = config.rules
-    for rule in dataclasses.fields(rules):  # every rule is a count or a length, in a range
-        low, high = rule.metadata["range"]
-        value = getattr(rules, rule.name)
-        if not low <= value <= high:
-            raise ConfigError(
-                f"[rules] {rule.name} = {value} is out of range: give a whole number from "
-                f"{low} to {high:,} ({rule.metadata['means']})"
-            )
+    for table, rules in (("rules", config.rules), ("trust", config.trust)):
+        for rule in dataclasses.fields(rules):  # every rule is a count or a length, in a range
+            low, high = rule.metadata["range"]
+            value = getattr(rules, rule.name)
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"[{table}] {rule.name} = {value} is out of range: give a whole number "
+                    f"from {low} to {high:,} ({rule.metadata['means']})"
+                )
     networks = {network.name for network in config.irc}
     for identity in config.admins.identities:
         _check_admin(identity, networks)

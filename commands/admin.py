@@ -1,4 +1,4 @@
-"""What organizers do outside chat: minting registration codes."""
+"""What organizers do outside chat: minting registration codes, revoking a batch."""
 
 from __future__ import annotations
 
@@ -36,3 +36,11 @@ async def mint(
             expires_at=expires_at,
         )
     return clear
+
+
+async def revoke_batch(db: Database, batch: str, *, now: datetime) -> int | None:
+    """Withdraw a batch's unused codes; returns how many, or None if there is no such batch."""
+    async with db.write() as conn:
+        if not await code_repo.batch_exists(conn, batch):
+            return None
+        return await code_repo.revoke_batch(conn, batch, now)

@@ -21,6 +21,7 @@ from commands import (
     subscriptions,
     updates,
     votes,
+    vouching,
     web,
 )
 from commands.framework.registry import CommandSet, Registry
@@ -38,6 +39,7 @@ FEATURES: tuple[CommandSet, ...] = (
     subscriptions.spec,
     profile.spec,
     moderation.spec,
+    vouching.spec,
     updates.spec,
     nextsteps.spec,
     deadlines.spec,

@@ -12,7 +12,18 @@ spec = CommandSet()
 SECTIONS = (
     (
         "Joining",
-        ("register", "another", "choose", "link", "unlink", "whoami", "reveal", "unreveal"),
+        (
+            "register",
+            "another",
+            "choose",
+            "link",
+            "unlink",
+            "whoami",
+            "reveal",
+            "unreveal",
+            "vouch",
+            "codes",
+        ),
     ),
     ("Ideas", ("pitch", "ideas", "idea", "upvote", "downvote", "unvote")),
     ("Campaigns", ("campaigns", "campaign", "say", "doc", "petition", "sign", "unsign", "signers")),

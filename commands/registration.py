@@ -11,7 +11,7 @@ from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import Action, CommandError, Reply, Role
 from storage.db import Database
 from storage.repos import codes as code_repo
-from storage.repos import members
+from storage.repos import members, vouches
 from storage.repos.members import Linked
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ async def register(ctx: Ctx, code: str) -> Reply:
         return await _fail(ctx, BURNED)
     if row.redeemed_at is not None:
         return await _fail(ctx, "That code has already been used. Each code works only once.")
+    if row.revoked_at is not None:
+        return await _fail(ctx, "That code was withdrawn and no longer works. Ask for a new one.")
     if row.expires_at is not None and row.expires_at <= ctx.now:
         return await _fail(
             ctx,
@@ -181,6 +183,8 @@ async def choose(ctx: Ctx) -> Reply:
         member_id=member_id,
         now=ctx.now,
     )
+    # Sealed: only the moderators' commands can tell who vouched for whom.
+    await vouches.record_vouched(ctx.conn, ctx.vault, pending.code_id, member_id)
     await code_repo.delete_pending(ctx.conn, ctx.identity_hash)
     return Reply(
         f"You are **{pending.offered}**. Welcome! Send `ideas` to see what people are "

@@ -35,6 +35,8 @@ class RegistrationCode(SQLModel, table=True):
     redeemed_at: datetime | None = _ts(nullable=True)
     # Shown in a public channel, so no longer usable by anyone.
     burned_at: datetime | None = _ts(nullable=True)
+    # Withdrawn before anyone used it: its batch revoked, or its voucher's vouching suspended.
+    revoked_at: datetime | None = _ts(nullable=True)
 
 
 class Member(SQLModel, table=True):
@@ -602,3 +604,31 @@ class WebSession(SQLModel, table=True):
     )
     seen_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Vouch(SQLModel, table=True):
+    """A code a member issued by vouching for someone they know. Who issued it and whom it let
+    in are kept only sealed, each with a keyed digest to find the row by: a copy of the
+    database does not say who vouched for whom, and only the moderators' commands open it
+    (storage.repos.vouches)."""
+
+    __tablename__ = "vouch"
+    code_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("registration_code.id"), primary_key=True)
+    )
+    voucher_finder: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    voucher_sealed: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    vouched_finder: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), nullable=True, unique=True)
+    )
+    vouched_sealed: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+class VouchSuspension(SQLModel, table=True):
+    """A member a moderator stopped from vouching (not in the moderation log: see
+    commands/vouching.py)."""
+
+    __tablename__ = "vouch_suspension"
+    member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
+    suspended_by: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    suspended_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

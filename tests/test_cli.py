@@ -234,3 +234,53 @@ def test_run_without_a_chat_or_a_token_stops_before_the_database(
     assert main(["--config", str(config), "run"]) == 2
     assert "[discord] needs a bot token" in capsys.readouterr().err
     assert not (tmp_path / "dynamo.db").exists()  # nothing migrated before that answer
+
+
+def test_revoking_a_batch_as_a_real_process(tmp_path: Path) -> None:
+    """`dynamo codes revoke --batch B`: the batch's unused codes no longer register; another
+    batch's still do."""
+    config = write_config(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DYNAMO_DATABASE_URL", None)
+    # The console tries the codes on its own openly known key, so no real one made the file.
+    env.pop("DYNAMO_SECRET_KEY", None)
+
+    def dynamo(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--config", str(config), *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=tmp_path,
+            check=False,
+        )
+
+    minted = dynamo("codes", "mint", "2", "--batch", "leaked")
+    assert minted.returncode == 0, minted.stderr
+    leaked = [row["code"] for row in csv.DictReader(minted.stdout.splitlines())]
+    kept = dynamo("codes", "mint", "1", "--batch", "fine")
+    (fine,) = [row["code"] for row in csv.DictReader(kept.stdout.splitlines())]
+
+    revoked = dynamo("codes", "revoke", "--batch", "leaked")
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == "revoked 2 unused codes of batch leaked"
+    again = dynamo("codes", "revoke", "--batch", "leaked")
+    assert again.stdout.strip() == "revoked 0 unused codes of batch leaked"
+    missing = dynamo("codes", "revoke", "--batch", "nope")
+    assert missing.returncode == 2 and "there is no batch 'nope'" in missing.stderr
+
+    script = f"/as nora\nregister {leaked[0]}\n/as omar\nregister {fine}\n/quit\n"
+    console = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(config), "console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert console.returncode == 0, console.stderr
+    assert "withdrawn and no longer works" in console.stdout
+    assert "could be" in console.stdout

@@ -15,6 +15,7 @@ from commands.framework.calendar import Schedule
 from commands.framework.registry import Registry
 from commands.framework.reply import CommandError, IdentityRef, Role
 from commands.framework.rules import Rules
+from commands.framework.trust import Trust
 from storage.repos import members, outbox, prefs
 from storage.vault import Vault
 
@@ -56,6 +57,8 @@ class Ctx:
     carried_out: bool = False
     # The configured admin accounts ([admins]): staff whatever their role in the database.
     admin_identities: frozenset[str] = frozenset()
+    # Who may vouch for newcomers ([trust]).
+    trust: Trust = field(default_factory=Trust)
     _zone: ZoneInfo | None = field(default=None, repr=False)
 
     @property

@@ -31,6 +31,7 @@ from commands.framework.privacy import NO_DELAY, Privacy
 from commands.framework.registry import Command, Param, Registry, ReplyNote, UsageError
 from commands.framework.reply import CommandError, IdentityRef, Reply, Role
 from commands.framework.rules import Rules
+from commands.framework.trust import Trust
 from storage.db import CommitInDoubt, Database, lost_connection
 from storage.repos import members, outbox
 from storage.retry import Backoff, retry
@@ -83,6 +84,8 @@ class Invoker:
     reserved_names: frozenset[str] = frozenset({"dynamo"})
     # The public address of the web pages (Ctx.web_url): None when [web] is off.
     web_url: str | None = None
+    # Who may vouch for newcomers ([trust]).
+    trust: Trust = field(default_factory=Trust)
 
     async def handle(self, identity: IdentityRef, line: str, *, where: str) -> Reply:
         """Parse a typed line and run it."""
@@ -307,6 +310,7 @@ class Invoker:
             reserved_names=self.reserved_names,
             web_url=self.web_url,
             admin_identities=self.admin_identities,
+            trust=self.trust,
         )
 
     def _log(self, platform: str, command: str, outcome: str, started: float) -> None:

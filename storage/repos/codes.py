@@ -53,7 +53,10 @@ async def redeem_code(conn: AsyncConnection, code_id: int, now: datetime) -> boo
     result = await conn.execute(
         sa.update(codes_t)
         .where(
-            codes_t.c.id == code_id, codes_t.c.redeemed_at.is_(None), codes_t.c.burned_at.is_(None)
+            codes_t.c.id == code_id,
+            codes_t.c.redeemed_at.is_(None),
+            codes_t.c.burned_at.is_(None),
+            codes_t.c.revoked_at.is_(None),
         )
         .values(redeemed_at=now)
         .returning(codes_t.c.id)
@@ -73,6 +76,7 @@ async def burn(conn: AsyncConnection, code_hashes: Sequence[str], now: datetime)
             codes_t.c.code_hash.in_(hashes),
             codes_t.c.redeemed_at.is_(None),
             codes_t.c.burned_at.is_(None),
+            codes_t.c.revoked_at.is_(None),
         )
         .values(burned_at=now)
     )
@@ -93,12 +97,33 @@ async def usable(conn: AsyncConnection, code_hashes: Sequence[str], now: datetim
         codes_t.c.code_hash.in_(hashes),
         codes_t.c.redeemed_at.is_(None),
         codes_t.c.burned_at.is_(None),
+        codes_t.c.revoked_at.is_(None),
     )
     link = sa.select(links_t.c.id).where(
         links_t.c.code_hash.in_(hashes), links_t.c.used_at.is_(None), links_t.c.expires_at > now
     )
     result = await conn.execute(sa.union_all(registration, link).limit(1))
     return result.first() is not None
+
+
+async def batch_exists(conn: AsyncConnection, batch: str) -> bool:
+    result = await conn.execute(sa.select(codes_t.c.id).where(codes_t.c.batch == batch).limit(1))
+    return result.first() is not None
+
+
+async def revoke_batch(conn: AsyncConnection, batch: str, now: datetime) -> int:
+    """Withdraw every code of a batch nobody has used yet; returns how many."""
+    result = await conn.execute(
+        sa.update(codes_t)
+        .where(
+            codes_t.c.batch == batch,
+            codes_t.c.redeemed_at.is_(None),
+            codes_t.c.burned_at.is_(None),
+            codes_t.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 async def code_kind(conn: AsyncConnection, code_id: int) -> str:
