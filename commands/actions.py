@@ -473,6 +473,12 @@ async def own_letter(conn: Any, vault: Vault, action_id: int, member_id: int) ->
     return None if sealed is None else vault.open(sealed, LETTER)
 
 
+async def has_own_pledge(conn: Any, vault: Vault, action_id: int, member_id: int) -> bool:
+    """Whether a member's own pledge to an action counts now (the web page shows it to them
+    alone)."""
+    return await actions.has_pledge(conn, action_id, _digest(vault, action_id, member_id))
+
+
 async def _open_action(ctx: Ctx, action_id: int) -> Any:
     row = await actions.get(ctx.conn, action_id)
     if row is None or (row.hidden and ctx.role < Role.MODERATOR):

@@ -142,7 +142,7 @@ async def editor_home(request: web.Request) -> web.Response:
         return signed_out(site)
     async with site.db.read() as conn:
         active = await campaigns.list_all(conn, limit=EDITOR_CAMPAIGNS, include_closed=False)
-        lettered = await actions.open_with_target(conn, limit=EDITOR_CAMPAIGNS)
+        lettered = await actions.open_shown(conn, limit=EDITOR_CAMPAIGNS)
     return page(
         site,
         "editor_home.html",
@@ -260,7 +260,7 @@ async def letter_page(request: web.Request) -> web.Response:
     async with site.db.read() as conn:
         action = await _letter_action(conn, number)
         mine = await action_commands.own_letter(conn, site.db.vault, number, session.member.id)
-    return _letter(site, session, action, mine or "")
+    return await _letter(site, session, action, mine or "")
 
 
 @routes.post("/actions/{action:[0-9]{1,9}}/letter")
@@ -286,8 +286,45 @@ async def write_letter(request: web.Request) -> web.Response:
         member_id=session.member.id,
     )
     if reply.ok:
-        return _letter(site, session, action, text, notice=plain(reply.text))
-    return _letter(site, session, action, text, problem=plain(reply.text), status=400)
+        return await _letter(site, session, action, text, notice=plain(reply.text))
+    return await _letter(site, session, action, text, problem=plain(reply.text), status=400)
+
+
+@routes.post("/actions/{action:[0-9]{1,9}}/pledge")
+@refusing
+async def pledge(request: web.Request) -> web.Response:
+    """Pledge (with the name to be named by, if given) or withdraw: the chat's `pledge A [as
+    NAME]` / `unpledge A`, sealed and carried out at its random moment as there."""
+    site = request.app[SITE]
+    session = await auth.current(request)
+    if session is None:
+        return signed_out(site)
+    auth.check_origin(request)
+    form = await auth.read_form(request, FORM_SLACK)
+    auth.check_form_token(request, session, form)
+    number = int(request.match_info["action"])
+    do = form.get("do", "")
+    if do not in ("pledge", "unpledge"):
+        raise auth.Refused(400, "That form could not be read.")
+    async with site.db.read() as conn:
+        action = await _letter_action(conn, number)
+        mine = await action_commands.own_letter(conn, site.db.vault, number, session.member.id)
+    invoker = request.app[EDITOR].invoker
+    args: dict[str, Any] = {"action": number}
+    if do == "pledge":
+        args["name"] = form.get("name", "").strip() or None
+    reply = await invoker.invoke(
+        IdentityRef(key=f"web:member:{session.member.id}", platform="web"),
+        invoker.registry.commands[do],
+        args,
+        where="dm",
+        member_id=session.member.id,
+    )
+    async with site.db.read() as conn:
+        action = await _letter_action(conn, number)
+    if reply.ok:
+        return await _letter(site, session, action, mine or "", notice=plain(reply.text))
+    return await _letter(site, session, action, mine or "", problem=plain(reply.text), status=400)
 
 
 async def _letter_action(conn: Any, number: int) -> Any:
@@ -297,11 +334,16 @@ async def _letter_action(conn: Any, number: int) -> Any:
     return action
 
 
-def _letter(
+async def _letter(
     site: Site, session: auth.Session, action: Any, text: str, *, status: int = 200, **values: Any
 ) -> web.Response:
+    """The member's own page for an action: their pledge (theirs alone to see) and letter."""
     values.setdefault("notice", None)
     values.setdefault("problem", None)
+    async with site.db.read() as conn:
+        pledged = await action_commands.has_own_pledge(
+            conn, site.db.vault, action.id, session.member.id
+        )
     return page(
         site,
         "editor_letter.html",
@@ -311,6 +353,7 @@ def _letter(
         action=action,
         text=text,
         limit=site.rules.letter_max_chars,
+        pledged=pledged,
         **values,
     )
 

@@ -94,16 +94,12 @@ async def of_campaign(conn: AsyncConnection, campaign_id: int) -> list[sa.Row]:
     return list(result)
 
 
-async def open_with_target(conn: AsyncConnection, limit: int) -> list[sa.Row]:
-    """Open actions of visible campaigns that have a target (letters can be written to
-    them), soonest deadline first."""
+async def open_shown(conn: AsyncConnection, limit: int) -> list[sa.Row]:
+    """Open actions of visible campaigns (members pledge to them, and write letters to
+    those with a target), soonest deadline first."""
     result = await conn.execute(
         _shown()
-        .where(
-            actions_t.c.status == OPEN,
-            actions_t.c.target.is_not(None),
-            ideas_t.c.hidden.is_(False),
-        )
+        .where(actions_t.c.status == OPEN, ideas_t.c.hidden.is_(False))
         .order_by(actions_t.c.due_at, actions_t.c.id)
         .limit(limit)
     )

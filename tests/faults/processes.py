@@ -51,6 +51,9 @@ def write_config(
     takeover_seconds: float = 30.0,
     launch_upvotes: int = 25,
     rate: float = 100.0,
+    burst: int | None = None,
+    admins: Sequence[str] = (),
+    smtp_port: int | None = None,
 ) -> Path:
     """A config as an operator writes it: no delay before public effects (these tests are
     not about timing attacks), no scheduled posts, and pacing that keeps up with a storm."""
@@ -72,7 +75,20 @@ def write_config(
         "[schedule]",
         'weekly_update = "off"',
         'daily_digest = "off"',
+        "",
+        "[admins]",
+        "identities = [" + ", ".join(f'"{a}"' for a in admins) + "]",
     ]
+    if smtp_port is not None:
+        lines += [
+            "",
+            "[email]",
+            'host = "127.0.0.1"',
+            f"port = {smtp_port}",
+            "starttls = false",
+            'from = "dynamo@movement.example"',
+            "timeout = 5.0",
+        ]
     for network in networks:
         lines += [
             "",
@@ -83,7 +99,7 @@ def write_config(
             f'nick = "{network.nick}"',
             f'channels = ["{CHANNEL}"]',
             'identity = "nick"',
-            f"burst = {max(int(rate), 1)}",
+            f"burst = {burst if burst is not None else max(int(rate), 1)}",
             f"rate = {rate}",
             "reconnect_max_delay = 1.0",
         ]

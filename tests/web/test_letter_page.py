@@ -35,8 +35,8 @@ async def test_a_member_writes_their_own_letter_on_the_web(web: Web) -> None:
     await web.chat.dm("alice", "action 1 needs 2 by 14d Without a target")
     bob = await sign_in(web, "bob")
     status, home = await bob.get("/editor")
-    assert status == 200 and "Your letter for action #1: Pay for tests" in home
-    assert "action #2" not in home
+    assert status == 200 and "Your pledge and letter for action #1: Pay for tests" in home
+    assert "Your pledge for action #2: Without a target" in home
 
     status, body = await bob.get("/actions/1/letter")
     assert status == 200 and shown(body) == ""
