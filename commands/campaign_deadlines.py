@@ -19,6 +19,7 @@ from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote
 from commands.framework.job_env import sweep_deadlines
 from commands.framework.reply import CommandError, Reply
+from commands.subscriptions import followers_but_me
 from storage.repos import campaign_deadlines, ledger, outbox, petitions, subscriptions
 from storage.repos.campaign_deadlines import PARTS
 
@@ -119,7 +120,7 @@ async def deadline(ctx: Ctx, campaign: int, part: str | None, when: str | None) 
             due_at=due_at.isoformat(),
         )
     await ctx.notify_in_zones(
-        await _followers(ctx, campaign),
+        await followers_but_me(ctx, campaign),
         "campaign_deadline_set",
         lambda z: (
             f"{what}, which you follow, has a deadline: "
@@ -206,7 +207,7 @@ async def _lift(ctx: Ctx, row: Any, part: str) -> Reply:
     reopened = _ended(ctx, removed)
     again = f"; it takes {TAKES[part]} again" if reopened else ""
     ctx.notify(
-        await _followers(ctx, campaign),
+        await followers_but_me(ctx, campaign),
         "campaign_deadline_cleared",
         f"{what}, which you follow, no longer has a deadline{again}: {quote(row.text)}",
         campaign_id=campaign,
@@ -219,10 +220,6 @@ async def _lift(ctx: Ctx, row: Any, part: str) -> Reply:
             part=part,
         )
     return Reply(f"The deadline of campaign #{campaign}'s {part} is lifted{again}.")
-
-
-async def _followers(ctx: Ctx, campaign: int) -> list[int]:
-    return [m for m in await subscriptions.subscribers(ctx.conn, campaign) if m != ctx.member_id]
 
 
 async def sweep(env: JobEnv, now: datetime) -> int:

@@ -17,6 +17,7 @@ from commands.framework.formatting import needed_text, quote
 from commands.framework.job_env import sweep_deadlines
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
+from commands.subscriptions import followers_but_me
 from storage.repos import campaigns, deadlines, ideas, ledger, outbox, subscriptions
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ async def deadline(ctx: Ctx, idea: int, part: str | None, when: str | None) -> R
         if not await deadlines.clear(ctx.conn, idea):
             return Reply(f"Idea #{idea} had no deadline.")
         ctx.notify(
-            await _followers(ctx, idea),
+            await followers_but_me(ctx, idea),
             "deadline_cleared",
             f"Idea #{idea} no longer has a deadline: {quote(row.text)}",
             idea_id=idea,
@@ -113,7 +114,7 @@ async def deadline(ctx: Ctx, idea: int, part: str | None, when: str | None) -> R
             due_at=due_at.isoformat(),
         )
     await ctx.notify_in_zones(
-        await _followers(ctx, idea),
+        await followers_but_me(ctx, idea),
         "deadline_set",
         lambda z: (
             f"Idea #{idea}, which you follow, must launch by {calendar.show(due_at, z)} "
@@ -126,10 +127,6 @@ async def deadline(ctx: Ctx, idea: int, part: str | None, when: str | None) -> R
         f"(in {calendar.show_span(due_at - ctx.now)}) or it closes. Its followers are "
         f"reminded {calendar.show_span(ctx.schedule.reminder)} before."
     )
-
-
-async def _followers(ctx: Ctx, idea_id: int) -> list[int]:
-    return [m for m in await subscriptions.subscribers(ctx.conn, idea_id) if m != ctx.member_id]
 
 
 async def sweep(env: JobEnv, now: datetime) -> int:

@@ -55,3 +55,8 @@ async def list_subscriptions(ctx: Ctx) -> Reply:
         for r in rows
     ]
     return Reply("\n".join(lines))
+
+
+async def followers_but_me(ctx: Ctx, number: int) -> list[int]:
+    """Who follows an idea or campaign, but the member acting (told by the reply instead)."""
+    return [m for m in await subscriptions.subscribers(ctx.conn, number) if m != ctx.member_id]

@@ -96,6 +96,18 @@ async def read_form(request: web.Request, limit: int) -> dict[str, str]:
     return dict(pairs)
 
 
+async def posted(request: web.Request, limit: int) -> tuple[Session, dict[str, str]] | None:
+    """A signed-in member's form, checked: from this site, within ``limit`` bytes, with the
+    session's form token. None when nobody is signed in."""
+    session = await current(request)
+    if session is None:
+        return None
+    check_origin(request)
+    form = await read_form(request, limit)
+    check_form_token(request, session, form)
+    return session, form
+
+
 def check_form_token(request: web.Request, session: Session, form: dict[str, str]) -> None:
     sent = form.get(FORM_TOKEN, "")
     if not web_sessions.form_token_matches(request.app[SITE].db.vault, session.token, sent):

@@ -157,12 +157,10 @@ async def editor_home(request: web.Request) -> web.Response:
 @refusing
 async def logout(request: web.Request) -> web.Response:
     site = request.app[SITE]
-    session = await auth.current(request)
-    if session is None:
+    got = await auth.posted(request, FORM_SLACK)
+    if got is None:
         return signed_out(site)
-    auth.check_origin(request)
-    form = await auth.read_form(request, FORM_SLACK)
-    auth.check_form_token(request, session, form)
+    session, _form = got
     async with site.db.write() as conn:
         await web_sessions.end(conn, site.db.vault, session.token)
     response = message(site, 200, "Signed out", "Your session has ended in this browser.")
@@ -189,12 +187,10 @@ async def edit_page(request: web.Request) -> web.Response:
 @refusing
 async def edit(request: web.Request) -> web.Response:
     site = request.app[SITE]
-    session = await auth.current(request)
-    if session is None:
+    got = await auth.posted(request, site.rules.doc_max_chars * 12 + FORM_SLACK)
+    if got is None:
         return signed_out(site)
-    auth.check_origin(request)
-    form = await auth.read_form(request, site.rules.doc_max_chars * 12 + FORM_SLACK)
-    auth.check_form_token(request, session, form)
+    session, form = got
     number = int(request.match_info["campaign"])
     base, scope, text = _fields(form)
     async with site.db.read() as conn:
@@ -267,12 +263,10 @@ async def letter_page(request: web.Request) -> web.Response:
 @refusing
 async def write_letter(request: web.Request) -> web.Response:
     site = request.app[SITE]
-    session = await auth.current(request)
-    if session is None:
+    got = await auth.posted(request, site.rules.letter_max_chars * 12 + FORM_SLACK)
+    if got is None:
         return signed_out(site)
-    auth.check_origin(request)
-    form = await auth.read_form(request, site.rules.letter_max_chars * 12 + FORM_SLACK)
-    auth.check_form_token(request, session, form)
+    session, form = got
     number = int(request.match_info["action"])
     text = form.get("text", "").replace("\r\n", "\n")
     async with site.db.read() as conn:
@@ -296,12 +290,10 @@ async def pledge(request: web.Request) -> web.Response:
     """Pledge (with the name to be named by, if given) or withdraw: the chat's `pledge A [as
     NAME]` / `unpledge A`, sealed and carried out at its random moment as there."""
     site = request.app[SITE]
-    session = await auth.current(request)
-    if session is None:
+    got = await auth.posted(request, FORM_SLACK)
+    if got is None:
         return signed_out(site)
-    auth.check_origin(request)
-    form = await auth.read_form(request, FORM_SLACK)
-    auth.check_form_token(request, session, form)
+    session, form = got
     number = int(request.match_info["action"])
     do = form.get("do", "")
     if do not in ("pledge", "unpledge"):
