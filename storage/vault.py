@@ -39,6 +39,8 @@ PLEDGE = "pledge"
 ACTION_TARGET = "action target"
 LETTER = "letter"
 ACTION_DELIVERY = "action delivery"
+RETIRED_PSEUDONYM = "retired pseudonym"
+LEAVE_CONFIRM = "leave confirm"
 
 # `dynamo console` is someone trying the bot on their own terminal: it runs without a secret,
 # on this one, which anyone can read here. A database made with it protects nothing, so a
