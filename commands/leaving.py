@@ -151,7 +151,8 @@ async def leave(ctx: Ctx, signatures: str | None, code: str | None) -> Reply:
     erased = await erase(ctx, ctx.member_id, withdraw=signatures == "withdraw")
     return Reply(
         f"You have left Dynamo ({_outcome(erased)}). Everything that named you is erased. "
-        "Thank you for everything you did here."
+        "Thank you for everything you did here.",
+        data={"compact": erasure.erased_tables()},
     )
 
 
@@ -187,4 +188,7 @@ async def mod_erase(ctx: Ctx, pseudonym: str, signatures: str) -> Reply:
         target_hidden=True,
         now=ctx.now,
     )
-    return Reply(f'That member is erased ({_outcome(erased)}); they show as "former member".')
+    return Reply(
+        f'That member is erased ({_outcome(erased)}); they show as "former member".',
+        data={"compact": erasure.erased_tables()},
+    )

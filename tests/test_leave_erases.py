@@ -10,6 +10,7 @@ and signature still count, under "former member", and her pseudonym is never off
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -89,6 +90,14 @@ async def test_leave_erases_every_trace(
     found = [g for g in gone if g.lower() in everything.lower()]
     assert found == [], f"still in the database: {found}"
     assert bob in everything  # the others are untouched
+    if db.is_sqlite:
+        # Nor does the file, nor its WAL: no deleted copy is left in free pages.
+        path = Path(db.path)
+        raw = b"".join(
+            f.read_bytes() for f in (path, path.with_name(path.name + "-wal")) if f.exists()
+        )
+        on_disk = [g for g in gone if g.encode() in raw or g.lower().encode() in raw.lower()]
+        assert on_disk == [], f"still on disk: {on_disk}"
     # Her idea, vote and signature still count, under "former member".
     idea = await chat.dm("bob", "idea 1")
     assert "former member" in idea and alice not in idea

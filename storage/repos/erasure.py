@@ -162,6 +162,11 @@ def _replaced(value: Any, pattern: re.Pattern[str]) -> Any:
     return value
 
 
+def erased_tables() -> list[str]:
+    """The tables an erasure may change, to compact afterwards (Database.compact)."""
+    return sorted({table.name for table, _ in text_columns()} | {t.name for t in _OWN})
+
+
 def text_columns() -> list[tuple[sa.Table, sa.Column[Any]]]:
     """Every text and JSON column of every table that is not part of its key."""
     found = []
