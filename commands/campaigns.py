@@ -8,7 +8,7 @@ from commands import campaign_deadlines
 from commands import petitions as petition_commands
 from commands.framework import lookup
 from commands.framework.context import Ctx
-from commands.framework.formatting import plain, plural, quote, score, who
+from commands.framework.formatting import plain, plural, quote, score, shown_pseudonym, who
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import Reply, Role
 from storage.repos import campaigns, documents, ideas, petitions, subscriptions
@@ -119,7 +119,7 @@ async def show_campaign(ctx: Ctx, campaign: int) -> Reply:
     else:
         lines.append(
             f"Document: {plural(len(head.text), 'character')}, revision {head.rev} by "
-            f"{head.pseudonym} — `doc {campaign}` to read it."
+            f"{shown_pseudonym(head.pseudonym)} — `doc {campaign}` to read it."
         )
     if row.petition_text:
         version = row.petition_version

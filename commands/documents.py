@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.framework import calendar, lookup, notices
 from commands.framework.context import Ctx
-from commands.framework.formatting import plural, quote
+from commands.framework.formatting import plural, quote, shown_pseudonym
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
@@ -92,7 +92,8 @@ async def doc(
         zone = await ctx.zone()
         lines = [f"Revisions of campaign #{campaign}'s document, newest first:"]
         lines += [
-            f"r{r.rev} {r.action} by {r.pseudonym}, {calendar.show(r.created_at, zone)}, "
+            f"r{r.rev} {r.action} by {shown_pseudonym(r.pseudonym)}, "
+            f"{calendar.show(r.created_at, zone)}, "
             f"{plural(r.length, 'character')}"
             for r in rows
         ]

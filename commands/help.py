@@ -31,6 +31,8 @@ SECTIONS = (
     ("Momentum", ("update", "nextstep", "object")),
     ("Following", ("subscribe", "unsubscribe", "subscriptions")),
     ("Staying in touch", ("notify", "email", "verify", "timezone")),
+    ("Leaving", ("leave",)),
+    ("Moderation", ("modlog",)),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from commands import accounts, codes, pseudonyms
+from commands import accounts, codes, leaving, pseudonyms
 from commands.framework.context import Ctx
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import Action, CommandError, Reply, Role
@@ -48,7 +48,9 @@ async def burn_codes_seen(db: Database, platform: str, text: str, now: datetime)
 async def _fresh_name(ctx: Ctx, avoid: str | None = None) -> str:
     for _ in range(8):
         batch = [c for c in pseudonyms.candidates(24) if c != avoid]
-        taken = await members.taken_pseudonyms(ctx.conn, batch)
+        taken = await members.taken_pseudonyms(ctx.conn, batch) | await leaving.retired_among(
+            ctx, batch
+        )
         free = [c for c in batch if c not in taken]
         if free:
             return free[0]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from commands import actions, campaign_deadlines
 from commands.framework import calendar, lookup, notices
 from commands.framework.context import Ctx
-from commands.framework.formatting import plural, quote
+from commands.framework.formatting import plural, quote, shown_pseudonym
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
@@ -84,7 +84,8 @@ async def update(ctx: Ctx, campaign: int, text: str | None) -> Reply:
         for r in rows:
             state = f"sent in {r.published_in}" if r.published_in else "draft"
             lines.append(
-                f"r{r.rev} by {r.pseudonym}, {calendar.show(r.created_at, zone)} ({state}): "
+                f"r{r.rev} by {shown_pseudonym(r.pseudonym)}, "
+                f"{calendar.show(r.created_at, zone)} ({state}): "
                 f"{quote(_clip(r.text, 80))}"
             )
         return Reply("\n".join(lines))
@@ -198,7 +199,7 @@ async def _gather(ctx: Ctx, period: str, scheduled_for: datetime) -> dict[str, A
                 "id": c.id,
                 "text": c.text,
                 "update": draft.text if draft is not None else None,
-                "update_by": draft.pseudonym if draft is not None else None,
+                "update_by": shown_pseudonym(draft.pseudonym) if draft is not None else None,
                 "signatures": c.signatures,
                 "has_petition": c.has_petition,
                 "new_signatures": c.new_signatures,

@@ -253,6 +253,24 @@ class ModAction(SQLModel, table=True):
     target: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     created_at: datetime = _created()
+    # The moderator's stated reason, shown in the public log (`modlog`, /modlog).
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # The public log says "a member" instead of the target (a ban, unless the moderator
+    # chose to name them); moderators' `mod log` still shows it.
+    target_hidden: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+
+
+class RetiredPseudonym(SQLModel, table=True):
+    """The pseudonym of a member who left, so it is never handed out again: only its keyed
+    digest (storage/vault.py, purpose "retired pseudonym"), and nothing else, so the row
+    ties the name to no member, no time and no other row; the member's own row shows
+    "former member" from then on."""
+
+    __tablename__ = "retired_pseudonym"
+    digest: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
 
 
 class Outbox(SQLModel, table=True):

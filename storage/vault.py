@@ -41,6 +41,8 @@ LETTER = "letter"
 ACTION_DELIVERY = "action delivery"
 VOUCHER = "voucher"
 VOUCHED = "vouched"
+RETIRED_PSEUDONYM = "retired pseudonym"
+LEAVE_CONFIRM = "leave confirm"
 
 # `dynamo console` is someone trying the bot on their own terminal: it runs without a secret,
 # on this one, which anyone can read here. A database made with it protects nothing, so a

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import campaign_pages, document_pages, editor, exports, feed, idea_pages, pages
+from bot.web import (
+    campaign_pages,
+    document_pages,
+    editor,
+    exports,
+    feed,
+    idea_pages,
+    moderation_log,
+    pages,
+)
 from bot.web.leaving import Leaving
 from bot.web.metrics import Metrics
 from bot.web.outside import Outside
@@ -47,6 +56,7 @@ def web_server(app: Any) -> WebServer:
         outside.routes(),
         Leaving(app.jobs, wake).routes(),
         exports.routes,
+        moderation_log.routes,
     ]
     if settings.metrics:
         tables.append(Metrics(app).routes())

@@ -21,7 +21,7 @@ from bot.web.server import SITE, Site
 from commands import actions as action_commands
 from commands import campaign_deadlines
 from commands.framework import calendar
-from commands.framework.formatting import plain, score, who
+from commands.framework.formatting import plain, score, shown_pseudonym, who
 from commands.petitions import CATEGORIES, SHOWN_NAMES
 from storage.repos import (
     actions,
@@ -79,7 +79,11 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
         "document": (
             None
             if head is None
-            else {"rev": head.rev, "by": head.pseudonym, "at": _at(site, head.created_at)}
+            else {
+                "rev": head.rev,
+                "by": shown_pseudonym(head.pseudonym),
+                "at": _at(site, head.created_at),
+            }
         ),
         "petition": await _petition(conn, row) if row.petition_text else None,
         "actions": [
@@ -99,7 +103,7 @@ async def _read(site: Site, conn: AsyncConnection, row: Any) -> dict[str, Any]:
             for a in await actions.of_campaign(conn, campaign_id)
         ],
         "updates": [
-            {"week": u.published_in, "by": u.pseudonym, "text": u.text}
+            {"week": u.published_in, "by": shown_pseudonym(u.pseudonym), "text": u.text}
             for u in await update_repo.published(conn, campaign_id, limit=UPDATES)
         ],
         "adopted": [

@@ -14,6 +14,7 @@ from bot.web.cache import cached
 from bot.web.links import CAMPAIGN, route
 from bot.web.server import SITE
 from commands.framework import calendar
+from commands.framework.formatting import shown_pseudonym
 from storage.repos import documents
 
 routes = web.RouteTableDef()
@@ -57,7 +58,7 @@ async def history_page(request: web.Request) -> web.Response:
             {
                 "rev": r.rev,
                 "action": _action(r.action),
-                "by": r.pseudonym,
+                "by": shown_pseudonym(r.pseudonym),
                 "at": calendar.show(r.created_at, site.zone),
                 "length": r.length,
             }
@@ -92,7 +93,7 @@ async def diff_page(request: web.Request) -> web.Response:
         campaign=campaign,
         rev=this.rev,
         action=_action(this.action),
-        by=this.pseudonym,
+        by=shown_pseudonym(this.pseudonym),
         at=calendar.show(this.created_at, site.zone),
         lines=shown,
         added=added,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from commands.framework.rules import Rules
+from storage.repos.erasure import FORMER
 
 OPEN, CLOSE = "\ue000", "\ue001"
 _QUOTED = re.compile(f"{OPEN}(.*?){CLOSE}", re.DOTALL)
@@ -56,7 +57,14 @@ def one_line_quotes(text: str) -> str:
 
 def who(pseudonym: str, revealed: str | None) -> str:
     """A pseudonym, with the name its holder chose to show beside it."""
+    pseudonym = shown_pseudonym(pseudonym)
     return f"{pseudonym} ({quote(revealed)})" if revealed else pseudonym
+
+
+def shown_pseudonym(pseudonym: str) -> str:
+    """A pseudonym as shown: "former member" for everyone who left (their rows hold a
+    distinct label, storage.repos.erasure.former_label, that is never shown)."""
+    return FORMER if pseudonym.startswith(f"{FORMER} ") else pseudonym
 
 
 def score(up: int, down: int) -> str:

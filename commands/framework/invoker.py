@@ -173,7 +173,18 @@ class Invoker:
             self._log(identity.platform, command.name, "ok" if reply.ok else "refused", started)
             if reply.ok:
                 self._after(command, reply)
+                if reply.data.get("compact"):
+                    await self._compact(list(reply.data["compact"]))
         return reply
+
+    async def _compact(self, tables: list[str]) -> None:
+        """After an erasure (`leave`): rewrite the files so no copy of the erased values is
+        left on disk in free pages, the WAL or dead row versions (Database.compact)."""
+        try:
+            await self.db.compact(tables)
+        except Exception:
+            # The erasure itself is committed; the old copies go at the next compaction.
+            logger.exception("compacting after an erasure failed")
 
     async def carry_out(self, row: Any) -> bool:
         """Run a command queued by `deferral.submit` (an outbox row of kind ``command``),

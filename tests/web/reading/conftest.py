@@ -136,5 +136,6 @@ PAGES = (
     "/campaigns/1/document/diff/2",
     "/campaigns/1/document/diff/3",
     "/campaigns/1/document/diff/4",
+    "/modlog",
 )
 MISSING = ("/ideas/3", "/ideas/99", "/campaigns/2", "/campaigns/3", "/campaigns/99")

@@ -39,10 +39,14 @@ async def test_no_page_links_a_pseudonym_to_an_account_a_nick_or_an_address(
     # Acting in the open shows a pseudonym: pitching, organizing, editing the document.
     for public in ("quintessa", "dagny"):
         assert story.names[public] in everything
-    # Voting, signing (named or not), hiding an idea, setting a deadline do not; nor does
-    # pitching an idea a moderator hid.
-    for private in ("admin", "borislav", "caradoc"):
+    # Voting, signing (named or not) do not; nor does pitching an idea a moderator hid.
+    for private in ("borislav", "caradoc"):
         assert story.names[private] not in everything, private
+    # A moderator's actions are public, in the moderation log only, under their pseudonym.
+    assert story.names["admin"] in bodies["/modlog"]
+    elsewhere = [b for path, b in bodies.items() if path != "/modlog"]
+    assert all(story.names["admin"] not in b for b in elsewhere)
+    assert "hid idea #3" in bodies["/modlog"] and "Something the moderators" not in everything
     assert "Dr. Rosa P." not in bodies["/campaigns/1"]  # her version 1 name, not the current
 
 
