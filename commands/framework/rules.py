@@ -30,6 +30,9 @@ class Rules:
     registration_failures_per_hour: int = rule(5, 1, 1000, "wrong codes allowed an hour")
     link_code_minutes: int = rule(60, 1, 10_080, "how long a link code lasts (a week at most)")
     listing_size: int = rule(10, 1, 50, "how many items a listing shows")
+    reports_to_hide: int = rule(
+        3, 1, 100, "how many distinct members' reports hide an item until a moderator decides"
+    )
 
     def upvotes_needed(self, up: int, down: int) -> int:
         """How many more upvotes an idea needs to launch (0 = it qualifies)."""
