@@ -39,6 +39,9 @@ async def open_item(
     conn: AsyncConnection, kind: str, target: int, author_id: int, now: datetime
 ) -> sa.Row:
     """The item of this target, made if it is the first report of it."""
+    found = await item(conn, kind, target)
+    if found is not None:
+        return found  # no insert tried: PostgreSQL would use up a number on the conflict
     await conn.execute(
         insert_ignore(conn, items_t).values(
             kind=kind, target=target, author_id=author_id, status="open", created_at=now
