@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from commands.framework import calendar, lookup
 from commands.framework.context import Ctx
-from commands.framework.formatting import quote
+from commands.framework.formatting import plural, quote
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply, Role
 from storage.repos import discussion, moderation, outbox
@@ -167,7 +167,9 @@ def _detail(reason: str | None) -> str:
 def _show_interval(interval: timedelta) -> str:
     seconds = int(interval.total_seconds())
     if seconds < 60:
-        return f"{seconds} seconds"
+        return plural(seconds, "second")
+    if seconds < 3600:
+        return plural(max(1, round(seconds / 60)), "minute")
     return calendar.show_span(interval)
 
 
