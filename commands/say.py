@@ -68,6 +68,7 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
         say_id=number,
     )
     return Reply(
-        f"Said in campaign #{campaign}'s discussion, as {author}: message {cite}.",
+        f"Said in campaign #{campaign}'s discussion, as {author}. It shows as message {cite}: "
+        f"anyone may cite it, or report it, by that number.",
         data={"say_id": number},
     )

@@ -99,7 +99,7 @@ async def test_a_said_message_and_a_shown_name_are_hidden_by_reports(chat: Conso
     await chat.dm("alice", "pitch Fair pay for surveys")
     await chat.dm("bob", "upvote 1")
     said = await chat.dm("alice", "say 1 You are all idiots.")
-    assert "message [say 1]" in said
+    assert "It shows as message [say 1]" in said
     assert any(a.endswith("You are all idiots. [say 1]") for a in chat.announcements)
 
     assert "no message [say 5]" in await chat.dm("bob", "report say 5 Rude.")
