@@ -15,6 +15,7 @@
   where Discord refuses that webhook post, by the bot as ``**pseudonym**: words``.
 - ``action_created``: the action in the announce channel with a Pledge button.
 - ``closed``: a notice; buttons come off, the thread is locked.
+- ``discussion_paced``: slow mode or a lock, told in the announce channel and the thread.
 - anything else: its plain text, in the announce channel.
 
 Each step records what it made (``refs``) before the next, so an outbox retry after a
@@ -124,6 +125,7 @@ class Publisher:
             "action_created": self._action_created,
             "campaign_say": self._campaign_say,
             "closed": self._closed,
+            "discussion_paced": self._discussion_paced,
         }.get(event)
         if handler is None:
             await self._plain(guild, payload)
@@ -465,6 +467,17 @@ class Publisher:
         )
 
     # -- anything else --------------------------------------------------------------------
+    async def _discussion_paced(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        """Slow mode or a lock: told in the announcements channel and in the campaign's
+        thread, where the discussion it slows happens."""
+        await self._plain(guild, payload)
+        thread = await self.refs.get(space, CAMPAIGN_THREAD, int(payload["campaign_id"]))
+        if thread is not None:
+            text = clip(self._render(str(payload.get("text", ""))), MAX_CONTENT)
+            await self._in_thread(guild, thread.second, content=text)
+
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
         text = self._render(str(payload.get("text", "")))
         if text.strip():
