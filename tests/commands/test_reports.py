@@ -121,6 +121,7 @@ async def test_a_said_message_and_a_shown_name_are_hidden_by_reports(chat: Conso
     assert "the name shown by" in chat.last_dm("alice") and "is hidden" in chat.last_dm("alice")
     await chat.dm("alice", "pitch Shown name gone")
     assert "Kristy M." not in chat.announcements[-1]
+    assert "Reports hid the name you showed" in await chat.dm("alice", "reveal Kristy M.")
     assert "Report 2: the name shown by" in await chat.dm("admin", "mod reports")
     await chat.dm("admin", "mod report 2 keep")
     assert "Kristy M." in await chat.dm("alice", "whoami")
