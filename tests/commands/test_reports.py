@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from commands.framework.rules import Rules
 from storage.db import Database
-from storage.models import Report, ReportItem
+from storage.models import Outbox, Report, ReportItem
 from tests.commands.test_action_privacy import dump, pointing_at
+from tests.commands.test_later import Clock, at, started, stored
+from tests.delays import Scripted
 from tests.harness import ConsoleChat
 
 REPORTERS = ("bob", "carol", "dave")
@@ -125,3 +127,30 @@ async def test_a_said_message_and_a_shown_name_are_hidden_by_reports(chat: Conso
     assert "Report 2: the name shown by" in await chat.dm("admin", "mod reports")
     await chat.dm("admin", "mod report 2 keep")
     assert "Kristy M." in await chat.dm("alice", "whoami")
+
+
+async def test_a_report_reaches_the_moderators_later_and_sealed(db: Database) -> None:
+    """The moderators' notice could time the reporter (IRC shows idle times): with a public
+    delay the report waits for a random moment in a row that names nobody."""
+    clock = Clock()
+    privacy = Scripted(max_public_delay="90s")
+    chat = await started(db, privacy, clock)
+    try:
+        await chat.join("admin")
+        await chat.join("alice")
+        bob = await chat.join("bob")
+        privacy.upcoming[:] = [5.0]
+        await chat.dm("alice", "pitch Something to report")
+        await at(chat, clock, 5)
+        privacy.upcoming[:] = [30.0]
+        queued = await chat.dm("bob", "report idea 1 Off topic.")
+        assert queued.startswith("Your report reaches the moderators within 90 s")
+        waiting = [r for r in await stored(db, Outbox.__table__) if r.kind == "command"]
+        assert [(r.member_id, sorted(r.payload)) for r in waiting] == [(None, ["sealed"])]
+        assert "Off topic." not in await dump(db)
+        await at(chat, clock, 30)
+        assert "Reason: Off topic." in chat.last_dm("admin")
+        assert [r for r in await stored(db, Outbox.__table__) if r.kind == "command"] == []
+        assert bob not in await dump(db)
+    finally:
+        await chat.stop()
