@@ -61,7 +61,8 @@ async def test_the_third_distinct_reporter_hides_an_idea_until_a_moderator_decid
     assert "Your idea #1" in notice and "is hidden: 3 members reported it" in notice
     assert "Doxxing bait." in notice and "`appeal 1 WHY`" in notice
     assert "3 reports, hidden by reports" in await chat.dm("admin", "mod reports")
-    assert "report hide idea #1 (report 1: 3 reports)" in await chat.dm("admin", "mod log")
+    log = await chat.dm("admin", "mod log")
+    assert "members' reports: report hide idea #1 (report 1: 3 reports)" in log
 
     assert "No report 1 is about something of yours" in await chat.dm("bob", "appeal 1 Hm.")
     assert "reached the moderators" in await chat.dm("alice", "appeal 1 It was a joke.")
