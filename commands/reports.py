@@ -74,6 +74,7 @@ async def _hide(ctx: Ctx, t: Target, hidden: bool, item: Any) -> None:
         await ideas.set_hidden(ctx.conn, t.number, hidden)
     elif t.kind == "say":
         await discussion.set_message_hidden(ctx.conn, t.number, hidden)
+        await _edit_said(ctx, t.number, hidden)
     elif hidden:
         member = await members.member_by_id(ctx.conn, t.number)
         if member is not None and member.revealed_name is not None:
@@ -83,6 +84,25 @@ async def _hide(ctx: Ctx, t: Target, hidden: bool, item: Any) -> None:
         member = await members.member_by_id(ctx.conn, t.number)
         if member is not None and member.revealed_name is None and item.hidden_name:
             await members.set_revealed_name(ctx.conn, t.number, item.hidden_name)
+
+
+async def _edit_said(ctx: Ctx, number: int, hidden: bool) -> None:
+    """Where a platform lets the bot edit what it posted (Discord), the words are replaced by
+    HIDDEN_SAY, or put back; a line said on IRC can't be taken back."""
+    said = await discussion.message(ctx.conn, number)
+    author = await members.member_by_id(ctx.conn, int(said.author_id)) if said else None
+    if said is None or author is None:
+        return
+    ctx.announce(
+        "say_hidden",
+        "",
+        campaign_id=int(said.campaign_id),
+        say_id=number,
+        hidden=hidden,
+        shown=f"{HIDDEN_SAY} [say {number}]",
+        message=f"{said.text} [say {number}]",
+        pseudonym=author.pseudonym,
+    )
 
 
 async def _log(ctx: Ctx, actor: int | None, action: str, t: Target, detail: str) -> None:

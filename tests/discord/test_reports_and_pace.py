@@ -1,6 +1,7 @@
 """Reports and a discussion's pace on Discord: `/report` answers privately and the reported
-message is hidden at the third reporter; `/mod slow` is told in the campaign's thread, and a
-second `/say` within the interval is refused privately."""
+message's words are replaced in every thread once enough members reported it; `/mod slow`
+is told in the campaign's thread, and a second `/say` within the interval is refused
+privately."""
 
 from __future__ import annotations
 
@@ -28,11 +29,29 @@ async def test_report_and_slow_mode_by_slash_command(discord_chat: DiscordChat) 
     first = await chat.ask("ada", "report", kind="say", target="1", reason="An insult.")
     assert first.ephemeral and "never who sent it" in first.content
     await chat.ask("cleo", "report", kind="say", target="1", reason="Rude.")
+    # Hidden at the second reporter: the words in each guild's thread are replaced.
+    for guild in (0, 1):
+        await chat.standin.wait_for(
+            lambda g=guild: (
+                [p.content for p in chat.standin.webhook_posts(thread_id(chat, g))]
+                == ["\\[hidden by reports] \\[say 1]"]
+            )
+        )
     listing = await chat.ask("dan", "mod reports")
     assert listing.ephemeral and "message [say 1]" in listing.content
     assert "hidden by reports" in listing.content and "An insult." in listing.content
     for name in ("ada", "cleo"):
         assert names[name] not in listing.content
+
+    kept = await chat.ask("dan", "mod report", report=1, decision="keep")
+    assert kept.ephemeral and "kept and shown" in kept.content
+    for guild in (0, 1):
+        await chat.standin.wait_for(
+            lambda g=guild: (
+                [p.content for p in chat.standin.webhook_posts(thread_id(chat, g))]
+                == ["You are all fools. \\[say 1]"]
+            )
+        )
 
     slowed = await chat.ask("dan", "mod slow", campaign=1, span="10m", reason="Cool down.")
     assert slowed.ephemeral and "every 10 minutes" in slowed.content
