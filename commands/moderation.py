@@ -260,7 +260,9 @@ async def log(ctx: Ctx) -> Reply:
         detail = f" ({r.detail})" if r.detail else ""
         detail += f" — {r.reason}" if r.reason else ""
         at = calendar.show(r.created_at, zone)
-        lines.append(f"{at} {r.actor or 'console'}: {r.action} {r.target}{detail}")
+        # An item hidden at its reports' threshold was hidden by no one person.
+        actor = r.actor or ("members' reports" if r.action == "report hide" else "console")
+        lines.append(f"{at} {actor}: {r.action} {r.target}{detail}")
     return Reply("\n".join(lines))
 
 

@@ -6,8 +6,8 @@ from commands import accounts, shown_names
 from commands.framework.context import Ctx
 from commands.framework.formatting import plural, quote, who
 from commands.framework.registry import CommandSet, Param
-from commands.framework.reply import Reply
-from storage.repos import members, subscriptions
+from commands.framework.reply import CommandError, Reply
+from storage.repos import members, reports, subscriptions
 
 spec = CommandSet()
 
@@ -52,8 +52,25 @@ NAME = Param("name", "text", "The name to show", shape="name", max_chars="name_m
 )
 async def reveal(ctx: Ctx, name: str) -> Reply:
     name = await shown_names.check(ctx, name, "reveal Kristy M.", NAME.limit(ctx.rules))
+    await _not_hidden_by_reports(ctx, name)
     await members.set_revealed_name(ctx.conn, ctx.member_id, name)
     return Reply(f"From now on you appear as {who(ctx.pseudonym, name)}. `unreveal` takes it back.")
+
+
+async def _not_hidden_by_reports(ctx: Ctx, name: str) -> None:
+    """Refuse a name while reports hide the one shown before, and one moderators hid."""
+    item = await reports.item(ctx.conn, "name", ctx.member_id)
+    if item is None:
+        return
+    if item.status == "hidden":
+        raise CommandError(
+            f"Reports hid the name you showed until a moderator decides (report {item.id}); "
+            f"until then you can't show one. `appeal {item.id} WHY` if it was wrong."
+        )
+    if item.status == "removed" and shown_names.squashed(name) == shown_names.squashed(
+        item.hidden_name or ""
+    ):
+        raise CommandError("The moderators hid that name; please choose another.")
 
 
 @spec.command(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from commands import campaign_deadlines
+from commands import campaign_deadlines, discussion_pace
 from commands.framework import lookup
 from commands.framework.context import Ctx
 from commands.framework.formatting import plain, quote, who
 from commands.framework.registry import CommandSet, Param
 from commands.framework.reply import CommandError, Reply
 from commands.ideas import check_text
-from storage.repos import activity
+from storage.repos import activity, discussion
 
 spec = CommandSet()
 
@@ -46,16 +46,29 @@ async def say(ctx: Ctx, campaign: int, text: str) -> Reply:
             f"The discussion of campaign #{campaign} ended at its deadline, {ended}; it takes "
             "no more messages."
         )
+    await discussion_pace.check(ctx, campaign)
     text = check_text(text, SAY.limit(ctx.rules), "message", f"say {campaign} Hello all")
     assert ctx.member is not None
     author = who(ctx.pseudonym, ctx.member.revealed_name)
+    if ctx.trial:
+        # A message's number is public: a trial run must not use one up (commands.framework
+        # .deferral); the member hears it once the message is said.
+        return Reply(f"Said in campaign #{campaign}'s discussion, as {author}.")
     await activity.touch(ctx.conn, campaign, ctx.now)
+    number = await discussion.add_message(ctx.conn, campaign, ctx.member_id, text, ctx.now)
+    # The number goes with the words on every platform, so anyone can cite or report them.
+    cite = f"[say {number}]"
     ctx.announce(
         "campaign_say",
-        f"[campaign {campaign}] <{author}> {quote(text)}",
+        f"[campaign {campaign}] <{author}> {quote(text)} {cite}",
         campaign_id=campaign,
         author=plain(author),
         pseudonym=ctx.pseudonym,
-        message=text,
+        message=f"{text} {cite}",
+        say_id=number,
     )
-    return Reply(f"Said in campaign #{campaign}'s discussion, as {author}.")
+    return Reply(
+        f"Said in campaign #{campaign}'s discussion, as {author}. It shows as message {cite}: "
+        f"anyone may cite it, or report it, by that number.",
+        data={"say_id": number},
+    )

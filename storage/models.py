@@ -650,3 +650,57 @@ class VouchSuspension(SQLModel, table=True):
     member_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), primary_key=True))
     suspended_by: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
     suspended_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class SaidMessage(SQLModel, table=True):
+    """A `say` in a campaign's discussion, numbered so people can cite it (`report say 17`).
+    The words went out in public under the author's pseudonym; the author is kept to tell
+    them privately when reports hide it, and to pace them in slow mode."""
+
+    __tablename__ = "said_message"
+    __table_args__ = (sa.Index("ix_said_message_pace", "campaign_id", "author_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), nullable=False))
+    author_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+    hidden: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+
+
+class ReportItem(SQLModel, table=True):
+    """Something members reported (an idea, a said message, a shown name), once per thing:
+    open, hidden by reports until a moderator decides, then kept or hidden for good."""
+
+    __tablename__ = "report_item"
+    __table_args__ = (sa.UniqueConstraint("kind", "target", name="uq_report_item_target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    # The idea's or message's number, or the member whose shown name it is.
+    target: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    author_id: int = Field(sa_column=sa.Column(sa.ForeignKey("member.id"), nullable=False))
+    status: str = Field(default="open", sa_column=sa.Column(sa.String(8), nullable=False))
+    # The shown name reports hid, given back if a moderator keeps it.
+    hidden_name: str | None = Field(default=None, sa_column=sa.Column(sa.String(100)))
+    created_at: datetime = _created()
+    decided_at: datetime | None = _ts(nullable=True)
+
+
+class Report(SQLModel, table=True):
+    """One member's report of an item: the reason, and who only as a keyed digest of the
+    member and the item (storage/vault.py), enough to count distinct reporters and nothing
+    more: no member id, no time, and a member's digests differ from item to item."""
+
+    __tablename__ = "report"
+    item_id: int = Field(sa_column=sa.Column(sa.ForeignKey("report_item.id"), primary_key=True))
+    reporter_hash: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class DiscussionPace(SQLModel, table=True):
+    """A campaign's discussion slowed (one `say` per member per ``slow_seconds``) or locked
+    until ``locked_until`` by a moderator."""
+
+    __tablename__ = "discussion_pace"
+    campaign_id: int = Field(sa_column=sa.Column(sa.ForeignKey("campaign.id"), primary_key=True))
+    slow_seconds: int | None = Field(default=None, sa_column=sa.Column(sa.Integer))
+    locked_until: datetime | None = _ts(nullable=True)

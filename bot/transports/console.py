@@ -74,6 +74,8 @@ class ConsoleTransport:
         return in_channel(text, self.app.registry, self.prefix)
 
     async def deliver_announcement(self, space: str, event: str, payload: dict[str, Any]) -> None:
+        if event == "say_hidden":
+            return  # a printed line can't be edited: nothing to show
         link = f" {payload['link']}" if payload.get("link") else ""
         self.emit(self.channel, self.in_channel(payload["text"]) + link)
 

@@ -11,7 +11,7 @@ IDEA = "/ideas/{number}"
 CAMPAIGN = "/campaigns/{number}"
 # Announcements of a member's words (a `say` in a campaign's discussion) are chat, not news:
 # they carry no link.
-UNLINKED = frozenset({"campaign_say"})
+UNLINKED = frozenset({"campaign_say", "say_hidden"})
 
 
 def route(path: str) -> str:

@@ -1,4 +1,4 @@
-"""Who may vouch for newcomers, from the ``[trust]`` config table.
+"""Who may vouch for newcomers, and how many reports hide an item: the ``[trust]`` table.
 
 Declared like ``[rules]`` (commands.framework.rules): each setting once, with its default,
 the range a config may set it in, and what it means; bot/config.py checks both tables.
@@ -22,3 +22,6 @@ class Trust:
         2, 1, 100, f"how many codes a member may vouch with in any {VOUCH_WINDOW_DAYS} days"
     )
     vouch_code_days: int = rule(30, 1, 365, "how long a code from `vouch` lasts, in days")
+    reports_to_hide: int = rule(
+        3, 1, 100, "how many distinct members' reports hide an item until a moderator decides"
+    )

@@ -96,7 +96,8 @@ async def test_signing_follows_the_campaign(chat: ConsoleChat) -> None:
 async def test_say_posts_under_pseudonym_everywhere(chat: ConsoleChat) -> None:
     names = await launched(chat)
     assert "Said in campaign #1" in await chat.dm("dave", "say 1 I can draft the letter.")
-    assert f"[campaign 1] <{names['dave']}> I can draft the letter." in chat.announcements
+    said = f"[campaign 1] <{names['dave']}> I can draft the letter. [say 1]"
+    assert said in chat.announcements
     assert "dave" not in chat.everything_public()
     assert "no campaign #2" in await chat.dm("dave", "say 2 hello")
     assert await chat.channel("dave", "!say 1 hi") is None

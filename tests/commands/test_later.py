@@ -112,10 +112,10 @@ async def test_actions_on_one_campaign_keep_their_order_whatever_they_drew(
     for person, words in (("bob", "first"), ("carol", "second"), ("dave", "third")):
         assert "Your words go into campaign #1" in await chat.dm(person, f"say 1 {words}")
     await at(chat, clock, 59)
-    assert not any(text.endswith(("first", "second", "third")) for text in chat.announcements)
+    assert not any("[say " in text for text in chat.announcements)
     await at(chat, clock, 1)
-    said = [text.rsplit(" ", 1)[-1] for text in chat.announcements if "<" in text]
-    assert said == ["first", "second", "third"]
+    said = [text.split("> ", 1)[-1] for text in chat.announcements if "<" in text]
+    assert said == ["first [say 1]", "second [say 2]", "third [say 3]"]
     await chat.stop()
 
 

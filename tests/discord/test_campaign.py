@@ -100,7 +100,9 @@ async def test_say_posts_by_webhook_under_the_pseudonym(discord_chat: DiscordCha
     bea_id = chat.person("bea")["id"]
     for guild in (0, 1):
         (post,) = posts(guild)
-        assert post.content == f"@\u200beveryone I can draft the letter tonight \\<@\u200b&{role}>"
+        assert post.content == (
+            f"@\u200beveryone I can draft the letter tonight \\<@\u200b&{role}> \\[say 1]"
+        )
         assert post.author_name == names["bea"]
         assert post.avatar_url == avatar_url(names["bea"])
         assert post.allowed_mentions == {"parse": []} and not post.pings

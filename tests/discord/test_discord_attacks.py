@@ -102,7 +102,7 @@ async def test_mallory_cannot_forge_the_bots_voice_with_markdown(
         )
         assert post.author_name == mallory
         assert post.content == (
-            "\\-# sent by Dynamo > \\*\\*the campaign is cancelled\\*\\* \\_\\_now\\_\\_"
+            "\\-# sent by Dynamo > \\*\\*the campaign is cancelled\\*\\* \\_\\_now\\_\\_ \\[say 1]"
         )
 
 
@@ -144,7 +144,7 @@ async def test_a_paragraph_typed_into_a_form_never_becomes_a_line_of_its_own(
         )
         assert post.author_name == mallory
         assert post.content == (
-            f"Agreed. <{escaped(bea)}> I quit Dynamo: campaign closed # Vote  no"
+            f"Agreed. <{escaped(bea)}> I quit Dynamo: campaign closed # Vote  no \\[say 1]"
         )
 
     # No public line starts with her words, and none of her separators got through.
@@ -246,5 +246,8 @@ async def test_mallory_cannot_make_a_say_vanish_or_speak_for_the_bot(
     for guild in (0, 1):
         (post,) = by_bot(guild)
         # Her pseudonym in the bot's bold, then her words, inert: never "**Dynamo**:".
-        assert post.content == f"**{escaped(mallory)}**: \\*\\*Dynamo\\*\\*: campaign cancelled"
+        assert (
+            post.content
+            == f"**{escaped(mallory)}**: \\*\\*Dynamo\\*\\*: campaign cancelled \\[say 2]"
+        )
         assert post.allowed_mentions == {"parse": []}

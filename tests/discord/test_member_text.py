@@ -144,8 +144,8 @@ async def test_hostile_member_text_shows_as_typed_everywhere(discord_chat: Disco
             )
         )
         assert [(p.author_name, p.content) for p in posts] == [
-            (bea, SHOWN),
-            (f"{ada} ({NAME})", "\\*\\*Count me in\\*\\*"),
+            (bea, f"{SHOWN} \\[say 1]"),
+            (f"{ada} ({NAME})", "\\*\\*Count me in\\*\\* \\[say 2]"),
         ]
 
     # Nowhere did any of it come out live, nothing pings, and the marks the core puts

@@ -16,7 +16,8 @@ from tests.discord_standin.payloads import field_errors
 EXECUTE = "/webhooks/{webhook_id}/{webhook_token}"
 CREATE = "/channels/{channel_id}/webhooks"
 WORDS = "I can draft the letter **tonight**"
-WORDS_SHOWN = "I can draft the letter \\*\\*tonight\\*\\*"
+# The words as Discord shows them, with the number to cite them by.
+WORDS_SHOWN = "I can draft the letter \\*\\*tonight\\*\\* \\[say 1]"
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ async def test_a_shown_name_discord_refuses_leaves_the_bare_pseudonym(
     assert "appear as" in (await chat.ask("bea", "reveal", name="Clyde Barrow")).content
     await chat.ask("bea", "say", campaign=1, text="Again")
     for post in await said_everywhere(chat, 2):
-        assert post.author_name == names["bea"] and post.content == "Again"
+        assert post.author_name == names["bea"] and post.content == "Again \\[say 2]"
     assert webhook_calls(chat) == [200] * 4  # never a refused post
 
 

@@ -129,13 +129,13 @@ async def test_separators_and_long_says_in_the_announce_channel(make_chat: MakeC
     reply = await chat.app.invoker.handle(console, f"say 1 {SAY}", where="dm")
     assert reply.ok, reply.text
     said = await chat.announcement(r"^\[campaign 1\] <")
-    assert said.text == f"[campaign 1] <{supporter}> {SAY_SHOWN}"
+    assert said.text == f"[campaign 1] <{supporter}> {SAY_SHOWN} [say 1]"
 
     # A say so long the bot must cut it: every line repeats the prefix.
     start = len(chat.channel_lines())
     assert "Said in campaign #1" in await chat.dm("mallory", f"say 1 {LONG_SAY}")
     prefix = f"[campaign 1] <{mallory}> "
-    expected = wrapped(prefix, LONG_SAY, transport.conn.room(CHANNEL))
+    expected = wrapped(prefix, f"{LONG_SAY} [say 2]", transport.conn.room(CHANNEL))
     assert len(expected) == 2
     await chat.announcement(re.escape(expected[-1].removeprefix(prefix)) + "$")
     assert chat.channel_lines()[start:] == expected
@@ -170,14 +170,14 @@ async def test_separators_and_long_says_in_a_campaign_channel(make_chat: MakeCha
     mark = observer.mark()
     await chat.app.invoker.handle(console, f"say 1 {SAY}", where="dm")
     said = await observer.wait_for(from_bot("#dynamo-1"), since=mark)
-    assert said.text == f"<{supporter}> {SAY_SHOWN}"
+    assert said.text == f"<{supporter}> {SAY_SHOWN} [say 1]"
 
     mark = observer.mark()
     await chat.dm("mallory", f"say 1 {LONG_SAY}")
     prefix = f"<{mallory}> "
-    expected = wrapped(prefix, LONG_SAY, transport.conn.room("#dynamo-1"))
+    expected = wrapped(prefix, f"{LONG_SAY} [say 2]", transport.conn.room("#dynamo-1"))
     assert len(expected) == 2
-    await observer.wait_for(lambda line: from_bot("#dynamo-1")(line) and "w075x" in line.text)
+    await observer.wait_for(lambda line: from_bot("#dynamo-1")(line) and "[say 2]" in line.text)
     got = [line.text for line in observer.received(from_bot("#dynamo-1"), since=mark)]
     assert got == expected
 

@@ -101,7 +101,7 @@ async def test_sign_and_say_relay(make_chat: MakeChat) -> None:
     assert "Said in campaign #1" in await chat.dm("signer7", "say 1 I will draft it", "net2")
     for network in ("net1", "net2"):
         line = await chat.announcement(r"\[campaign 1\] <", network)
-        assert line.text.endswith(f"<{pseudonym}> I will draft it")
+        assert line.text.endswith(f"<{pseudonym}> I will draft it [say 1]")
         # The nick (with a digit, which no pseudonym has) never shows beside the pseudonym.
         assert "signer7" not in line.text
 
@@ -131,7 +131,7 @@ async def test_campaign_channels_tell_followers_and_invite_nobody(make_chat: Mak
     said = await author.wait_for(
         lambda line: line.command == "PRIVMSG" and line.params[0] == "#dynamo-1", since=mark
     )
-    assert said.text.endswith("> Welcome, all") and "author" not in said.text
+    assert said.text.endswith("> Welcome, all [say 1]") and "author" not in said.text
     voter = await chat.client("voter")
     for person in (author, voter, chat.watchers["net1"]):
         assert not person.received(lambda line: line.command == "INVITE")

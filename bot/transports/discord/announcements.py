@@ -15,6 +15,7 @@
   where Discord refuses that webhook post, by the bot as ``**pseudonym**: words``.
 - ``action_created``: the action in the announce channel with a Pledge button.
 - ``closed``: a notice; buttons come off, the thread is locked.
+- ``discussion_paced``: slow mode or a lock, told in the announce channel and the thread.
 - anything else: its plain text, in the announce channel.
 
 Each step records what it made (``refs``) before the next, so an outbox retry after a
@@ -50,6 +51,8 @@ from .refs import (
     IDEA_POST,
     LAUNCH_POST,
     PETITION_POST,
+    SAY_BOT_POST,
+    SAY_POST,
     THREAD_STARTER,
     Pair,
     Refs,
@@ -124,6 +127,8 @@ class Publisher:
             "action_created": self._action_created,
             "campaign_say": self._campaign_say,
             "closed": self._closed,
+            "discussion_paced": self._discussion_paced,
+            "say_hidden": self._say_hidden,
         }.get(event)
         if handler is None:
             await self._plain(guild, payload)
@@ -411,8 +416,9 @@ class Publisher:
         if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
             raise MisconfiguredChannel(CAMPAIGN_PARENT, thread.first, KIND)
         pseudonym, words = str(payload["pseudonym"]), str(payload["message"])
+        say_id = payload.get("say_id")
         try:
-            await self.webhooks.post(
+            posted = await self.webhooks.post(
                 space,
                 parent,
                 thread.second,
@@ -425,7 +431,49 @@ class Publisher:
             logger.warning(
                 "a say in campaign %s went out as a bot post in %s: %s", campaign_id, space, why
             )
-            await self._in_thread(guild, thread.second, content=fallback_post(pseudonym, words))
+            message = await self._in_thread(
+                guild, thread.second, content=fallback_post(pseudonym, words)
+            )
+            if isinstance(say_id, int):
+                await self.refs.put(space, SAY_BOT_POST, say_id, Pair(thread.second, message.id))
+            return
+        if isinstance(say_id, int):
+            await self.refs.put(space, SAY_POST, say_id, Pair(thread.second, posted))
+
+    async def _say_hidden(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        """Reports hid a said message (or a moderator showed it again): its words in the
+        thread are replaced, or put back."""
+        say_id = int(payload["say_id"])
+        words = str(payload["message"])
+        shown = str(payload["shown"])
+        by_bot = await self.refs.get(space, SAY_BOT_POST, say_id)
+        if by_bot is not None:
+            if payload.get("hidden"):
+                content = clip(shown, MAX_CONTENT)
+            else:
+                content = fallback_post(str(payload["pseudonym"]), words)
+            channel = self._messageable(guild, by_bot.first)
+            await channel.get_partial_message(by_bot.second).edit(
+                content=content, allowed_mentions=NO_MENTIONS
+            )
+            return
+        posted = await self.refs.get(space, SAY_POST, say_id)
+        if posted is None:
+            return  # never posted here
+        thread = await self.refs.get(space, CAMPAIGN_THREAD, int(payload["campaign_id"]))
+        if thread is None:
+            return
+        parent = await self._channel(thread.first, CAMPAIGN_PARENT)
+        if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            raise MisconfiguredChannel(CAMPAIGN_PARENT, thread.first, KIND)
+        text = shown if payload.get("hidden") else words
+        try:
+            await self.webhooks.edit(space, parent, posted.first, posted.second, text)
+        except discord.NotFound:
+            # The webhook that posted it is gone, and only it could edit the message.
+            logger.warning("a hidden say in %s could not be edited: its webhook is gone", space)
 
     async def _closed(
         self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
@@ -465,6 +513,17 @@ class Publisher:
         )
 
     # -- anything else --------------------------------------------------------------------
+    async def _discussion_paced(
+        self, space: str, guild: DiscordGuildSettings, payload: dict[str, Any]
+    ) -> None:
+        """Slow mode or a lock: told in the announcements channel and in the campaign's
+        thread, where the discussion it slows happens."""
+        await self._plain(guild, payload)
+        thread = await self.refs.get(space, CAMPAIGN_THREAD, int(payload["campaign_id"]))
+        if thread is not None:
+            text = clip(self._render(str(payload.get("text", ""))), MAX_CONTENT)
+            await self._in_thread(guild, thread.second, content=text)
+
     async def _plain(self, guild: DiscordGuildSettings, payload: dict[str, Any]) -> None:
         text = self._render(str(payload.get("text", "")))
         if text.strip():

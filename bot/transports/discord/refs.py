@@ -20,6 +20,10 @@ CAMPAIGN_THREAD = "campaign_thread"  # campaign id -> "parent:thread"
 THREAD_STARTER = "thread_starter"  # campaign id -> "thread:message" of its first message
 PETITION_POST = "petition_post"  # campaign id -> "thread:message" of the petition
 WEBHOOK = "webhook"  # channel id -> "webhook id:token"
+# say id -> "thread:message" of the words, posted by webhook or (when Discord refused that)
+# by the bot: what reports hide is edited there.
+SAY_POST = "say_post"
+SAY_BOT_POST = "say_bot_post"
 
 
 @dataclass(frozen=True)

@@ -88,16 +88,17 @@ class WebhookPoster:
         text: str,
         author: str,
         pseudonym: str,
-    ) -> None:
-        """Post ``text`` in the thread under the author's name. WebhookRefused when Discord
-        refuses it for good; other errors (Discord down, rate limits) are worth a retry."""
+    ) -> int:
+        """Post ``text`` in the thread under the author's name; the message's id.
+        WebhookRefused when Discord refuses it for good; other errors (Discord down, rate
+        limits) are worth a retry."""
         username = webhook_username(author, pseudonym)
         if username is None:
             raise WebhookRefused("no name Discord accepts")
         for attempt in range(2):
             hook = await self._webhook(space, parent, fresh=attempt > 0)
             try:
-                await hook.send(
+                sent = await hook.send(
                     clip(member_line(text), MAX_CONTENT),
                     username=username,
                     avatar_url=avatar_url(pseudonym),
@@ -105,7 +106,7 @@ class WebhookPoster:
                     allowed_mentions=discord.AllowedMentions.none(),
                     wait=True,
                 )
-                return
+                return int(sent.id)
             except discord.HTTPException as exc:
                 if not _stale(exc):
                     if _for_good(exc):
@@ -118,6 +119,23 @@ class WebhookPoster:
                 await self.refs.delete(space, WEBHOOK, parent.id)
                 if attempt:
                     raise WebhookRefused(f"a new webhook failed too: {_why(exc)}") from exc
+
+    async def edit(
+        self,
+        space: str,
+        parent: discord.TextChannel | discord.ForumChannel,
+        thread_id: int,
+        message_id: int,
+        text: str,
+    ) -> None:
+        """Replace the words of a message the channel's webhook posted (only it may)."""
+        hook = await self._webhook(space, parent, fresh=False)
+        await hook.edit_message(
+            message_id,
+            content=clip(member_line(text), MAX_CONTENT),
+            thread=discord.Object(thread_id),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     async def _webhook(
         self, space: str, parent: discord.TextChannel | discord.ForumChannel, *, fresh: bool

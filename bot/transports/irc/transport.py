@@ -336,6 +336,8 @@ class IrcTransport:
         idea_id = payload.get("idea_id")
         number = campaign_id or idea_id
         announce = self.announce_channel
+        if event == "say_hidden":
+            return  # a line said on IRC can't be taken back: nothing to edit here
         if event == "campaign_say":
             author, message = one_line(payload["author"]), one_line(payload["message"])
             if self.settings.campaign_channels:
